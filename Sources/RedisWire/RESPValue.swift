@@ -1,0 +1,44 @@
+/// An owned Redis reply, for callers off the hot path (the writer API, the CLI, health checks).
+public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
+    case simpleString(String)
+    case bulkString([UInt8])
+    case integer(Int64)
+    case array([RESPValue])
+    case error(String)
+    case null
+
+    /// The text of a bulk or simple string (UTF-8, invalid sequences replaced); nil otherwise.
+    public var string: String? {
+        switch self {
+        case .simpleString(let text): text
+        case .bulkString(let bytes): String(decoding: bytes, as: UTF8.self)
+        default: nil
+        }
+    }
+
+    /// The value of an integer reply, or of a string that holds a decimal integer.
+    public var integer: Int64? {
+        switch self {
+        case .integer(let value): value
+        case .bulkString, .simpleString: self.string.flatMap { Int64($0) }
+        default: nil
+        }
+    }
+
+    /// The elements of an array reply; nil otherwise.
+    public var array: [RESPValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .simpleString(let text): return text
+        case .bulkString: return "\"\(self.string ?? "")\""
+        case .integer(let value): return "(integer) \(value)"
+        case .array(let elements): return "[" + elements.map(\.description).joined(separator: ", ") + "]"
+        case .error(let message): return "(error) \(message)"
+        case .null: return "(nil)"
+        }
+    }
+}

@@ -1,0 +1,41 @@
+public import NIOCore
+
+/// How a `RedisConnection` reaches its server and how patient it is.
+public struct RedisConnectionConfiguration: Sendable {
+    public var url: RedisURL
+    /// How long a command may wait for its reply before it fails and the connection is reset.
+    public var commandTimeout: TimeAmount
+    /// How long establishing the TCP connection may take.
+    public var connectTimeout: TimeAmount
+    /// Commands allowed in flight on one connection; beyond that, commands fail at once.
+    public var maxPendingCommands: Int
+    /// The first delay between failed connection attempts; it doubles up to `maximumBackoff`.
+    public var initialBackoff: TimeAmount
+    /// The longest delay between attempts; it bounds how long recovery takes once Redis is back.
+    public var maximumBackoff: TimeAmount
+
+    public init(
+        url: RedisURL,
+        commandTimeout: TimeAmount = .seconds(1),
+        connectTimeout: TimeAmount? = nil,
+        maxPendingCommands: Int = 16_384,
+        initialBackoff: TimeAmount = .milliseconds(50),
+        maximumBackoff: TimeAmount = .seconds(1)
+    ) {
+        self.url = url
+        self.commandTimeout = commandTimeout
+        self.connectTimeout = connectTimeout ?? commandTimeout
+        self.maxPendingCommands = maxPendingCommands
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+    }
+
+    /// The delay before reconnect attempt number `attempt` (1-based): the first retry is
+    /// immediate, later ones back off exponentially up to the cap.
+    func backoff(beforeAttempt attempt: Int) -> TimeAmount {
+        guard attempt > 1 else { return .zero }
+        let exponent = min(attempt - 2, 20)
+        let delay = self.initialBackoff.nanoseconds << exponent
+        return .nanoseconds(min(delay, self.maximumBackoff.nanoseconds))
+    }
+}

@@ -1,0 +1,32 @@
+/// Why a Redis command produced no reply, or what error reply it got.
+public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No connection is established right now (connecting, backing off, or shut down).
+    case unavailable(String)
+    /// The command was not answered within the per-command timeout; the connection was reset.
+    case timeout
+    /// The connection closed before the command was answered.
+    case connectionLost
+    /// Too many commands are already waiting on this connection.
+    case overloaded
+    /// The server sent bytes that are not RESP; the connection was reset.
+    case protocolViolation(String)
+    /// The server answered with an error reply (for example `NOSCRIPT …` or `WRONGPASS …`).
+    case server(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason): "Redis is unavailable: \(reason)"
+        case .timeout: "Redis did not answer within the command timeout"
+        case .connectionLost: "the connection to Redis was lost before the reply arrived"
+        case .overloaded: "too many Redis commands are already in flight on this connection"
+        case .protocolViolation(let reason): "Redis sent an invalid reply: \(reason)"
+        case .server(let message): message
+        }
+    }
+
+    /// The first word of an error reply (`NOSCRIPT`, `WRONGPASS`, a script's own code); nil otherwise.
+    public var serverErrorCode: Substring? {
+        guard case .server(let message) = self else { return nil }
+        return message.split(separator: " ", maxSplits: 1).first
+    }
+}

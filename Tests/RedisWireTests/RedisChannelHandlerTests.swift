@@ -1,0 +1,128 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import RedisWire
+
+/// Records what a command received.
+private final class RecordingReceiver: RedisReplyReceiver {
+    var replies: [RESPValue] = []
+    var failures: [RedisError] = []
+
+    func receive(_ reply: RedisReply) {
+        self.replies.append(reply.value)
+    }
+
+    func fail(_ error: RedisError) {
+        self.failures.append(error)
+    }
+}
+
+@Suite("The connection's channel handler")
+struct RedisChannelHandlerTests {
+    private func makeChannel(timeout: TimeAmount = .seconds(1), maxPending: Int = 100) throws -> (EmbeddedChannel, RedisChannelHandler) {
+        let handler = RedisChannelHandler(commandTimeout: timeout, maxPendingCommands: maxPending)
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
+        return (channel, handler)
+    }
+
+    @Test("commands queued in one tick leave in one write, replies go back in order")
+    func pipelinesAndMatches() throws {
+        let (channel, handler) = try self.makeChannel()
+        let receivers = (0..<3).map { _ in RecordingReceiver() }
+        for (index, receiver) in receivers.enumerated() {
+            handler.enqueue(receiver) { RedisCommandEncoder.encode(["GET", "k\(index)"], into: &$0) }
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing is written before the tick ends")
+        channel.embeddedEventLoop.run()
+        let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(String(buffer: written) == "*2\r\n$3\r\nGET\r\n$2\r\nk0\r\n*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n")
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+
+        try channel.writeInbound(ByteBuffer(string: "$2\r\nv0\r\n$-"))
+        try channel.writeInbound(ByteBuffer(string: "1\r\n-ERR nope\r\n"))
+        #expect(receivers[0].replies == [.bulkString(Array("v0".utf8))])
+        #expect(receivers[1].replies == [.null])
+        #expect(receivers[2].replies == [.error("ERR nope")])
+        #expect(handler.pendingCount == 0)
+    }
+
+    @Test("a command not answered within the timeout fails everything queued and closes the connection")
+    func timeout() throws {
+        let (channel, handler) = try self.makeChannel(timeout: .milliseconds(500))
+        let first = RecordingReceiver()
+        let second = RecordingReceiver()
+        handler.enqueue(first) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(300))
+        handler.enqueue(second) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(199))
+        #expect(first.failures.isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(first.failures == [.timeout])
+        #expect(second.failures == [.timeout])
+        #expect(!channel.isActive)
+    }
+
+    @Test("answered commands do not time out")
+    func answeredInTime() throws {
+        let (channel, handler) = try self.makeChannel(timeout: .milliseconds(500))
+        let receiver = RecordingReceiver()
+        handler.enqueue(receiver) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(receiver.replies == [.simpleString("PONG")])
+        #expect(receiver.failures.isEmpty)
+        #expect(channel.isActive)
+    }
+
+    @Test("a reply nobody waits for is a protocol violation")
+    func unexpectedReply() throws {
+        let (channel, _) = try self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "+OK\r\n"))
+        #expect(!channel.isActive)
+    }
+
+    @Test("garbage from the server fails waiting commands and closes")
+    func garbage() throws {
+        let (channel, handler) = try self.makeChannel()
+        let receiver = RecordingReceiver()
+        handler.enqueue(receiver) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        _ = try? channel.writeInbound(ByteBuffer(string: "?garbage\r\n"))
+        #expect(receiver.failures.count == 1)
+        if case .protocolViolation = receiver.failures.first {} else { Issue.record("expected a protocol violation") }
+        #expect(!channel.isActive)
+    }
+
+    @Test("losing the connection fails every waiting command")
+    func connectionLost() throws {
+        let (channel, handler) = try self.makeChannel()
+        let receiver = RecordingReceiver()
+        handler.enqueue(receiver) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        channel.pipeline.fireChannelInactive()
+        #expect(receiver.failures == [.connectionLost])
+    }
+
+    @Test("beyond the in-flight limit commands fail at once")
+    func overload() throws {
+        let (_, handler) = try self.makeChannel(maxPending: 2)
+        let receivers = (0..<3).map { _ in RecordingReceiver() }
+        for receiver in receivers {
+            handler.enqueue(receiver) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        }
+        #expect(receivers[0].failures.isEmpty)
+        #expect(receivers[1].failures.isEmpty)
+        #expect(receivers[2].failures == [.overloaded])
+    }
+
+    @Test("reconnect backoff: immediate, then doubling, capped")
+    func backoff() {
+        let configuration = RedisConnectionConfiguration(
+            url: RedisURL(host: "localhost"),
+            initialBackoff: .milliseconds(50),
+            maximumBackoff: .seconds(1)
+        )
+        let delays = (1...9).map { configuration.backoff(beforeAttempt: $0).nanoseconds / 1_000_000 }
+        #expect(delays == [0, 50, 100, 200, 400, 800, 1000, 1000, 1000])
+    }
+}
