@@ -1,0 +1,47 @@
+/// Durations as people write them in flags and configuration: `500ms`, `90s`, `15m`, `24h`, `7d`,
+/// or a bare number of seconds.
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingASCIIWhitespace()
+        let digits = trimmed.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let unit = trimmed.dropFirst(digits.count)
+        guard !digits.isEmpty, let value = Double(digits), value >= 0, value.isFinite else { return nil }
+        let seconds: Double
+        switch unit {
+        case "ms": seconds = value / 1000
+        case "", "s": seconds = value
+        case "m": seconds = value * 60
+        case "h": seconds = value * 3600
+        case "d": seconds = value * 86400
+        default: return nil
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    /// The shortest exact spelling of `duration`, for messages and documentation.
+    public static func format(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
+        where milliseconds >= size && milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
+}
+
+extension Duration {
+    /// The duration in whole seconds, rounded up, for Redis TTLs and `Retry-After`.
+    public var wholeSecondsRoundedUp: Int64 {
+        let (seconds, attoseconds) = self.components
+        return attoseconds > 0 ? seconds + 1 : seconds
+    }
+}
+
+extension String {
+    func trimmingASCIIWhitespace() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = self.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = self.lastIndex(where: { !isSpace($0) })!
+        return self[first...last]
+    }
+}

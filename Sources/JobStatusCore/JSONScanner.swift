@@ -1,0 +1,312 @@
+/// A strict, allocation-free RFC 8259 checker over bytes.
+///
+/// The front emits the JSON fields of a record (`links`, `response_data`, `error`) verbatim, so it
+/// must know they are valid JSON of the right shape first: a record written around the write
+/// script must never make the server emit invalid JSON. Nesting is tracked in a fixed bit stack
+/// (no recursion, no heap), which also bounds the depth.
+public struct JSONScanner {
+    /// The kind of a top-level JSON value.
+    public enum Kind: Sendable, Equatable {
+        case object, array, string, number, literal
+    }
+
+    /// The deepest nesting accepted; Redis' cjson (used by the write script) allows 1000.
+    public static let maximumDepth = 1000
+
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// The kind of `bytes` if they are exactly one valid JSON value (surrounding whitespace
+    /// allowed), nil otherwise.
+    public static func validate(_ bytes: UnsafeRawBufferPointer) -> Kind? {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard let kind = scanner.scanValue() else { return nil }
+        scanner.skipWhitespace()
+        return scanner.atEnd ? kind : nil
+    }
+
+    public static func validate(_ text: String) -> Kind? {
+        var text = text
+        return text.withUTF8 { self.validate(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether `bytes` are a links array: `[{"entity": "…", "href": "…"}, …]`, each object with
+    /// exactly those two string members, nothing else.
+    public static func isLinkArray(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard scanner.consume(UInt8(ascii: "[")) else { return false }
+        scanner.skipWhitespace()
+        if scanner.consume(UInt8(ascii: "]")) {
+            scanner.skipWhitespace()
+            return scanner.atEnd
+        }
+        repeat {
+            scanner.skipWhitespace()
+            guard scanner.scanLinkObject() else { return false }
+            scanner.skipWhitespace()
+        } while scanner.consume(UInt8(ascii: ","))
+        guard scanner.consume(UInt8(ascii: "]")) else { return false }
+        scanner.skipWhitespace()
+        return scanner.atEnd
+    }
+
+    /// The raw text between the quotes of the first link's `href`, escapes not decoded; nil
+    /// when `bytes` are not a non-empty links array.
+    public static func firstLinkHref(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard self.isLinkArray(bytes) else { return nil }
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard scanner.consume(UInt8(ascii: "[")) else { return nil }
+        scanner.skipWhitespace()
+        var href: UnsafeRawBufferPointer?
+        guard scanner.current == UInt8(ascii: "{"), scanner.scanLinkObject(href: &href) else { return nil }
+        return href
+    }
+
+    // MARK: - Values
+
+    private var atEnd: Bool { self.position == self.bytes.count }
+
+    private var current: UInt8? {
+        self.position < self.bytes.count ? self.bytes[self.position] : nil
+    }
+
+    private mutating func consume(_ byte: UInt8) -> Bool {
+        guard self.current == byte else { return false }
+        self.position += 1
+        return true
+    }
+
+    private mutating func skipWhitespace() {
+        while let byte = self.current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            self.position += 1
+        }
+    }
+
+    /// Scans one value of any depth, iteratively.
+    private mutating func scanValue() -> Kind? {
+        var containers = ContainerStack()
+        var topKind: Kind?
+        while true {
+            // A value starts here.
+            self.skipWhitespace()
+            guard let byte = self.current else { return nil }
+            var kind: Kind
+            switch byte {
+            case UInt8(ascii: "{"):
+                self.position += 1
+                guard containers.push(isObject: true) else { return nil }
+                topKind = topKind ?? .object
+                self.skipWhitespace()
+                if self.consume(UInt8(ascii: "}")) {
+                    containers.pop()
+                    kind = .object
+                } else {
+                    guard self.scanMemberName() else { return nil }
+                    continue
+                }
+            case UInt8(ascii: "["):
+                self.position += 1
+                guard containers.push(isObject: false) else { return nil }
+                topKind = topKind ?? .array
+                self.skipWhitespace()
+                if self.consume(UInt8(ascii: "]")) {
+                    containers.pop()
+                    kind = .array
+                } else {
+                    continue
+                }
+            case UInt8(ascii: "\""):
+                guard self.scanString() else { return nil }
+                kind = .string
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard self.scanNumber() else { return nil }
+                kind = .number
+            case UInt8(ascii: "t"):
+                guard self.scanLiteral("true") else { return nil }
+                kind = .literal
+            case UInt8(ascii: "f"):
+                guard self.scanLiteral("false") else { return nil }
+                kind = .literal
+            case UInt8(ascii: "n"):
+                guard self.scanLiteral("null") else { return nil }
+                kind = .literal
+            default:
+                return nil
+            }
+            // A value ended: close containers and find where the next value starts.
+            while true {
+                guard let isObject = containers.top else { return topKind ?? kind }
+                self.skipWhitespace()
+                if self.consume(UInt8(ascii: ",")) {
+                    if isObject {
+                        self.skipWhitespace()
+                        guard self.scanMemberName() else { return nil }
+                    }
+                    break
+                }
+                guard self.consume(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return nil }
+                containers.pop()
+            }
+        }
+    }
+
+    /// `"name" :` inside an object.
+    private mutating func scanMemberName() -> Bool {
+        guard self.scanString() else { return false }
+        self.skipWhitespace()
+        return self.consume(UInt8(ascii: ":"))
+    }
+
+    /// One link object: exactly `entity` and `href`, both strings, in any order.
+    private mutating func scanLinkObject() -> Bool {
+        var ignored: UnsafeRawBufferPointer?
+        return self.scanLinkObject(href: &ignored)
+    }
+
+    /// One link object, reporting where the text of its `href` lies.
+    private mutating func scanLinkObject(href: inout UnsafeRawBufferPointer?) -> Bool {
+        guard self.consume(UInt8(ascii: "{")) else { return false }
+        var sawEntity = false
+        var sawHref = false
+        repeat {
+            self.skipWhitespace()
+            let nameStart = self.position + 1
+            guard self.scanString() else { return false }
+            let name = UnsafeRawBufferPointer(rebasing: self.bytes[nameStart..<(self.position - 1)])
+            if name.elementsEqual("entity".utf8), !sawEntity {
+                sawEntity = true
+            } else if name.elementsEqual("href".utf8), !sawHref {
+                sawHref = true
+            } else {
+                return false
+            }
+            self.skipWhitespace()
+            guard self.consume(UInt8(ascii: ":")) else { return false }
+            self.skipWhitespace()
+            let valueStart = self.position + 1
+            guard self.current == UInt8(ascii: "\""), self.scanString() else { return false }
+            if name.elementsEqual("href".utf8) {
+                href = UnsafeRawBufferPointer(rebasing: self.bytes[valueStart..<(self.position - 1)])
+            }
+            self.skipWhitespace()
+        } while self.consume(UInt8(ascii: ","))
+        return sawEntity && sawHref && self.consume(UInt8(ascii: "}"))
+    }
+
+    private mutating func scanLiteral(_ literal: StaticString) -> Bool {
+        let length = literal.utf8CodeUnitCount
+        guard self.bytes.count - self.position >= length else { return false }
+        let candidate = UnsafeRawBufferPointer(rebasing: self.bytes[self.position..<(self.position + length)])
+        guard candidate.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: length)) else { return false }
+        self.position += length
+        return true
+    }
+
+    /// A string literal: escapes checked, raw control characters refused, UTF-8 validated.
+    private mutating func scanString() -> Bool {
+        guard self.consume(UInt8(ascii: "\"")) else { return false }
+        while let byte = self.current {
+            switch byte {
+            case UInt8(ascii: "\""):
+                self.position += 1
+                return true
+            case UInt8(ascii: "\\"):
+                self.position += 1
+                guard let escaped = self.current else { return false }
+                self.position += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                    UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    continue
+                case UInt8(ascii: "u"):
+                    for _ in 0..<4 {
+                        guard let hex = self.current, hex.isHexDigit else { return false }
+                        self.position += 1
+                    }
+                default:
+                    return false
+                }
+            case 0x00..<0x20:
+                return false
+            case 0x20..<0x80:
+                self.position += 1
+            default:
+                guard let length = UTF8Validation.sequenceLength(in: self.bytes, at: self.position) else { return false }
+                self.position += length
+            }
+        }
+        return false
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    private mutating func scanNumber() -> Bool {
+        _ = self.consume(UInt8(ascii: "-"))
+        if self.consume(UInt8(ascii: "0")) {
+            // A leading zero stands alone.
+        } else {
+            guard self.scanDigits() else { return false }
+        }
+        if self.consume(UInt8(ascii: ".")) {
+            guard self.scanDigits() else { return false }
+        }
+        if self.consume(UInt8(ascii: "e")) || self.consume(UInt8(ascii: "E")) {
+            if !self.consume(UInt8(ascii: "+")) { _ = self.consume(UInt8(ascii: "-")) }
+            guard self.scanDigits() else { return false }
+        }
+        return true
+    }
+
+    private mutating func scanDigits() -> Bool {
+        let start = self.position
+        while let byte = self.current, byte.isDigit {
+            self.position += 1
+        }
+        return self.position > start
+    }
+}
+
+/// Which containers are open, one bit each (1 = object), without touching the heap.
+private struct ContainerStack {
+    private var words = InlineArray<16, UInt64>(repeating: 0)
+    private(set) var depth = 0
+
+    static let capacity = 16 * 64
+
+    var top: Bool? {
+        guard self.depth > 0 else { return nil }
+        let index = self.depth - 1
+        return self.words[index >> 6] & (1 << UInt64(index & 63)) != 0
+    }
+
+    mutating func push(isObject: Bool) -> Bool {
+        guard self.depth < JSONScanner.maximumDepth, self.depth < Self.capacity else { return false }
+        let mask: UInt64 = 1 << UInt64(self.depth & 63)
+        if isObject {
+            self.words[self.depth >> 6] |= mask
+        } else {
+            self.words[self.depth >> 6] &= ~mask
+        }
+        self.depth += 1
+        return true
+    }
+
+    mutating func pop() {
+        self.depth -= 1
+    }
+}
+
+extension UInt8 {
+    fileprivate var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
+
+    fileprivate var isHexDigit: Bool {
+        self.isDigit || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f"))
+            || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
+    }
+}

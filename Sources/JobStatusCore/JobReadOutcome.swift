@@ -1,0 +1,102 @@
+/// What a poll found, decided from the stored record before anything is written.
+public enum JobReadOutcome {
+    /// No record, or a record the caller does not own: both answer the same 404, so ids of
+    /// other clients' jobs cannot be probed.
+    case notFound
+    /// A record that keeps the contract, ready to be written as an envelope.
+    case found(JobReadResult)
+    /// A record that breaks the contract; the reason is for the log, never for the client.
+    case contractViolation(String)
+
+    /// Checks the stored record against the record contract and the caller's identity.
+    ///
+    /// - Parameter caller: the authenticated client id, or nil when authorization is disabled
+    ///   (then ownership is not enforced).
+    public static func decide(_ record: JobRecordView, caller: UnsafeRawBufferPointer?) -> JobReadOutcome {
+        guard let statusBytes = record[.status] else {
+            return record.isEmpty ? .notFound : .contractViolation("the record has no status field")
+        }
+        if let owner = record[.owner], let caller, !Self.constantTimeEqual(owner, caller) {
+            return .notFound
+        }
+        guard let status = JobStatus(bytes: statusBytes) else {
+            return .contractViolation("unknown status")
+        }
+        guard let eta = record[.eta], !eta.isEmpty else {
+            return .contractViolation("the record has no eta")
+        }
+        if status == .pending {
+            return .found(JobReadResult(status: status, eta: eta, statusCode: nil, body: .ownLink))
+        }
+        guard let statusCode = record[.statusCode], Self.isStatusCode(statusCode) else {
+            return .contractViolation("a terminal record needs a three-digit status_code")
+        }
+        switch status {
+        case .processed:
+            if let links = record[.links] {
+                guard JSONScanner.isLinkArray(links) else {
+                    return .contractViolation("links is not an array of {entity, href} objects")
+                }
+                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .links(links)))
+            }
+            if let responseData = record[.responseData] {
+                guard JSONScanner.validate(responseData) != nil else {
+                    return .contractViolation("response_data is not valid JSON")
+                }
+                return .found(
+                    JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .responseData(responseData))
+                )
+            }
+            return .contractViolation("a processed record needs links or response_data")
+        case .failed, .failedWithError:
+            guard let error = record[.error] else {
+                return .contractViolation("a failed record needs an error")
+            }
+            switch JSONScanner.validate(error) {
+            case .string, .object:
+                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .error(error)))
+            default:
+                return .contractViolation("error is not a JSON string or object")
+            }
+        case .pending:
+            preconditionFailure("handled above")
+        }
+    }
+
+    private static func isStatusCode(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count == 3 && bytes[0] >= UInt8(ascii: "1") && bytes[0] <= UInt8(ascii: "5")
+            && bytes.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    private static func constantTimeEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in 0..<lhs.count {
+            difference |= lhs[index] ^ rhs[index]
+        }
+        return difference == 0
+    }
+}
+
+/// A record that passed `JobReadOutcome.decide`, with the HTTP status it answers.
+public struct JobReadResult {
+    /// What `data` carries besides `status`, `eta` and `status_code`.
+    public enum Body {
+        /// Pending: a link to the job itself, built from the id.
+        case ownLink
+        case links(UnsafeRawBufferPointer)
+        case responseData(UnsafeRawBufferPointer)
+        case error(UnsafeRawBufferPointer)
+    }
+
+    public let status: JobStatus
+    public let eta: UnsafeRawBufferPointer
+    public let statusCode: UnsafeRawBufferPointer?
+    public let body: Body
+
+    /// 303 for a processed job with links (the body still carries the envelope), 200 otherwise.
+    public var httpStatus: Int {
+        if case .links = self.body { return 303 }
+        return 200
+    }
+}

@@ -1,0 +1,84 @@
+import JobStatusCore
+import Testing
+
+@Suite("Strict JSON checking")
+struct JSONScannerTests {
+    @Test(
+        "valid documents, agreeing with Foundation",
+        arguments: [
+            #"{}"#, #"[]"#, #"  {"a" : [1, -2.5e+3, true, false, null, "x"]}  "#, #""just a string""#, "0", "-0.0E-1",
+            #"{"nested":{"deeper":[[[{}]]]}}"#, #""\u00e9\n\t\"\\\/""#, #""é 日本 🎉""#, #"[{"entity":"a","href":"b"}]"#,
+        ]
+    )
+    func valid(text: String) {
+        #expect(JSONScanner.validate(text) != nil)
+        #expect(parsedJSON(text) != nil)
+    }
+
+    @Test(
+        "invalid documents",
+        arguments: [
+            "", " ", "{", "[1,]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "01", "1.", ".5", "-", "1e", "+1", "tru", "nul",
+            #""unterminated"#, "\"tab\tinside\"", #""\x""#, #""\u12""#, "[1] [2]", "{} x", "NaN", "[1 2]", #"{"a":}"#,
+        ]
+    )
+    func invalid(text: String) {
+        #expect(JSONScanner.validate(text) == nil)
+    }
+
+    @Test("invalid UTF-8 inside strings is refused")
+    func invalidUTF8() {
+        let cases: [[UInt8]] = [
+            [0x22, 0xC3, 0x22],  // truncated two-byte sequence
+            [0x22, 0xC0, 0xAF, 0x22],  // overlong '/'
+            [0x22, 0xED, 0xA0, 0x80, 0x22],  // UTF-16 surrogate
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // above U+10FFFF
+            [0x22, 0xFF, 0x22],
+        ]
+        for bytes in cases {
+            #expect(bytes.withUnsafeBytes { JSONScanner.validate($0) } == nil, "\(bytes)")
+        }
+    }
+
+    @Test("kinds of top-level values")
+    func kinds() {
+        #expect(JSONScanner.validate(#"{"a":[]}"#) == .object)
+        #expect(JSONScanner.validate(#"[{}]"#) == .array)
+        #expect(JSONScanner.validate(#""s""#) == .string)
+        #expect(JSONScanner.validate("12") == .number)
+        #expect(JSONScanner.validate("null") == .literal)
+    }
+
+    @Test("nesting is bounded, without recursion")
+    func depth() {
+        let deepest = String(repeating: "[", count: JSONScanner.maximumDepth) + String(repeating: "]", count: JSONScanner.maximumDepth)
+        #expect(JSONScanner.validate(deepest) == .array)
+        let tooDeep = "[" + deepest + "]"
+        #expect(JSONScanner.validate(tooDeep) == nil)
+        let hostile = String(repeating: "[", count: 100_000)
+        #expect(JSONScanner.validate(hostile) == nil)
+    }
+
+    @Test("links arrays: exactly entity and href, both strings")
+    func links() {
+        let good = [#"[]"#, #"[{"entity":"a","href":"/b"}]"#, #" [ { "href" : "/b" , "entity" : "a" } , {"entity":"c","href":"d"} ] "#]
+        let bad = [
+            #"{}"#, #"[1]"#, #"[{"entity":"a"}]"#, #"[{"entity":"a","href":1}]"#, #"[{"entity":"a","href":"b","x":1}]"#,
+            #"[{"entity":"a","entity":"a","href":"b"}]"#, #"[{"entity":"a","href":"b"}"#, #"[{"entity":"a","href":"b"},]"#,
+        ]
+        for text in good {
+            #expect(withBytes(text) { JSONScanner.isLinkArray($0) }, "\(text)")
+        }
+        for text in bad {
+            #expect(!withBytes(text) { JSONScanner.isLinkArray($0) }, "\(text)")
+        }
+    }
+
+    @Test("the first link's href")
+    func firstHref() {
+        let text = #"[{"href":"/api/patients/1","entity":"patient"},{"entity":"x","href":"/y"}]"#
+        let href = withBytes(text) { JSONScanner.firstLinkHref($0).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(href == "/api/patients/1")
+        #expect(withBytes("[]") { JSONScanner.firstLinkHref($0) } == nil)
+    }
+}

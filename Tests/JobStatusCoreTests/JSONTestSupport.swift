@@ -1,0 +1,18 @@
+import Foundation
+import NIOCore
+
+/// Parses JSON text with Foundation, the independent judge of what is valid JSON.
+func parsedJSON(_ text: String) -> Any? {
+    try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+}
+
+/// Whether two JSON texts denote the same value (key order and whitespace ignored).
+func jsonEqual(_ lhs: String, _ rhs: String) -> Bool {
+    guard let left = parsedJSON(lhs), let right = parsedJSON(rhs) else { return false }
+    return NSDictionary(dictionary: ["v": left]).isEqual(to: ["v": right])
+}
+
+func withBytes<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    var text = text
+    return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+}

@@ -1,0 +1,36 @@
+import JobStatusCore
+import Testing
+
+@Suite("States and transitions")
+struct JobStatusTests {
+    @Test("only pending moves on; terminal states are final")
+    func transitions() {
+        for next in JobStatus.allCases {
+            #expect(JobStatus.pending.allowsTransition(to: next))
+            for terminal in JobStatus.allCases where terminal.isTerminal {
+                #expect(!terminal.allowsTransition(to: next))
+            }
+        }
+        #expect(!JobStatus.pending.isTerminal)
+    }
+
+    @Test("stored status bytes are recognised exactly")
+    func parsing() {
+        for status in JobStatus.allCases {
+            #expect(withBytes(status.rawValue) { JobStatus(bytes: $0) } == status)
+        }
+        for text in ["Pending", "done", "", "failed_with_errors", "processed "] {
+            #expect(withBytes(text) { JobStatus(bytes: $0) } == nil)
+        }
+    }
+
+    @Test("the write script is embedded and knows every operation")
+    func script() {
+        for operation in ["create", "progress", "processed", "failed", "failed_with_error"] {
+            #expect(WriteScript.source.contains("\(operation) = {"))
+        }
+        for code in ["INVALID", "EXISTS", "NOTFOUND", "REFUSED", "TOOLARGE"] {
+            #expect(WriteScript.source.contains("'\(code)'"))
+        }
+    }
+}
