@@ -1,0 +1,221 @@
+import Crypto
+public import JobStatusCore
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import RedisWire
+
+/// The worker side: creates jobs and records their progress and outcome.
+///
+/// Every write is one call of the atomic write script (`EVALSHA`, falling back to `EVAL` when
+/// Redis does not have the script cached yet), which checks the transition, writes the fields,
+/// bumps the version, sets the TTL and publishes the change. A failed call changed nothing.
+public final class JobWriter: Sendable {
+    public let configuration: JobWriterConfiguration
+    private let client: RedisClient
+
+    private static let scriptSHA1: String = Insecure.SHA1.hash(data: Array(WriteScript.source.utf8))
+        .map { byte in
+            let hex = Array("0123456789abcdef".utf8)
+            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
+        }
+        .joined()
+
+    public init(client: RedisClient, configuration: JobWriterConfiguration = .init()) {
+        self.client = client
+        self.configuration = configuration
+    }
+
+    /// Connects to Redis; throws `JobWriteError.redisUnavailable` when it cannot.
+    public static func connect(
+        url: RedisURL,
+        configuration: JobWriterConfiguration = .init(),
+        commandTimeout: Duration = .seconds(5),
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger = Logger(label: "jobstatus.writer")
+    ) async throws(JobWriteError) -> JobWriter {
+        let connection = RedisConnectionConfiguration(url: url, commandTimeout: TimeAmount(commandTimeout))
+        do {
+            let client = try await RedisClient.connect(configuration: connection, on: eventLoop, logger: logger)
+            return JobWriter(client: client, configuration: configuration)
+        } catch RedisError.unavailable(let reason) {
+            throw .redisUnavailable("cannot connect to \(url): \(reason)")
+        } catch {
+            throw .redisUnavailable("cannot connect to \(url): \(error)")
+        }
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        await self.client.shutdown()
+    }
+
+    /// Creates a pending job and returns its id (generated when `id` is nil).
+    public func create(
+        id: String? = nil,
+        owner: String? = nil,
+        eta: JobETA? = nil,
+        ttl: Duration? = nil
+    ) async throws(JobWriteError) -> JobWriteResult {
+        var arguments = ["eta", (eta ?? .after(self.configuration.defaultETA)).timestamp()]
+        if let owner { arguments += ["owner", owner] }
+        arguments += ["ttl", try Self.ttlArgument(ttl ?? self.configuration.pendingTTL)]
+        return try await self.run(.create, id: id ?? JobID.generate(), arguments: arguments)
+    }
+
+    /// Refreshes a pending job's TTL, and its eta when given.
+    public func progress(id: String, eta: JobETA? = nil, ttl: Duration? = nil) async throws(JobWriteError) -> JobWriteResult {
+        var arguments: [String] = []
+        if let eta { arguments += ["eta", eta.timestamp()] }
+        arguments += ["ttl", try Self.ttlArgument(ttl ?? self.configuration.pendingTTL)]
+        return try await self.run(.progress, id: id, arguments: arguments)
+    }
+
+    /// Completes a job that produced resources (polls answer 303 with these links).
+    public func processed(id: String, links: [JobLink], ttl: Duration? = nil) async throws(JobWriteError) -> JobWriteResult {
+        guard !links.isEmpty else { throw .invalidArgument("a processed job needs at least one link") }
+        var json = ByteBuffer()
+        json.writeStaticString("[")
+        for (index, link) in links.enumerated() {
+            if index > 0 { json.writeStaticString(",") }
+            json.writeStaticString(#"{"entity":"#)
+            json.writeJSONString(link.entity)
+            json.writeStaticString(#","href":"#)
+            json.writeJSONString(link.href)
+            json.writeStaticString("}")
+        }
+        json.writeStaticString("]")
+        let arguments = ["links", String(buffer: json), "ttl", try Self.ttlArgument(ttl ?? self.configuration.terminalTTL)]
+        return try await self.run(.processed, id: id, arguments: arguments)
+    }
+
+    /// Completes a job with an inline result (polls answer 200 with `response_data`).
+    /// `responseData` is JSON text, stored verbatim.
+    public func processed(
+        id: String,
+        responseData: String,
+        statusCode: Int = 200,
+        ttl: Duration? = nil
+    ) async throws(JobWriteError) -> JobWriteResult {
+        guard JSONScanner.validate(responseData) != nil else {
+            throw .invalidArgument("response_data must be valid JSON")
+        }
+        let arguments = [
+            "response_data", responseData, "status_code", String(statusCode),
+            "ttl", try Self.ttlArgument(ttl ?? self.configuration.terminalTTL),
+        ]
+        return try await self.run(.processed, id: id, arguments: arguments)
+    }
+
+    /// Fails a job with an expected error (403, 404, 409, 422, …).
+    public func failed(
+        id: String,
+        statusCode: Int,
+        error: JobFailure,
+        ttl: Duration? = nil
+    ) async throws(JobWriteError) -> JobWriteResult {
+        let errorJSON: String
+        switch error {
+        case .message(let text):
+            var buffer = ByteBuffer()
+            buffer.writeJSONString(text)
+            errorJSON = String(buffer: buffer)
+        case .json(let text):
+            errorJSON = text
+        }
+        let arguments = [
+            "status_code", String(statusCode), "error", errorJSON,
+            "ttl", try Self.ttlArgument(ttl ?? self.configuration.terminalTTL),
+        ]
+        return try await self.run(.failed, id: id, arguments: arguments)
+    }
+
+    /// Fails a job with a system error: status_code 500, `{type: internal_error, message}`.
+    public func failedWithError(id: String, message: String, ttl: Duration? = nil) async throws(JobWriteError) -> JobWriteResult {
+        let arguments = ["message", message, "ttl", try Self.ttlArgument(ttl ?? self.configuration.terminalTTL)]
+        return try await self.run(.failedWithError, id: id, arguments: arguments)
+    }
+
+    /// The stored record, or nil when the job does not exist.
+    public func get(id: String) async throws(JobWriteError) -> JobRecord? {
+        let key = try self.key(for: id)
+        do {
+            async let all = self.client.send(["HGETALL", key])
+            async let ttl = self.client.send(["PTTL", key])
+            let (fieldsReply, ttlReply) = try await (all, ttl)
+            guard let flat = fieldsReply.array else {
+                throw JobWriteError.unexpectedReply("HGETALL answered \(fieldsReply)")
+            }
+            guard !flat.isEmpty else { return nil }
+            var fields: [String: String] = [:]
+            for pair in stride(from: 0, to: flat.count - 1, by: 2) {
+                fields[flat[pair].string ?? ""] = flat[pair + 1].string ?? ""
+            }
+            let milliseconds = ttlReply.integer ?? -1
+            let ttlSeconds = milliseconds >= 0 ? (milliseconds + 999) / 1000 : nil
+            return JobRecord(id: id, fields: fields, ttlSeconds: ttlSeconds)
+        } catch let error as JobWriteError {
+            throw error
+        } catch {
+            throw Self.writeError(error)
+        }
+    }
+
+    private func key(for id: String) throws(JobWriteError) -> String {
+        guard JobID.isValid(id) else {
+            throw .invalidArgument("job id \"\(id)\" must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
+        }
+        return self.configuration.keyPrefix + id
+    }
+
+    private static func ttlArgument(_ ttl: Duration) throws(JobWriteError) -> String {
+        let seconds = ttl.wholeSecondsRoundedUp
+        guard seconds >= 1 else { throw .invalidArgument("a TTL must be at least one second") }
+        return String(seconds)
+    }
+
+    private func run(
+        _ operation: WriteScript.Operation,
+        id: String,
+        arguments: [String]
+    ) async throws(JobWriteError) -> JobWriteResult {
+        let key = try self.key(for: id)
+        let scriptArguments = ["1", key, operation.rawValue] + arguments
+        let reply: RESPValue
+        do {
+            do {
+                reply = try await self.client.send(["EVALSHA", Self.scriptSHA1] + scriptArguments)
+            } catch let error as RedisError where error.serverErrorCode == "NOSCRIPT" {
+                reply = try await self.client.send(["EVAL", WriteScript.source] + scriptArguments)
+            }
+        } catch {
+            throw Self.writeError(error)
+        }
+        guard let elements = reply.array, elements.count == 2, let version = elements[0].integer,
+            let outcome = elements[1].string.flatMap(JobWriteResult.Outcome.init(rawValue:))
+        else {
+            throw .unexpectedReply("the write script answered \(reply)")
+        }
+        return JobWriteResult(id: id, version: version, outcome: outcome)
+    }
+
+    private static func writeError(_ error: any Error) -> JobWriteError {
+        guard let redisError = error as? RedisError else { return .unexpectedReply("\(error)") }
+        guard case .server(let message) = redisError else {
+            if case .timeout = redisError {
+                return .redisUnavailable(
+                    "\(redisError); the write is atomic, so it either fully happened or not at all, and repeating it is safe"
+                )
+            }
+            return .redisUnavailable(redisError.description)
+        }
+        let code = redisError.serverErrorCode.map(String.init) ?? ""
+        let detail = String(message.dropFirst(code.count).drop { $0 == " " })
+        switch WriteScript.ErrorCode(rawValue: code) {
+        case .invalid, .tooLarge: return .invalidArgument(detail)
+        case .notFound: return .notFound(detail)
+        case .exists, .refused: return .refused(detail)
+        case nil: return .unexpectedReply(message)
+        }
+    }
+}

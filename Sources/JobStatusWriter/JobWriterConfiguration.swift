@@ -1,0 +1,23 @@
+/// Defaults the writer applies when a call does not say otherwise.
+public struct JobWriterConfiguration: Sendable {
+    /// Prepended to the id to form the Redis key (`jobs.key_prefix`).
+    public var keyPrefix: String
+    /// How long a pending record lives without progress (`jobs.pending_ttl`).
+    public var pendingTTL: Duration
+    /// How long a terminal record stays readable (`jobs.terminal_ttl`).
+    public var terminalTTL: Duration
+    /// The eta of a new job when the worker gives none (`jobs.default_eta`).
+    public var defaultETA: Duration
+
+    public init(
+        keyPrefix: String = "job:",
+        pendingTTL: Duration = .seconds(86_400),
+        terminalTTL: Duration = .seconds(604_800),
+        defaultETA: Duration = .seconds(60)
+    ) {
+        self.keyPrefix = keyPrefix
+        self.pendingTTL = pendingTTL
+        self.terminalTTL = terminalTTL
+        self.defaultETA = defaultETA
+    }
+}
