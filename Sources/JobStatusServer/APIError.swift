@@ -1,0 +1,64 @@
+/// Every error the front answers with: status, `error.type` and `error.message`.
+///
+/// This is the catalogue `docs/api.md` lists; the texts of the authorization errors are the live
+/// eHealth system's, word for word.
+struct APIError {
+    let status: ResponseStatus
+    let type: StaticString
+    let message: String
+
+    static let jobNotFound = APIError(status: .notFound, type: "not_found", message: "Job not found")
+    static let routeNotFound = APIError(status: .notFound, type: "not_found", message: "Route not found")
+    static let missingBearerToken = APIError(
+        status: .unauthorized,
+        type: "access_denied",
+        message: "Authorization header is not set or doesn't contain Bearer token"
+    )
+    static let invalidToken = APIError(status: .unauthorized, type: "access_denied", message: "Invalid access token")
+    static let missingScope = APIError(
+        status: .forbidden,
+        type: "forbidden",
+        message: "Your scope does not allow to access this resource. Missing allowances: job:read"
+    )
+    static let malformedRequest = APIError(
+        status: .badRequest,
+        type: "bad_request",
+        message: "The request is not valid HTTP/1.1"
+    )
+    static let missingHost = APIError(
+        status: .badRequest,
+        type: "bad_request",
+        message: "An HTTP/1.1 request needs exactly one Host header"
+    )
+    static let headersTooLarge = APIError(
+        status: .requestHeaderFieldsTooLarge,
+        type: "request_header_fields_too_large",
+        message: "The request line and headers are too large"
+    )
+    static let internalError = APIError(
+        status: .internalServerError,
+        type: "internal_error",
+        message: "The job record could not be read"
+    )
+    static let serviceUnavailable = APIError(
+        status: .serviceUnavailable,
+        type: "service_unavailable",
+        message: "The job store is temporarily unavailable; retry later"
+    )
+
+    static func methodNotAllowed(_ method: String) -> APIError {
+        APIError(
+            status: .methodNotAllowed,
+            type: "method_not_allowed",
+            message: "Method \(method) is not allowed here; use GET or HEAD"
+        )
+    }
+
+    static func denied(_ failure: AuthorizationFailure) -> APIError {
+        switch failure {
+        case .missingBearerToken: .missingBearerToken
+        case .invalidToken: .invalidToken
+        case .missingScope: .missingScope
+        }
+    }
+}

@@ -1,0 +1,156 @@
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import RedisWire
+public import ServiceLifecycle
+
+/// The front: an HTTP/1.1 server answering job polls, run as a swift-service-lifecycle service.
+///
+/// On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it stops accepting, lets
+/// in-flight requests finish for at most `http.shutdown_timeout`, then closes Redis and exits.
+public final class HTTPServer: Service {
+    private let configuration: ServerConfiguration
+    private let authenticator: TokenAuthenticator?
+    private let logger: Logger
+    private let onListening: @Sendable (Int) -> Void
+
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public init(
+        configuration: ServerConfiguration,
+        authenticator: TokenAuthenticator?,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.authenticator = authenticator
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let threads = self.configuration.threads > 0 ? self.configuration.threads : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let redisConfiguration = RedisConnectionConfiguration(
+            url: self.configuration.redisURL,
+            commandTimeout: TimeAmount(self.configuration.redisTimeout)
+        )
+        let redis = await RedisConnectionGroup(group: group, configuration: redisConfiguration, logger: self.logger)
+        let loops = await LoopResourcesMap(group: group, redis: redis)
+        let server = ServerContext(configuration: self.configuration, authenticator: self.authenticator, logger: self.logger)
+        let quiesce = ServerQuiescingHelper(group: group)
+
+        let channel: any Channel
+        do {
+            channel = try await self.bootstrap(group: group, quiesce: quiesce, server: server, loops: loops)
+                .bind(host: self.configuration.host, port: self.configuration.port)
+                .get()
+        } catch {
+            await redis.shutdown()
+            try? await group.shutdownGracefully()
+            throw ConfigurationError(
+                "cannot listen on \(self.configuration.host):\(self.configuration.port) (http.host, http.port): \(error)"
+            )
+        }
+        let port = channel.localAddress?.port ?? self.configuration.port
+        self.logger.info(
+            "listening",
+            metadata: [
+                "address": "\(self.configuration.host):\(port)", "threads": "\(threads)",
+                "redis": "\(self.configuration.redisURL)", "auth": "\(self.configuration.authMode.rawValue)",
+            ]
+        )
+        self.onListening(port)
+
+        let drained = group.next().makePromise(of: Void.self)
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            quiesce.initiateShutdown(promise: drained)
+        }
+        self.logger.info("shutting down: no new connections, finishing in-flight requests")
+        await Self.wait(for: drained.futureResult, atMost: self.configuration.shutdownTimeout, on: group.next())
+        await redis.shutdown()
+        try await group.shutdownGracefully()
+        self.logger.info("stopped")
+    }
+
+    private func bootstrap(
+        group: MultiThreadedEventLoopGroup,
+        quiesce: ServerQuiescingHelper,
+        server: ServerContext,
+        loops: LoopResourcesMap
+    ) -> ServerBootstrap {
+        let headerTimeout = TimeAmount(self.configuration.headerTimeout)
+        let idleTimeout = TimeAmount(self.configuration.idleTimeout)
+        let limits = {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderFieldSize = self.configuration.maxHeaderSize
+            limits.maxHeaderListSize = self.configuration.maxHeaderSize
+            return limits
+        }()
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let timeouts = ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+                    let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
+                    let handler = JobRequestHandler(server: server, loop: loops.resources(on: channel.eventLoop), timeouts: timeouts)
+                    try channel.pipeline.syncOperations.addHandlers([timeouts, ByteToMessageHandler(decoder), handler])
+                }
+            }
+    }
+
+    /// Waits until `future` completes or `limit` passes, whichever is first.
+    private static func wait(for future: EventLoopFuture<Void>, atMost limit: Duration, on eventLoop: any EventLoop) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = NIOLockedValueBox(false)
+            let resume: @Sendable () -> Void = {
+                let first = resumed.withLockedValue { wasResumed in
+                    defer { wasResumed = true }
+                    return !wasResumed
+                }
+                if first { continuation.resume() }
+            }
+            future.whenComplete { _ in resume() }
+            eventLoop.scheduleTask(in: TimeAmount(limit)) { resume() }
+        }
+    }
+}
+
+/// The `LoopResources` of every event loop of the group, created once at start-up.
+final class LoopResourcesMap: Sendable {
+    private let resources: [ObjectIdentifier: NIOLoopBound<LoopResources>]
+
+    init(group: MultiThreadedEventLoopGroup, redis: RedisConnectionGroup) async {
+        var resources: [ObjectIdentifier: NIOLoopBound<LoopResources>] = [:]
+        for eventLoop in group.makeIterator() {
+            resources[ObjectIdentifier(eventLoop)] = try! await eventLoop.submit {
+                NIOLoopBound(LoopResources(redis: redis.connection(on: eventLoop)), eventLoop: eventLoop)
+            }.get()
+        }
+        self.resources = resources
+    }
+
+    /// The resources of `eventLoop`; call it on that loop.
+    func resources(on eventLoop: any EventLoop) -> LoopResources {
+        self.resources[ObjectIdentifier(eventLoop)]!.value
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

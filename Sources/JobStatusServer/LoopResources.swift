@@ -1,0 +1,17 @@
+import NIOCore
+import RedisWire
+
+/// What the connections of one event loop share: the loop's Redis connection and per-loop
+/// scratch state. Only ever touched on that loop, so nothing here needs a lock.
+final class LoopResources {
+    let redis: RedisConnection
+    let requestIDs = RequestIDGenerator()
+    let dates = HTTPDateCache()
+    /// Where response bodies are written before they are framed; reused by every request.
+    var bodyScratch: ByteBuffer
+
+    init(redis: RedisConnection) {
+        self.redis = redis
+        self.bodyScratch = ByteBufferAllocator().buffer(capacity: 4096)
+    }
+}

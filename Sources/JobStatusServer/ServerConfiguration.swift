@@ -1,0 +1,84 @@
+public import JobStatusCore
+public import RedisWire
+
+/// Everything `jobstatus serve` can be configured with.
+///
+/// Read from swift-configuration with `init(settings:)`; every key is listed in the README's
+/// configuration table and in `Config/jobstatus.json`, whose values must equal the defaults here
+/// (a test checks it).
+public struct ServerConfiguration: Sendable {
+    /// `http.host`: the address to listen on.
+    public var host = "0.0.0.0"
+    /// `http.port`.
+    public var port = 8080
+    /// `http.threads`: event loops (0 = one per core). Each owns its own Redis connection.
+    public var threads = 0
+    /// `http.header_timeout`: a request must be complete this long after its first byte.
+    public var headerTimeout: Duration = .seconds(10)
+    /// `http.idle_timeout`: a keep-alive connection with no request in progress is closed after this.
+    public var idleTimeout: Duration = .seconds(60)
+    /// `http.max_header_size`: the largest request head (request line and headers), in bytes.
+    public var maxHeaderSize = 16_384
+    /// `http.shutdown_timeout`: how long in-flight requests may take to finish on SIGTERM.
+    public var shutdownTimeout: Duration = .seconds(10)
+    /// `http.trust_forwarded_headers`: build `meta.url` from `X-Forwarded-Proto`/`X-Forwarded-Host`.
+    public var trustForwardedHeaders = false
+    /// `http.location_header`: add `Location` (the first link) to 303 answers.
+    public var locationHeader = false
+    /// `redis.url`.
+    public var redisURL = RedisURL(host: "127.0.0.1")
+    /// `redis.timeout`: how long a Redis command may take before the poll answers 503.
+    public var redisTimeout: Duration = .seconds(1)
+    /// `jobs.key_prefix`: the job key is this prefix followed by the id.
+    public var keyPrefix = "job:"
+    /// `auth.mode`.
+    public var authMode: AuthMode = .tokens
+    /// `auth.tokens_file`: the tokens file for `auth.mode: tokens`.
+    public var tokensFile: String?
+
+    public init() {}
+
+    /// Reads every key, failing on the first value that is present but unusable.
+    public init(settings: SettingsReader) throws(ConfigurationError) {
+        let defaults = ServerConfiguration()
+        self.host = settings.string("http.host", default: defaults.host)
+        self.port = try settings.int("http.port", default: defaults.port, in: 0...65535)
+        self.threads = try settings.int("http.threads", default: defaults.threads, in: 0...1024)
+        self.headerTimeout = try settings.duration("http.header_timeout", default: defaults.headerTimeout)
+        self.idleTimeout = try settings.duration("http.idle_timeout", default: defaults.idleTimeout)
+        self.maxHeaderSize = try settings.int("http.max_header_size", default: defaults.maxHeaderSize, in: 1024...1_048_576)
+        self.shutdownTimeout = try settings.duration("http.shutdown_timeout", default: defaults.shutdownTimeout)
+        self.trustForwardedHeaders = try settings.bool("http.trust_forwarded_headers", default: defaults.trustForwardedHeaders)
+        self.locationHeader = try settings.bool("http.location_header", default: defaults.locationHeader)
+        self.redisURL = try Self.redisURL(settings)
+        self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
+        self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
+        self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
+        self.tokensFile = settings.optionalString("auth.tokens_file")
+        try self.validate()
+    }
+
+    /// `redis.url` (`REDIS_URL`), parsed; shared with the writer subcommands.
+    public static func redisURL(_ settings: SettingsReader) throws(ConfigurationError) -> RedisURL {
+        let text = settings.string("redis.url", default: "redis://127.0.0.1:6379", isSecret: true)
+        do {
+            return try RedisURL(parsing: text)
+        } catch {
+            throw ConfigurationError("redis.url (REDIS_URL): \(error)")
+        }
+    }
+
+    private func validate() throws(ConfigurationError) {
+        for (key, duration) in [
+            ("http.header_timeout", self.headerTimeout), ("http.idle_timeout", self.idleTimeout),
+            ("redis.timeout", self.redisTimeout),
+        ] where duration <= .zero {
+            throw .invalid(key, DurationText.format(duration), expected: "a duration above zero")
+        }
+        if self.authMode == .tokens && self.tokensFile == nil {
+            throw ConfigurationError(
+                "auth.mode is tokens but auth.tokens_file (AUTH_TOKENS_FILE) is not set; point it at a tokens file, or set auth.mode to none for local development"
+            )
+        }
+    }
+}

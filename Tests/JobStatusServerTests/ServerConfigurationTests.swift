@@ -1,0 +1,125 @@
+import Configuration
+import Foundation
+import SystemPackage
+import JobStatusCore
+import Testing
+
+@testable import JobStatusServer
+
+@Suite("Configuration")
+struct ServerConfigurationTests {
+    private func settings(_ values: [String: ConfigValue]) -> SettingsReader {
+        var absolute: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in values {
+            absolute[AbsoluteConfigKey(ConfigKey(key))] = value
+        }
+        return SettingsReader(ConfigReader(provider: InMemoryProvider(values: absolute)))
+    }
+
+    private func environment(_ variables: [String: String]) -> SettingsReader {
+        SettingsReader(ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: variables)))
+    }
+
+    @Test("environment variables are the keys upper-cased with . → _")
+    func environmentNames() throws {
+        let configuration = try ServerConfiguration(
+            settings: self.environment([
+                "HTTP_PORT": "9090", "HTTP_HEADER_TIMEOUT": "3s", "REDIS_URL": "redis://:pw@cache:6380/3",
+                "REDIS_TIMEOUT": "250ms", "JOBS_KEY_PREFIX": "jobstatus:", "AUTH_MODE": "none",
+                "HTTP_TRUST_FORWARDED_HEADERS": "true", "HTTP_LOCATION_HEADER": "yes",
+            ])
+        )
+        #expect(configuration.port == 9090)
+        #expect(configuration.headerTimeout == .seconds(3))
+        #expect(configuration.redisURL == RedisURLFixture.cache)
+        #expect(configuration.redisTimeout == .milliseconds(250))
+        #expect(configuration.keyPrefix == "jobstatus:")
+        #expect(configuration.authMode == .none)
+        #expect(configuration.trustForwardedHeaders)
+        #expect(configuration.locationHeader)
+    }
+
+    @Test(
+        "values that are present but unusable stop start-up with the key and the variable named",
+        arguments: [
+            ["HTTP_PORT": "80a"], ["HTTP_PORT": "70000"], ["HTTP_HEADER_TIMEOUT": "soon"], ["REDIS_TIMEOUT": "0s"],
+            ["AUTH_MODE": "jwt"], ["REDIS_URL": "localhost:6379"], ["HTTP_TRUST_FORWARDED_HEADERS": "maybe"],
+            ["AUTH_MODE": "tokens"],
+        ]
+    )
+    func refused(variables: [String: String]) {
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration(settings: self.environment(variables.merging(["AUTH_MODE": "none"]) { new, _ in new }))
+        }
+    }
+
+    @Test("the error message names the environment variable")
+    func errorNamesVariable() {
+        do {
+            _ = try ServerConfiguration(settings: self.environment(["HTTP_PORT": "80a", "AUTH_MODE": "none"]))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("http.port"))
+            #expect(error.description.contains("HTTP_PORT"))
+            #expect(error.description.contains("80a"))
+        }
+    }
+
+    @Test("Config/jobstatus.json, read as the server reads it, states exactly the built-in defaults")
+    func defaultsFile() async throws {
+        let file = try await FileProvider<JSONSnapshot>(filePath: FilePath(Self.repositoryFile("Config/jobstatus.json")))
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(values: ["auth.tokens_file": ConfigValue(.string("tokens.json"), isSecret: false)]), file,
+        ])
+        let fromFile = try ServerConfiguration(settings: SettingsReader(reader))
+        var defaults = ServerConfiguration()
+        defaults.tokensFile = "tokens.json"
+        #expect(fromFile.host == defaults.host)
+        #expect(fromFile.port == defaults.port)
+        #expect(fromFile.threads == defaults.threads)
+        #expect(fromFile.headerTimeout == defaults.headerTimeout)
+        #expect(fromFile.idleTimeout == defaults.idleTimeout)
+        #expect(fromFile.maxHeaderSize == defaults.maxHeaderSize)
+        #expect(fromFile.shutdownTimeout == defaults.shutdownTimeout)
+        #expect(fromFile.trustForwardedHeaders == defaults.trustForwardedHeaders)
+        #expect(fromFile.locationHeader == defaults.locationHeader)
+        #expect(fromFile.redisURL == defaults.redisURL)
+        #expect(fromFile.redisTimeout == defaults.redisTimeout)
+        #expect(fromFile.keyPrefix == defaults.keyPrefix)
+        #expect(fromFile.authMode == defaults.authMode)
+        #expect(reader.string(forKey: "jobs.pending_ttl").flatMap(DurationText.parse) == .seconds(86_400))
+        #expect(reader.string(forKey: "jobs.terminal_ttl").flatMap(DurationText.parse) == .seconds(604_800))
+        #expect(reader.string(forKey: "jobs.default_eta").flatMap(DurationText.parse) == .seconds(60))
+        #expect(reader.string(forKey: "log.level") == "info")
+    }
+
+    @Test("the README's configuration table lists every key of Config/jobstatus.json, and only real keys")
+    func readmeTable() throws {
+        let data = try #require(FileManager.default.contents(atPath: Self.repositoryFile("Config/jobstatus.json")))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        let fileKeys = Set(json.flatMap { section, entries in entries.keys.map { "\(section).\($0)" } })
+        let readme = try String(contentsOfFile: Self.repositoryFile("README.md"), encoding: .utf8)
+        let tableKeys = Set(
+            readme.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("| `"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
+                return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
+            }
+        )
+        #expect(fileKeys.subtracting(tableKeys).isEmpty, "undocumented: \(fileKeys.subtracting(tableKeys))")
+        #expect(tableKeys.subtracting(fileKeys).subtracting(["auth.tokens_file"]).isEmpty)
+        for key in tableKeys {
+            #expect(readme.contains("`\(SettingsReader.environmentName(of: key))`"), "\(key) without its variable")
+        }
+    }
+
+    static func repositoryFile(_ relative: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(relative).path
+    }
+}
+
+import RedisWire
+
+enum RedisURLFixture {
+    static let cache = RedisURL(host: "cache", port: 6380, user: nil, password: "pw", database: 3)
+}
