@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct JobStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobstatus",
+        abstract: "Redis-backed job status: the HTTP front and the worker commands.",
+        discussion: """
+            Exit codes: 0 success, 1 unexpected failure, 2 job not found, 3 transition refused, \
+            4 Redis unavailable, 64 usage error or invalid input, 78 unusable configuration.
+            """,
+        subcommands: [
+            ServeCommand.self, CreateCommand.self, ProgressCommand.self, ProcessedCommand.self,
+            FailedCommand.self, FailedWithErrorCommand.self, GetCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import JobStatusServer
+import Logging
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP front that answers GET /api/jobs/{id}.",
+        discussion: "Every option overrides its configuration key; see the README's configuration table."
+    )
+
+    @Option(help: "A JSON configuration file (default: $JOBSTATUS_CONFIG, else Config/jobstatus.json if present).")
+    var config: String?
+
+    @Option(help: "http.host: the address to listen on.")
+    var host: String?
+
+    @Option(help: "http.port: the port to listen on (0 picks a free one).")
+    var port: Int?
+
+    @Option(help: "redis.url: redis://[user[:password]@]host[:port][/db].")
+    var redisURL: String?
+
+    @Option(help: "auth.mode: tokens or none.")
+    var authMode: String?
+
+    @Option(help: "auth.tokens_file: the tokens file for auth.mode tokens.")
+    var tokensFile: String?
+
+    @Option(help: "log.level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        if let host { flags["http.host"] = host }
+        if let port { flags["http.port"] = String(port) }
+        if let redisURL { flags["redis.url"] = redisURL }
+        if let authMode { flags["auth.mode"] = authMode }
+        if let tokensFile { flags["auth.tokens_file"] = tokensFile }
+        if let logLevel { flags["log.level"] = logLevel }
+
+        let configuration: ServerConfiguration
+        let authenticator: TokenAuthenticator?
+        let level: Logger.Level
+        do {
+            let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
+            level = try settings.choice("log.level", default: Logger.Level.info)
+            configuration = try ServerConfiguration(settings: settings)
+            authenticator = try configuration.tokensFile.map { path throws(ConfigurationError) in
+                try TokenAuthenticator(contentsOfFile: path)
+            }
+        } catch {
+            WriterOptions.report("\(error)")
+            throw ExitStatus.configuration
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "jobstatus")
+        if configuration.authMode == .none {
+            logger.warning("auth.mode is none: every caller may read every job; use this for local development only")
+        }
+        let server = HTTPServer(
+            configuration: configuration,
+            authenticator: configuration.authMode == .tokens ? authenticator : nil,
+            logger: logger
+        )
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch let error as ConfigurationError {
+            logger.critical("\(error)")
+            throw ExitStatus.configuration
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import JobStatusCore
+import JobStatusServer
+import JobStatusWriter
+import Logging
+import RedisWire
+
+/// Options shared by the worker subcommands, and the writer they configure.
+struct WriterOptions: ParsableArguments {
+    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db] (default: $REDIS_URL, else redis://127.0.0.1:6379).")
+    var redisURL: String?
+
+    @Option(help: "Prefix of the job keys (default: $JOBS_KEY_PREFIX, else job:).")
+    var keyPrefix: String?
+
+    @Option(help: "A JSON configuration file (default: $JOBSTATUS_CONFIG, else Config/jobstatus.json if present).")
+    var config: String?
+
+    /// Runs `body` with a connected writer and maps every failure to its exit code.
+    func withWriter<Result>(_ body: (JobWriter) async throws(JobWriteError) -> Result) async throws -> Result {
+        var flags: [String: String] = [:]
+        if let redisURL { flags["redis.url"] = redisURL }
+        if let keyPrefix { flags["jobs.key_prefix"] = keyPrefix }
+        let url: RedisURL
+        let configuration: JobWriterConfiguration
+        do {
+            let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
+            url = try ServerConfiguration.redisURL(settings)
+            configuration = JobWriterConfiguration(
+                keyPrefix: settings.string("jobs.key_prefix", default: "job:"),
+                pendingTTL: try settings.duration("jobs.pending_ttl", default: .seconds(86_400)),
+                terminalTTL: try settings.duration("jobs.terminal_ttl", default: .seconds(604_800)),
+                defaultETA: try settings.duration("jobs.default_eta", default: .seconds(60))
+            )
+        } catch {
+            Self.report("\(error)")
+            throw ExitStatus.configuration
+        }
+        var logger = Logger(label: "jobstatus")
+        logger.logLevel = .error
+        let writer: JobWriter
+        do {
+            writer = try await JobWriter.connect(url: url, configuration: configuration, logger: logger)
+        } catch {
+            Self.report(error.description)
+            throw ExitStatus.code(for: error)
+        }
+        let outcome: Swift.Result<Result, JobWriteError>
+        do {
+            outcome = .success(try await body(writer))
+        } catch {
+            outcome = .failure(error)
+        }
+        await writer.close()
+        switch outcome {
+        case .success(let result):
+            return result
+        case .failure(let error):
+            Self.report(error.description)
+            throw ExitStatus.code(for: error)
+        }
+    }
+
+    static func report(_ message: String) {
+        var standardError = StandardError()
+        print("jobstatus: \(message)", to: &standardError)
+    }
+}
+
+/// Parses `--ttl` and `--eta` values with clear errors.
+enum ArgumentParsing {
+    static func duration(_ text: String?, option: String) throws -> Duration? {
+        guard let text else { return nil }
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw ValidationError("\(option) must be a duration such as 90s, 15m, 24h or 7d, not \"\(text)\"")
+        }
+        return duration
+    }
+
+    static func eta(_ text: String?) throws -> JobETA? {
+        guard let text else { return nil }
+        guard let eta = JobETA(parsing: text) else {
+            throw ValidationError("--eta must be a duration (90s) or an RFC 3339 time (2026-11-28T10:00:00Z), not \"\(text)\"")
+        }
+        return eta
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}
