@@ -1,0 +1,134 @@
+import Foundation
+import JobStatusWriter
+import RedisWire
+import Testing
+
+/// Redis going away under the front: answers stay prompt and the front heals by itself.
+@Suite("Redis outages", .serialized)
+struct RedisOutageTests {
+    @Test("Redis stopped: 503 service_unavailable with Retry-After; back within 2 s of Redis returning")
+    func stoppedAndRestarted() async throws {
+        let redis = try await RedisServer.start("outage")
+        let front = try await Front.start("outage", redis: redis)
+        defer { Task { await front.child.kill(); await redis.stop() } }
+        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        await writer.close()
+        #expect(try front.get("/api/jobs/\(id)").status == 200)
+
+        await redis.stop()
+        let started = ContinuousClock.now
+        let response = try front.get("/api/jobs/\(id)")
+        #expect(ContinuousClock.now - started < .seconds(1), "answered within the Redis timeout (500ms)")
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "1")
+        #expect((response.json?["error"] as? [String: String])?["type"] == "service_unavailable")
+        #expect(try front.get("/health/ready", token: nil).status == 503)
+        #expect(try front.get("/health/live", token: nil).status == 200)
+
+        try await redis.restart()
+        let back = ContinuousClock.now
+        // The data went with the old process; a fresh job proves reads work again.
+        let writerAgain = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        let fresh = uniqueID()
+        _ = try await writerAgain.create(id: fresh)
+        await writerAgain.close()
+        let recovered = await eventually(timeout: .seconds(5)) {
+            (try? front.get("/api/jobs/\(fresh)").status) == 200
+        }
+        #expect(recovered)
+        #expect(ContinuousClock.now - back < .seconds(2), "recovered within 2 s")
+        #expect(try front.get("/health/ready", token: nil).status == 200)
+    }
+
+    @Test("Redis paused (SIGSTOP): every poll answers 503 within the timeout; service resumes after SIGCONT")
+    func paused() async throws {
+        let redis = try await RedisServer.start("paused")
+        let front = try await Front.start("paused", redis: redis)
+        defer { Task { redis.resume(); await front.child.kill(); await redis.stop() } }
+        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        await writer.close()
+
+        redis.pause()
+        let clients = try (0..<8).map { _ in try front.client(timeout: .seconds(5)) }
+        let started = ContinuousClock.now
+        for client in clients {
+            try client.send(HTTPTestClient.requestText("/api/jobs/\(id)", token: Tokens.owner))
+        }
+        for client in clients {
+            #expect(try client.readResponse().status == 503)
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1500), "500ms timeout plus scheduling slack")
+
+        redis.resume()
+        #expect(await eventually(timeout: .seconds(5)) { (try? front.get("/api/jobs/\(id)").status) == 200 })
+    }
+}
+
+@Suite("Connection timeouts", .serialized)
+struct ConnectionTimeoutTests {
+    @Test("a request head that does not complete within http.header_timeout is closed; others keep being served")
+    func slowHead() async throws {
+        let (redis, _, _) = try await SharedEnvironment.shared.get()
+        let front = try await Front.start("timeouts", redis: redis, environment: ["HTTP_HEADER_TIMEOUT": "1s", "HTTP_IDLE_TIMEOUT": "2s"])
+        defer { Task { await front.child.kill() } }
+        let slow = try front.client()
+        try slow.send("GET /health/live HTTP/1.1\r\nHo")
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(400))
+        try slow.send("st: x\r\n")
+        #expect(try front.get("/health/live").status == 200, "other clients are served meanwhile")
+        #expect(slow.isClosedByPeer(within: .seconds(3)))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(900) && elapsed < .milliseconds(2500), "closed by the 1 s header timeout, not the idle one")
+    }
+
+    @Test("an idle keep-alive connection is closed after http.idle_timeout")
+    func idle() async throws {
+        let (redis, _, _) = try await SharedEnvironment.shared.get()
+        let front = try await Front.start("idle", redis: redis, environment: ["HTTP_HEADER_TIMEOUT": "5s", "HTTP_IDLE_TIMEOUT": "1s"])
+        defer { Task { await front.child.kill() } }
+        let client = try front.client()
+        #expect(try client.request("/health/live").status == 200)
+        let started = ContinuousClock.now
+        #expect(client.isClosedByPeer(within: .seconds(4)))
+        #expect(ContinuousClock.now - started >= .milliseconds(900))
+    }
+}
+
+@Suite("Graceful shutdown", .serialized)
+struct ShutdownTests {
+    @Test("SIGTERM: in-flight requests finish, new connections are refused, exit 0")
+    func sigterm() async throws {
+        let redis = try await RedisServer.start("shutdown")
+        let front = try await Front.start("shutdown", redis: redis, environment: ["REDIS_TIMEOUT": "5s"])
+        defer { Task { redis.resume(); await front.child.kill(); await redis.stop() } }
+        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        await writer.close()
+
+        // Hold a poll in flight by pausing Redis, then ask the front to stop.
+        redis.pause()
+        let inFlight = try front.client()
+        try inFlight.send(HTTPTestClient.requestText("/api/jobs/\(id)", token: Tokens.owner))
+        try await Task.sleep(for: .milliseconds(200))
+        front.child.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(front.child.isRunning, "waits for the in-flight request")
+        #expect((try? HTTPTestClient(port: front.port, timeout: .seconds(1))) == nil, "no new connections")
+        redis.resume()
+        let response = try inFlight.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("Connection") == "close")
+        #expect(await front.child.waitForExit() == 0)
+        #expect(front.child.log.contains("stopped"))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

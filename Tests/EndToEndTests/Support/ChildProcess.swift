@@ -1,0 +1,113 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process the tests started; killed at exit even if a test forgets, and listed in
+/// `$JOBSTATUS_TEST_PIDFILE` so the test command can clean up after a crash.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    let name: String
+    let logPath: String
+
+    private static let running = NIOLockedValueBox<Set<Int32>>([])
+    private static let registerAtExit: Void = {
+        atexit {
+            for pid in ChildProcess.running.withLockedValue({ $0 }) {
+                Glibc.kill(pid, SIGKILL)
+            }
+        }
+    }()
+
+    init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], directory: String) throws {
+        _ = Self.registerAtExit
+        self.name = name
+        self.logPath = "\(directory)/\(name).log"
+        _ = FileManager.default.createFile(atPath: self.logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
+        self.process.executableURL = URL(fileURLWithPath: executable)
+        self.process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { _, new in new }
+        self.process.environment = merged
+        self.process.standardOutput = log
+        self.process.standardError = log
+        try self.process.run()
+        let pid = self.process.processIdentifier
+        Self.running.withLockedValue { _ = $0.insert(pid) }
+        if let pidFile = ProcessInfo.processInfo.environment["JOBSTATUS_TEST_PIDFILE"],
+            let handle = FileHandle(forWritingAtPath: pidFile)
+        {
+            handle.seekToEndOfFile()
+            handle.write(Data("\(pid)\n".utf8))
+            try? handle.close()
+        }
+    }
+
+    var pid: Int32 { self.process.processIdentifier }
+    var isRunning: Bool { self.process.isRunning }
+
+    func signal(_ signal: Int32) {
+        Glibc.kill(self.pid, signal)
+    }
+
+    /// Waits for the process to exit and returns its exit status (nil on timeout).
+    func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            if ContinuousClock.now > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        Self.running.withLockedValue { _ = $0.remove(self.pid) }
+        return self.process.terminationStatus
+    }
+
+    /// SIGKILL, then reap.
+    func kill() async {
+        if self.process.isRunning {
+            self.signal(SIGKILL)
+        }
+        _ = await self.waitForExit()
+    }
+
+    var log: String {
+        (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+    }
+}
+
+/// A loopback port nobody listens on right now.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            _ = bind(fd, raw, length)
+            _ = getsockname(fd, raw, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A fresh directory for one test environment's files and logs.
+func makeTemporaryDirectory(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "jobstatus-tests-\(name)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(25))
+    }
+    return await condition()
+}

@@ -1,0 +1,118 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `jobstatus` binary, as the test command produced it.
+enum Binary {
+    static var path: String {
+        if let explicit = ProcessInfo.processInfo.environment["JOBSTATUS_BINARY"] { return explicit }
+        let testBundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBundle.deletingLastPathComponent()
+        if directory.lastPathComponent.hasSuffix(".xctest") { directory = directory.deletingLastPathComponent() }
+        return directory.appendingPathComponent("jobstatus").path
+    }
+
+    /// Runs a subcommand to completion: exit status, stdout and stderr.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: self.path)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .newlines),
+            String(decoding: errorData, as: UTF8.self)
+        )
+    }
+}
+
+/// Demo credentials written into each test environment's tokens file.
+enum Tokens {
+    static let owner = "token-of-mis-1"
+    static let other = "token-of-mis-2"
+    static let noScope = "token-without-job-read"
+
+    static let file = """
+        {"tokens": [
+          {"client_id": "mis-1", "sha256": "\(sha256(owner))", "scopes": ["job:read"]},
+          {"client_id": "mis-2", "sha256": "\(sha256(other))", "scopes": ["job:read"]},
+          {"client_id": "mis-3", "sha256": "\(sha256(noScope))", "scopes": ["patient:read"]}
+        ]}
+        """
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
+    }
+}
+
+/// A running `jobstatus serve`.
+final class Front: @unchecked Sendable {
+    let port: Int
+    let child: ChildProcess
+    let directory: String
+
+    static func start(
+        _ name: String,
+        redis: RedisServer,
+        environment: [String: String] = [:]
+    ) async throws -> Front {
+        let directory = makeTemporaryDirectory("front-\(name)")
+        let tokensFile = "\(directory)/tokens.json"
+        try Tokens.file.write(toFile: tokensFile, atomically: true, encoding: .utf8)
+        let port = freePort()
+        var variables = [
+            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port)", "REDIS_URL": redis.url, "AUTH_MODE": "tokens",
+            "AUTH_TOKENS_FILE": tokensFile, "REDIS_TIMEOUT": "500ms", "JOBSTATUS_CONFIG": "", "LOG_LEVEL": "info",
+        ]
+        variables.merge(environment) { _, new in new }
+        let child = try ChildProcess(
+            name: "front-\(name)",
+            executable: Binary.path,
+            arguments: ["serve"],
+            environment: variables,
+            directory: directory
+        )
+        let front = Front(port: port, child: child, directory: directory)
+        let up = await eventually {
+            (try? HTTPTestClient(port: port, timeout: .seconds(1)).request("/health/live").status) == 200
+        }
+        guard up else { throw TestFailure("jobstatus serve did not start:\n\(child.log)") }
+        return front
+    }
+
+    private init(port: Int, child: ChildProcess, directory: String) {
+        self.port = port
+        self.child = child
+        self.directory = directory
+    }
+
+    func client(timeout: Duration = .seconds(10)) throws -> HTTPTestClient {
+        try HTTPTestClient(port: self.port, timeout: timeout)
+    }
+
+    /// One request on a fresh connection.
+    func get(_ path: String, token: String? = Tokens.owner, headers: [(String, String)] = []) throws -> HTTPTestResponse {
+        try self.client().request(path, token: token, headers: headers)
+    }
+
+    /// SIGTERM, and the exit status.
+    func terminate() async -> Int32? {
+        self.child.signal(SIGTERM)
+        return await self.child.waitForExit()
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One parsed HTTP response.
+struct HTTPTestResponse: Sendable {
+    let status: Int
+    let headers: [(String, String)]
+    let body: String
+
+    func header(_ name: String) -> String? {
+        self.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    func headers(_ name: String) -> [String] {
+        self.headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+    }
+
+    /// The body parsed as a JSON object.
+    var json: [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(self.body.utf8)) as? [String: Any]
+    }
+}
+
+/// A deliberately low-level HTTP/1.1 client over a blocking socket: the tests control every byte
+/// sent (pipelining, malformed requests, slow heads) and see every byte received.
+final class HTTPTestClient {
+    private let fd: Int32
+    private var received: [UInt8] = []
+
+    init(port: Int, timeout: Duration = .seconds(10)) throws {
+        self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(self.fd)
+            throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(errno)")
+        }
+        self.setTimeout(timeout)
+    }
+
+    deinit {
+        close(self.fd)
+    }
+
+    func setTimeout(_ timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String) throws {
+        try self.send(Array(text.utf8))
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { throw TestFailure("send failed: errno \(errno)") }
+            offset += written
+        }
+    }
+
+    /// A GET (or other method) with the usual headers.
+    func request(
+        _ path: String,
+        method: String = "GET",
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        host: String? = "localhost"
+    ) throws -> HTTPTestResponse {
+        try self.send(Self.requestText(path, method: method, token: token, headers: headers, host: host))
+        return try self.readResponse(isHead: method == "HEAD")
+    }
+
+    static func requestText(
+        _ path: String,
+        method: String = "GET",
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        host: String? = "localhost"
+    ) -> String {
+        var text = "\(method) \(path) HTTP/1.1\r\n"
+        if let host { text += "Host: \(host)\r\n" }
+        if let token { text += "Authorization: Bearer \(token)\r\n" }
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        return text + "\r\n"
+    }
+
+    /// Reads one response; `isHead` says the response has no body whatever its Content-Length.
+    func readResponse(isHead: Bool = false) throws -> HTTPTestResponse {
+        let headEnd = try self.readUntil { bytes in
+            bytes.indices.dropLast(3).first { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }
+        }
+        let headText = String(decoding: self.received[..<headEnd], as: UTF8.self)
+        self.received.removeFirst(headEnd + 4)
+        var lines = headText.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst()
+        let statusParts = statusLine.split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw TestFailure("bad status line \(statusLine)") }
+        let headers = lines.map { line -> (String, String) in
+            let colon = line.firstIndex(of: ":") ?? line.endIndex
+            return (String(line[..<colon]), String(line[colon...].dropFirst()).trimmingCharacters(in: .whitespaces))
+        }
+        let length = isHead ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
+        _ = try self.readUntil { $0.count >= length ? length : nil }
+        let body = String(decoding: self.received[..<length], as: UTF8.self)
+        self.received.removeFirst(length)
+        return HTTPTestResponse(status: status, headers: headers, body: body)
+    }
+
+    /// True when the server closed the connection (EOF) before `timeout`, with nothing unread.
+    func isClosedByPeer(within timeout: Duration = .seconds(5)) -> Bool {
+        self.setTimeout(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+        return count == 0 || (count < 0 && errno == ECONNRESET)
+    }
+
+    /// Whatever bytes are buffered or arrive in one read, as text.
+    func readRaw() throws -> String {
+        if !self.received.isEmpty {
+            defer { self.received.removeAll() }
+            return String(decoding: self.received, as: UTF8.self)
+        }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { throw TestFailure("nothing to read") }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+
+    private func readUntil(_ found: ([UInt8]) -> Int?) throws -> Int {
+        while true {
+            if let index = found(self.received) { return index }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else {
+                throw TestFailure(count == 0 ? "connection closed by the server" : "receive failed: errno \(errno)")
+            }
+            self.received += buffer[..<count]
+        }
+    }
+}

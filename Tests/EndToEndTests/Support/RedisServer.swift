@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import RedisWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `redis-server` on a free loopback port, owned by one test environment.
+final class RedisServer: @unchecked Sendable {
+    let port: Int
+    let directory: String
+    private(set) var child: ChildProcess
+
+    var url: String { "redis://127.0.0.1:\(self.port)" }
+
+    static func start(_ name: String) async throws -> RedisServer {
+        let directory = makeTemporaryDirectory("redis-\(name)")
+        let port = freePort()
+        let server = RedisServer(port: port, directory: directory, child: try Self.launch(port: port, directory: directory))
+        try await server.waitUntilReady()
+        return server
+    }
+
+    private init(port: Int, directory: String, child: ChildProcess) {
+        self.port = port
+        self.directory = directory
+        self.child = child
+    }
+
+    private static func launch(port: Int, directory: String) throws -> ChildProcess {
+        try ChildProcess(
+            name: "redis-\(port)",
+            executable: Self.executable,
+            arguments: [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory,
+                "--daemonize", "no", "--protected-mode", "no",
+            ],
+            directory: directory
+        )
+    }
+
+    static var executable: String {
+        for candidate in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        return "/usr/bin/redis-server"
+    }
+
+    func waitUntilReady() async throws {
+        let ready = await eventually {
+            (try? await self.command(["PING"])) == .simpleString("PONG")
+        }
+        guard ready else { throw TestFailure("redis-server on port \(self.port) did not start:\n\(self.child.log)") }
+    }
+
+    /// Kills the server (its data is gone: persistence is off).
+    func stop() async {
+        await self.child.kill()
+    }
+
+    /// Starts it again on the same port.
+    func restart() async throws {
+        self.child = try Self.launch(port: self.port, directory: self.directory)
+        try await self.waitUntilReady()
+    }
+
+    func pause() { self.child.signal(SIGSTOP) }
+    func resume() { self.child.signal(SIGCONT) }
+
+    /// Runs one command on a short-lived connection.
+    func command(_ arguments: [String]) async throws -> RESPValue {
+        let client = try await RedisClient.connect(
+            configuration: RedisConnectionConfiguration(url: try RedisURL(parsing: self.url), commandTimeout: .seconds(2)),
+            on: TestEventLoop.shared,
+            logger: quietLogger
+        )
+        do {
+            let reply = try await client.send(arguments)
+            await client.shutdown()
+            return reply
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// How many times Redis ran `command` so far (from INFO commandstats).
+    func calls(of command: String) async throws -> Int {
+        let info = try await self.command(["INFO", "commandstats"]).string ?? ""
+        let prefix = "cmdstat_\(command.lowercased()):calls="
+        guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix(prefix) }) else { return 0 }
+        return Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) ?? 0
+    }
+}
+
+/// Test-side Redis clients report problems through the tests, not the log.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+import NIOCore
+import NIOPosix
+
+enum TestEventLoop {
+    static let shared: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+}

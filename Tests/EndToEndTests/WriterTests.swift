@@ -1,0 +1,195 @@
+import Foundation
+import JobStatusCore
+import JobStatusWriter
+import RedisWire
+import Testing
+
+/// The worker API against a real Redis: the write script's transition rules, TTLs, limits.
+@Suite("Writer and write script")
+struct WriterTests {
+    private func environment() async throws -> (RedisServer, JobWriter) {
+        let (redis, _, writer) = try await SharedEnvironment.shared.get()
+        return (redis, writer)
+    }
+
+    private func field(_ redis: RedisServer, _ id: String, _ name: String) async throws -> String? {
+        try await redis.command(["HGET", "job:\(id)", name]).string
+    }
+
+    private func ttl(_ redis: RedisServer, _ id: String) async throws -> Int64 {
+        try await redis.command(["TTL", "job:\(id)"]).integer ?? -3
+    }
+
+    @Test("create: a pending record with version 1, its eta, owner, timestamps and the pending TTL")
+    func create() async throws {
+        let (redis, writer) = try await self.environment()
+        let result = try await writer.create(owner: "mis-1", eta: .after(.seconds(90)))
+        #expect(result.outcome == .created)
+        #expect(result.version == 1)
+        #expect(result.id.utf8.count == 22)
+        let all = try await redis.command(["HGETALL", "job:\(result.id)"]).array?.compactMap(\.string) ?? []
+        let fields = Dictionary(uniqueKeysWithValues: stride(from: 0, to: all.count, by: 2).map { (all[$0], all[$0 + 1]) })
+        #expect(fields["status"] == "pending")
+        #expect(fields["owner"] == "mis-1")
+        #expect(fields["version"] == "1")
+        #expect(fields["created_at"] != nil && fields["created_at"] == fields["updated_at"])
+        let eta = try #require(fields["eta"].flatMap { try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse($0) })
+        #expect(abs(eta.timeIntervalSinceNow - 90) < 10)
+        let ttl = try await self.ttl(redis, result.id)
+        #expect(ttl > 86_000 && ttl <= 86_400)
+    }
+
+    @Test("create refuses a taken id and changes nothing")
+    func createTwice() async throws {
+        let (redis, writer) = try await self.environment()
+        let id = uniqueID()
+        _ = try await writer.create(id: id, owner: "a")
+        await #expect(throws: JobWriteError.self) { try await writer.create(id: id, owner: "b") }
+        #expect(try await self.field(redis, id, "owner") == "a")
+    }
+
+    @Test("progress refreshes eta and TTL of a pending job and bumps the version")
+    func progress() async throws {
+        let (redis, writer) = try await self.environment()
+        let id = uniqueID()
+        _ = try await writer.create(id: id, ttl: .seconds(60))
+        let result = try await writer.progress(id: id, eta: .at(Date(timeIntervalSince1970: 2_000_000_000)), ttl: .seconds(600))
+        #expect(result.version == 2)
+        #expect(try await self.field(redis, id, "eta") == "2033-05-18T03:33:20.000Z")
+        #expect(try await self.ttl(redis, id) > 500)
+    }
+
+    @Test("terminal writes: the terminal TTL; an identical repeat is a no-op; anything else is refused")
+    func terminal() async throws {
+        let (redis, writer) = try await self.environment()
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let links = [JobLink(entity: "encounter", href: "/e/1")]
+        let first = try await writer.processed(id: id, links: links)
+        #expect(first.outcome == .updated)
+        #expect(first.version == 2)
+        let ttl = try await self.ttl(redis, id)
+        #expect(ttl > 604_000 && ttl <= 604_800)
+        let repeated = try await writer.processed(id: id, links: links)
+        #expect(repeated == JobWriteResult(id: id, version: 2, outcome: .unchanged))
+        for attempt in [
+            { try await writer.processed(id: id, links: [JobLink(entity: "encounter", href: "/e/2")]) },
+            { try await writer.failed(id: id, statusCode: 404, error: .message("x")) },
+            { try await writer.progress(id: id) },
+        ] as [() async throws -> JobWriteResult] {
+            do {
+                _ = try await attempt()
+                Issue.record("expected a refusal")
+            } catch let error as JobWriteError {
+                guard case .refused = error else { throw error }
+            }
+        }
+        #expect(try await self.field(redis, id, "version") == "2")
+        #expect(try await self.field(redis, id, "links") == #"[{"entity":"encounter","href":"/e/1"}]"#)
+    }
+
+    @Test("writes to an unknown or expired job are refused as not found")
+    func unknown() async throws {
+        let (_, writer) = try await self.environment()
+        do {
+            _ = try await writer.processed(id: uniqueID(), responseData: "{}")
+            Issue.record("expected not found")
+        } catch {
+            guard case .notFound = error else { throw error }
+        }
+    }
+
+    @Test(
+        "failed: 422 needs the validation object, 409 {type, message}; other errors may be strings",
+        arguments: [
+            (422, #"{"type":"validation_failed","message":"m"}"#, false),
+            (422, #""Validation failed""#, false),
+            (422, #"{"type":"validation_failed","message":"m","invalid":[{"entry_type":"json_data_property","entry":"$.a","rules":[{"rule":"required","params":[],"description":"must be present"}]}]}"#, true),
+            (409, #""conflict""#, false),
+            (409, #"{"type":"request_conflict","message":"Version mismatch"}"#, true),
+            (403, #""Access denied""#, true),
+            (404, #"{"type":"not_found","message":"Patient not found"}"#, true),
+            (403, "[1,2]", false),
+            (200, #""ok""#, false),
+            (600, #""x""#, false),
+        ]
+    )
+    func failedShapes(code: Int, error: String, accepted: Bool) async throws {
+        let (redis, writer) = try await self.environment()
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let failure: JobFailure = error.hasPrefix("\"") ? .message(String(error.dropFirst().dropLast())) : .json(error)
+        do {
+            _ = try await writer.failed(id: id, statusCode: code, error: failure)
+            #expect(accepted, "\(code) \(error) should have been refused")
+            #expect(try await self.field(redis, id, "error") == error)
+        } catch let writeError as JobWriteError {
+            #expect(!accepted, "\(code) \(error): \(writeError)")
+            guard case .invalidArgument = writeError else { throw writeError }
+            #expect(try await self.field(redis, id, "status") == "pending", "a refused write changes nothing")
+        }
+    }
+
+    @Test("records over 64 KiB are refused, never truncated")
+    func tooLarge() async throws {
+        let (redis, writer) = try await self.environment()
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let big = #"{"blob":""# + String(repeating: "x", count: WriteScript.maximumPayloadBytes) + #""}"#
+        do {
+            _ = try await writer.processed(id: id, responseData: big)
+            Issue.record("expected a refusal")
+        } catch {
+            guard case .invalidArgument(let message) = error else { throw error }
+            #expect(message.contains("65536"))
+        }
+        #expect(try await self.field(redis, id, "status") == "pending")
+        let fits = #"{"blob":""# + String(repeating: "x", count: WriteScript.maximumPayloadBytes - 12) + #""}"#
+        _ = try await writer.processed(id: id, responseData: fits)
+    }
+
+    @Test("invalid ids are refused before anything reaches Redis", arguments: ["", "a b", "a/b", String(repeating: "x", count: 65)])
+    func invalidIDs(id: String) async throws {
+        let (_, writer) = try await self.environment()
+        await #expect(throws: JobWriteError.self) { try await writer.create(id: id) }
+    }
+
+    @Test("every write publishes '<version> <status>' on the job's channel")
+    func publishes() async throws {
+        let (redis, writer) = try await self.environment()
+        let id = uniqueID()
+        let subscriber = try HTTPTestClient(port: redis.port)
+        try subscriber.send("SUBSCRIBE job:\(id)\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await writer.create(id: id)
+        _ = try await writer.progress(id: id)
+        _ = try await writer.failedWithError(id: id, message: "boom")
+        _ = try await writer.failedWithError(id: id, message: "boom")
+        try await Task.sleep(for: .milliseconds(200))
+        let received = subscriber.availableText()
+        #expect(received.contains("1 pending"))
+        #expect(received.contains("2 pending"))
+        #expect(received.contains("3 failed_with_error"))
+        #expect(!received.contains("4 "), "a no-op repeat publishes nothing")
+    }
+
+    @Test("the script loads itself: EVALSHA falls back to EVAL after SCRIPT FLUSH")
+    func noScriptFallback() async throws {
+        let (redis, writer) = try await self.environment()
+        _ = try await redis.command(["SCRIPT", "FLUSH"])
+        let result = try await writer.create()
+        #expect(result.outcome == .created)
+    }
+}
+
+extension HTTPTestClient {
+    /// Whatever arrived so far, as text (for raw RESP conversations).
+    func availableText() -> String {
+        self.setTimeout(.milliseconds(200))
+        var text = ""
+        while let response = try? self.readRaw() {
+            text += response
+        }
+        return text
+    }
+}

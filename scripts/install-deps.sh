@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing jobstatus needs and is missing on a Debian machine:
+# hiredis (headers + pkg-config), redis-server, redis-cli, and the Python Redis client used by the
+# documented Python worker example. Runs apt-get as root, or through sudo otherwise.
+set -euo pipefail
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import redis' >/dev/null 2>&1; then
+    echo "installing the Python redis client"
+    python3 -m pip install --quiet --disable-pip-version-check 'redis>=4,<7'
+fi
