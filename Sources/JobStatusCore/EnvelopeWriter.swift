@@ -44,11 +44,13 @@ public enum EnvelopeWriter {
         self.writeMeta(code: job.httpStatus, meta: meta, into: &buffer)
     }
 
-    /// Writes the envelope of a request that failed: `{"error": {"type", "message"}, "meta"}`.
+    /// Writes the envelope of a request that failed: `{"error": {"type", "message"}, "meta"}`,
+    /// with the `invalid` list of a `validation_failed` error when `invalid` is given.
     public static func writeError(
         code: Int,
         type: StaticString,
         message: String,
+        invalid: InvalidEntry? = nil,
         meta: EnvelopeMeta,
         into buffer: inout ByteBuffer
     ) {
@@ -56,6 +58,17 @@ public enum EnvelopeWriter {
         buffer.writeStaticString(type)
         buffer.writeStaticString(#"","message":"#)
         buffer.writeJSONString(message)
+        if let invalid {
+            buffer.writeStaticString(#","invalid":[{"entry_type":""#)
+            buffer.writeStaticString(invalid.entryType)
+            buffer.writeStaticString(#"","entry":""#)
+            buffer.writeStaticString(invalid.entry)
+            buffer.writeStaticString(#"","rules":[{"rule":""#)
+            buffer.writeStaticString(invalid.rule)
+            buffer.writeStaticString(#"","params":[],"description":""#)
+            buffer.writeStaticString(invalid.description)
+            buffer.writeStaticString(#""}]}]"#)
+        }
         buffer.writeStaticString("},")
         self.writeMeta(code: code, meta: meta, into: &buffer)
     }

@@ -5,14 +5,23 @@ public enum JobReadOutcome {
     case notFound
     /// A record that keeps the contract, ready to be written as an envelope.
     case found(JobReadResult)
+    /// The caller's `If-None-Match` names the current state: 304, no body to check or write.
+    case notModified(JobStatus, eta: UnsafeRawBufferPointer, tag: EntityTag)
     /// A record that breaks the contract; the reason is for the log, never for the client.
     case contractViolation(String)
 
     /// Checks the stored record against the record contract and the caller's identity.
     ///
-    /// - Parameter caller: the authenticated client id, or nil when authorization is disabled
-    ///   (then ownership is not enforced).
-    public static func decide(_ record: JobRecordView, caller: UnsafeRawBufferPointer?) -> JobReadOutcome {
+    /// - Parameters:
+    ///   - caller: the authenticated client id, or nil when authorization is disabled (then
+    ///     ownership is not enforced).
+    ///   - ifNoneMatch: the request's `If-None-Match` value; when it names the current state the
+    ///     payload is neither checked nor written.
+    public static func decide(
+        _ record: JobRecordView,
+        caller: UnsafeRawBufferPointer?,
+        ifNoneMatch: UnsafeRawBufferPointer? = nil
+    ) -> JobReadOutcome {
         guard let statusBytes = record[.status] else {
             return record.isEmpty ? .notFound : .contractViolation("the record has no status field")
         }
@@ -25,8 +34,12 @@ public enum JobReadOutcome {
         guard let eta = record[.eta], !eta.isEmpty else {
             return .contractViolation("the record has no eta")
         }
+        let tag = EntityTag(version: record[.version], createdAt: record[.createdAt])
+        if let tag, let ifNoneMatch, tag.matches(ifNoneMatch: ifNoneMatch) {
+            return .notModified(status, eta: eta, tag: tag)
+        }
         if status == .pending {
-            return .found(JobReadResult(status: status, eta: eta, statusCode: nil, body: .ownLink))
+            return .found(JobReadResult(status: status, eta: eta, statusCode: nil, body: .ownLink, tag: tag))
         }
         guard let statusCode = record[.statusCode], Self.isStatusCode(statusCode) else {
             return .contractViolation("a terminal record needs a three-digit status_code")
@@ -37,14 +50,14 @@ public enum JobReadOutcome {
                 guard JSONScanner.isLinkArray(links) else {
                     return .contractViolation("links is not an array of {entity, href} objects")
                 }
-                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .links(links)))
+                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .links(links), tag: tag))
             }
             if let responseData = record[.responseData] {
                 guard JSONScanner.validate(responseData) != nil else {
                     return .contractViolation("response_data is not valid JSON")
                 }
                 return .found(
-                    JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .responseData(responseData))
+                    JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .responseData(responseData), tag: tag)
                 )
             }
             return .contractViolation("a processed record needs links or response_data")
@@ -54,7 +67,7 @@ public enum JobReadOutcome {
             }
             switch JSONScanner.validate(error) {
             case .string, .object:
-                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .error(error)))
+                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .error(error), tag: tag))
             default:
                 return .contractViolation("error is not a JSON string or object")
             }
@@ -93,6 +106,8 @@ public struct JobReadResult {
     public let eta: UnsafeRawBufferPointer
     public let statusCode: UnsafeRawBufferPointer?
     public let body: Body
+    /// The state's entity tag; nil for records without a numeric version.
+    public let tag: EntityTag?
 
     /// 303 for a processed job with links (the body still carries the envelope), 200 otherwise.
     public var httpStatus: Int {

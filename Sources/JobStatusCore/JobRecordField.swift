@@ -1,8 +1,8 @@
 /// The hash fields of a job record that the front reads, in the order it asks for them with
 /// `HMGET`, so a reply element is found by position instead of by name.
 ///
-/// `docs/record-contract.md` describes every field, including the ones only the write script
-/// and `jobstatus get` use (`created_at`, `updated_at`).
+/// `docs/record-contract.md` describes every field, including `updated_at`, which only the write
+/// script and `jobstatus get` use.
 public enum JobRecordField: Int, CaseIterable, Sendable {
     case status
     case eta
@@ -12,6 +12,7 @@ public enum JobRecordField: Int, CaseIterable, Sendable {
     case error
     case owner
     case version
+    case createdAt
 
     /// The field name inside the Redis hash.
     public var name: StaticString {
@@ -24,9 +25,10 @@ public enum JobRecordField: Int, CaseIterable, Sendable {
         case .error: "error"
         case .owner: "owner"
         case .version: "version"
+        case .createdAt: "created_at"
         }
     }
 
     /// Every field the write script may set, for readers that want the whole record.
-    public static let allStoredNames: [String] = allCases.map { "\($0.name)" } + ["created_at", "updated_at"]
+    public static let allStoredNames: [String] = allCases.map { "\($0.name)" } + ["updated_at"]
 }

@@ -3,8 +3,9 @@
 public struct JobRecordView {
     private var fields: (
         UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?,
-        UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?
-    ) = (nil, nil, nil, nil, nil, nil, nil, nil)
+        UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?,
+        UnsafeRawBufferPointer?
+    ) = (nil, nil, nil, nil, nil, nil, nil, nil, nil)
 
     public init() {}
 
@@ -19,6 +20,7 @@ public struct JobRecordView {
             case .error: self.fields.5
             case .owner: self.fields.6
             case .version: self.fields.7
+            case .createdAt: self.fields.8
             }
         }
         set {
@@ -31,6 +33,7 @@ public struct JobRecordView {
             case .error: self.fields.5 = newValue
             case .owner: self.fields.6 = newValue
             case .version: self.fields.7 = newValue
+            case .createdAt: self.fields.8 = newValue
             }
         }
     }

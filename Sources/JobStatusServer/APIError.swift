@@ -1,3 +1,5 @@
+import JobStatusCore
+
 /// Every error the front answers with: status, `error.type` and `error.message`.
 ///
 /// This is the catalogue `docs/api.md` lists; the texts of the authorization errors are the live
@@ -6,6 +8,7 @@ struct APIError {
     let status: ResponseStatus
     let type: StaticString
     let message: String
+    var invalid: InvalidEntry?
 
     static let jobNotFound = APIError(status: .notFound, type: "not_found", message: "Job not found")
     static let routeNotFound = APIError(status: .notFound, type: "not_found", message: "Route not found")
@@ -44,6 +47,23 @@ struct APIError {
         status: .serviceUnavailable,
         type: "service_unavailable",
         message: "The job store is temporarily unavailable; retry later"
+    )
+
+    static let invalidWait = APIError(
+        status: .unprocessableContent,
+        type: "validation_failed",
+        message: "Validation failed. You can find validators description at our API Manifest: http://docs.apimanifest.apiary.io/#introduction/interacting",
+        invalid: InvalidEntry(
+            entryType: "query_parameter",
+            entry: "wait",
+            rule: "number",
+            description: "must be a non-negative integer (seconds)"
+        )
+    )
+    static let notAcceptable = APIError(
+        status: .notAcceptable,
+        type: "not_acceptable",
+        message: "This resource is a text/event-stream; the Accept header does not allow it"
     )
 
     static func methodNotAllowed(_ method: String) -> APIError {

@@ -38,7 +38,15 @@ public final class HTTPServer: Service {
             commandTimeout: TimeAmount(self.configuration.redisTimeout)
         )
         let redis = await RedisConnectionGroup(group: group, configuration: redisConfiguration, logger: self.logger)
-        let loops = await LoopResourcesMap(group: group, redis: redis)
+        // Changes reach the loops through the map, which itself needs the hub: tie the knot late.
+        let loopsBox = NIOLockedValueBox<LoopResourcesMap?>(nil)
+        let hub = await SubscriptionHub(eventLoop: group.next(), configuration: redisConfiguration, logger: self.logger) { eventLoop, key in
+            eventLoop.execute {
+                loopsBox.withLockedValue { $0 }?.resources(on: eventLoop).watches.changed(key)
+            }
+        }
+        let loops = await LoopResourcesMap(group: group, redis: redis, hub: hub)
+        loopsBox.withLockedValue { $0 = loops }
         let server = ServerContext(configuration: self.configuration, authenticator: self.authenticator, logger: self.logger)
         let quiesce = ServerQuiescingHelper(group: group)
 
@@ -48,6 +56,7 @@ public final class HTTPServer: Service {
                 .bind(host: self.configuration.host, port: self.configuration.port)
                 .get()
         } catch {
+            await hub.shutdown()
             await redis.shutdown()
             try? await group.shutdownGracefully()
             throw ConfigurationError(
@@ -72,6 +81,7 @@ public final class HTTPServer: Service {
         }
         self.logger.info("shutting down: no new connections, finishing in-flight requests")
         await Self.wait(for: drained.futureResult, atMost: self.configuration.shutdownTimeout, on: group.next())
+        await hub.shutdown()
         await redis.shutdown()
         try await group.shutdownGracefully()
         self.logger.info("stopped")
@@ -132,11 +142,12 @@ public final class HTTPServer: Service {
 final class LoopResourcesMap: Sendable {
     private let resources: [ObjectIdentifier: NIOLoopBound<LoopResources>]
 
-    init(group: MultiThreadedEventLoopGroup, redis: RedisConnectionGroup) async {
+    init(group: MultiThreadedEventLoopGroup, redis: RedisConnectionGroup, hub: SubscriptionHub) async {
         var resources: [ObjectIdentifier: NIOLoopBound<LoopResources>] = [:]
         for eventLoop in group.makeIterator() {
             resources[ObjectIdentifier(eventLoop)] = try! await eventLoop.submit {
-                NIOLoopBound(LoopResources(redis: redis.connection(on: eventLoop)), eventLoop: eventLoop)
+                let watches = JobWatchRegistry(hub: hub, eventLoop: eventLoop)
+                return NIOLoopBound(LoopResources(redis: redis.connection(on: eventLoop), watches: watches), eventLoop: eventLoop)
             }.get()
         }
         self.resources = resources

@@ -5,13 +5,16 @@ import RedisWire
 /// scratch state. Only ever touched on that loop, so nothing here needs a lock.
 final class LoopResources {
     let redis: RedisConnection
+    /// The long polls and event streams of this loop, by job.
+    let watches: JobWatchRegistry
     let requestIDs = RequestIDGenerator()
     let dates = HTTPDateCache()
     /// Where response bodies are written before they are framed; reused by every request.
     var bodyScratch: ByteBuffer
 
-    init(redis: RedisConnection) {
+    init(redis: RedisConnection, watches: JobWatchRegistry) {
         self.redis = redis
+        self.watches = watches
         self.bodyScratch = ByteBufferAllocator().buffer(capacity: 4096)
     }
 }

@@ -1,5 +1,16 @@
+import JobStatusCore
+
 /// The optional headers of one response; the fixed ones are written by `HTTPResponseComposer`.
 struct ResponseHeaders {
+    enum CacheControl {
+        /// Pending jobs: revalidate every time (the ETag makes that cheap).
+        case noCache
+        /// Errors: never keep.
+        case noStore
+        /// Terminal jobs, which never change.
+        case privateMaxAge(Int)
+    }
+
     /// `Retry-After`, in seconds.
     var retryAfter: Int?
     /// `Allow: GET, HEAD`, for 405.
@@ -8,4 +19,9 @@ struct ResponseHeaders {
     var wwwAuthenticate: StaticString?
     /// `Location`, already checked to be a safe header value.
     var location: String?
+    /// `ETag`; borrowed from the record, so only valid while the reply is being answered.
+    var entityTag: EntityTag?
+    var cacheControl: CacheControl?
+    /// `Preference-Applied: wait=N`: the wait a long poll was granted.
+    var appliedWait: Int?
 }

@@ -1,4 +1,4 @@
-public import JobStatusCore
+import JobStatusCore
 public import RedisWire
 
 /// Everything `jobstatus serve` can be configured with.
@@ -35,6 +35,16 @@ public struct ServerConfiguration: Sendable {
     public var authMode: AuthMode = .tokens
     /// `auth.tokens_file`: the tokens file for `auth.mode: tokens`.
     public var tokensFile: String?
+    /// `polling.max_wait`: the longest a long poll (`?wait=N`, `Prefer: wait=N`) is held.
+    public var maxWait: Duration = .seconds(30)
+    /// `polling.retry_after_min`: the least `Retry-After` a pending job answers with.
+    public var retryAfterMin: Duration = .seconds(1)
+    /// `polling.retry_after_max`: the most `Retry-After` a pending job answers with.
+    public var retryAfterMax: Duration = .seconds(30)
+    /// `polling.terminal_max_age`: `Cache-Control: private, max-age` of a terminal job.
+    public var terminalMaxAge: Duration = .seconds(3600)
+    /// `polling.heartbeat`: how often an idle event stream sends a comment and re-reads the job.
+    public var heartbeat: Duration = .seconds(15)
 
     public init() {}
 
@@ -55,6 +65,11 @@ public struct ServerConfiguration: Sendable {
         self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
         self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
         self.tokensFile = settings.optionalString("auth.tokens_file")
+        self.maxWait = try settings.duration("polling.max_wait", default: defaults.maxWait)
+        self.retryAfterMin = try settings.duration("polling.retry_after_min", default: defaults.retryAfterMin)
+        self.retryAfterMax = try settings.duration("polling.retry_after_max", default: defaults.retryAfterMax)
+        self.terminalMaxAge = try settings.duration("polling.terminal_max_age", default: defaults.terminalMaxAge)
+        self.heartbeat = try settings.duration("polling.heartbeat", default: defaults.heartbeat)
         try self.validate()
     }
 
@@ -71,9 +86,12 @@ public struct ServerConfiguration: Sendable {
     private func validate() throws(ConfigurationError) {
         for (key, duration) in [
             ("http.header_timeout", self.headerTimeout), ("http.idle_timeout", self.idleTimeout),
-            ("redis.timeout", self.redisTimeout),
+            ("redis.timeout", self.redisTimeout), ("polling.heartbeat", self.heartbeat),
         ] where duration <= .zero {
             throw .invalid(key, DurationText.format(duration), expected: "a duration above zero")
+        }
+        if self.retryAfterMin > self.retryAfterMax {
+            throw ConfigurationError("polling.retry_after_min must not exceed polling.retry_after_max")
         }
         if self.authMode == .tokens && self.tokensFile == nil {
             throw ConfigurationError(

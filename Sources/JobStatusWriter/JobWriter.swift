@@ -1,5 +1,5 @@
 import Crypto
-public import JobStatusCore
+import JobStatusCore
 public import Logging
 public import NIOCore
 public import NIOPosix

@@ -29,6 +29,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var flushScheduled = false
     private var timeoutCheck: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Where `message` pushes go on a subscriber connection; nil on a command connection.
+    var pushReceiver: (any RedisPushReceiver)?
 
     init(commandTimeout: TimeAmount, maxPendingCommands: Int) {
         self.commandTimeout = commandTimeout
@@ -76,6 +78,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
         do {
             try self.reader.feed(bytes)
             try self.reader.drainReplies { reply in
+                if let pushReceiver = self.pushReceiver, reply.kind == .array, reply.count == 3, reply[0].bytesEqual("message") {
+                    pushReceiver.receiveMessage(channel: reply[1], payload: reply[2])
+                    return
+                }
                 guard let command = self.pending.popFirst() else {
                     unexpectedReply = true
                     return

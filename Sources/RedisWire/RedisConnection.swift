@@ -23,11 +23,23 @@ public final class RedisConnection {
     private var state: State = .idle
     private var failedAttempts = 0
     private var firstAttempt: EventLoopPromise<Void>?
+    private let pushReceiver: (any RedisPushReceiver)?
 
-    public init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger) {
+    /// Called with `true` each time the connection becomes ready and `false` each time a ready
+    /// connection is lost (a subscriber must then assume its subscriptions are gone).
+    public var onReadinessChange: ((Bool) -> Void)?
+
+    /// - Parameter pushReceiver: makes this a subscriber connection: Pub/Sub messages go there.
+    public init(
+        eventLoop: any EventLoop,
+        configuration: RedisConnectionConfiguration,
+        logger: Logger,
+        pushReceiver: (any RedisPushReceiver)? = nil
+    ) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
+        self.pushReceiver = pushReceiver
     }
 
     /// Whether commands are accepted right now.
@@ -127,6 +139,7 @@ public final class RedisConnection {
         let handler: RedisChannelHandler
         do {
             handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
+            handler.pushReceiver = self.pushReceiver
         } catch {
             channel.close(promise: nil)
             self.attemptFailed(error)
@@ -184,12 +197,14 @@ public final class RedisConnection {
             self.firstAttempt = nil
             firstAttempt.succeed()
         }
+        self.onReadinessChange?(true)
     }
 
     private func connectionClosed(_ channel: any Channel) {
         guard case .ready(let current, _) = self.state, current === channel else { return }
         self.logger.warning("lost the connection to Redis", metadata: ["redis": "\(self.configuration.url)"])
         self.scheduleReconnect()
+        self.onReadinessChange?(false)
     }
 
     private func attemptFailed(_ error: any Error) {

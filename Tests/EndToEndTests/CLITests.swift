@@ -4,24 +4,24 @@ import Testing
 /// The worker subcommands of the real binary: output and documented exit codes.
 @Suite("The jobstatus command line")
 struct CLITests {
-    private func run(_ arguments: [String], redis: RedisServer) -> (status: Int32, output: String, error: String) {
-        (try? Binary.run(arguments, environment: ["REDIS_URL": redis.url, "JOBSTATUS_CONFIG": ""])) ?? (-1, "", "could not run")
+    private func run(_ arguments: [String], redis: RedisServer) async -> (status: Int32, output: String, error: String) {
+        (try? await Binary.run(arguments, environment: ["REDIS_URL": redis.url, "JOBSTATUS_CONFIG": ""])) ?? (-1, "", "could not run")
     }
 
     @Test("the whole life of a job, and get's JSON")
     func lifecycle() async throws {
         let (redis, front, _) = try await SharedEnvironment.shared.get()
-        let created = self.run(["create", "--owner", "mis-1", "--eta", "2026-11-28T12:00:00+02:00"], redis: redis)
+        let created = await self.run(["create", "--owner", "mis-1", "--eta", "2026-11-28T12:00:00+02:00"], redis: redis)
         #expect(created.status == 0, "\(created.error)")
         let id = created.output
         #expect(id.utf8.count == 22)
-        #expect(self.run(["progress", id, "--eta", "5m"], redis: redis).status == 0)
-        let processed = self.run(["processed", id, "--link", "encounter=/api/e/1", "--link", "condition=/api/c/2"], redis: redis)
+        #expect(await self.run(["progress", id, "--eta", "5m"], redis: redis).status == 0)
+        let processed = await self.run(["processed", id, "--link", "encounter=/api/e/1", "--link", "condition=/api/c/2"], redis: redis)
         #expect(processed.status == 0)
         #expect(processed.output == "updated (version 3)")
-        #expect(self.run(["processed", id, "--link", "encounter=/api/e/1", "--link", "condition=/api/c/2"], redis: redis).output == "unchanged (version 3)")
+        #expect(await self.run(["processed", id, "--link", "encounter=/api/e/1", "--link", "condition=/api/c/2"], redis: redis).output == "unchanged (version 3)")
 
-        let get = self.run(["get", id], redis: redis)
+        let get = await self.run(["get", id], redis: redis)
         #expect(get.status == 0)
         let record = try #require(try JSONSerialization.jsonObject(with: Data(get.output.utf8)) as? [String: Any])
         #expect(record["status"] as? String == "processed")
@@ -30,32 +30,32 @@ struct CLITests {
         #expect((record["links"] as? [[String: String]])?.count == 2)
         #expect((record["ttl"] as? Int ?? 0) > 600_000)
 
-        #expect(try front.get("/api/jobs/\(id)").status == 303)
+        #expect(try await front.get("/api/jobs/\(id)").status == 303)
     }
 
     @Test("failed and failed-with-error through the CLI")
     func failures() async throws {
         let (redis, front, _) = try await SharedEnvironment.shared.get()
-        let text = self.run(["create"], redis: redis).output
-        #expect(self.run(["failed", text, "--status-code", "404", "--error", "Patient not found"], redis: redis).status == 0)
-        let data = try #require(try front.get("/api/jobs/\(text)").json?["data"] as? [String: Any])
+        let text = await self.run(["create"], redis: redis).output
+        #expect(await self.run(["failed", text, "--status-code", "404", "--error", "Patient not found"], redis: redis).status == 0)
+        let data = try #require(try await front.get("/api/jobs/\(text)").json?["data"] as? [String: Any])
         #expect(data["error"] as? String == "Patient not found")
 
-        let json = self.run(["create"], redis: redis).output
-        #expect(self.run(["failed", json, "--status-code", "409", "--error", #"{"type":"request_conflict","message":"m"}"#], redis: redis).status == 0)
-        let conflict = try #require(try front.get("/api/jobs/\(json)").json?["data"] as? [String: Any])
+        let json = await self.run(["create"], redis: redis).output
+        #expect(await self.run(["failed", json, "--status-code", "409", "--error", #"{"type":"request_conflict","message":"m"}"#], redis: redis).status == 0)
+        let conflict = try #require(try await front.get("/api/jobs/\(json)").json?["data"] as? [String: Any])
         #expect((conflict["error"] as? [String: String])?["type"] == "request_conflict")
 
-        let system = self.run(["create"], redis: redis).output
-        #expect(self.run(["failed-with-error", system, "--message", "disk full"], redis: redis).status == 0)
-        let systemData = try #require(try front.get("/api/jobs/\(system)").json?["data"] as? [String: Any])
+        let system = await self.run(["create"], redis: redis).output
+        #expect(await self.run(["failed-with-error", system, "--message", "disk full"], redis: redis).status == 0)
+        let systemData = try #require(try await front.get("/api/jobs/\(system)").json?["data"] as? [String: Any])
         #expect(systemData["status_code"] as? String == "500")
     }
 
     @Test("exit codes: usage 64, not found 2, refused 3, Redis unavailable 4")
     func exitCodes() async throws {
         let (redis, _, _) = try await SharedEnvironment.shared.get()
-        let id = self.run(["create"], redis: redis).output
+        let id = await self.run(["create"], redis: redis).output
         let cases: [([String], Int32)] = [
             (["get", uniqueID()], 2),
             (["processed", uniqueID(), "--response-data", "{}"], 2),
@@ -73,7 +73,7 @@ struct CLITests {
             (["create", "--redis-url", "http://nope"], 78),
         ]
         for (arguments, expected) in cases {
-            let result = self.run(arguments, redis: redis)
+            let result = await self.run(arguments, redis: redis)
             #expect(result.status == expected, "\(arguments): \(result.error)")
             if expected != 0 {
                 #expect(!result.error.isEmpty, "\(arguments) explains itself on stderr")
@@ -83,10 +83,10 @@ struct CLITests {
 
     @Test("serve refuses unusable configuration with exit 78 and a message naming the key")
     func serveConfiguration() async throws {
-        let result = try Binary.run(["serve"], environment: ["HTTP_PORT": "eighty", "AUTH_MODE": "none", "JOBSTATUS_CONFIG": ""])
+        let result = try await Binary.run(["serve"], environment: ["HTTP_PORT": "eighty", "AUTH_MODE": "none", "JOBSTATUS_CONFIG": ""])
         #expect(result.status == 78)
         #expect(result.error.contains("HTTP_PORT"))
-        let noTokens = try Binary.run(["serve"], environment: ["AUTH_MODE": "tokens", "AUTH_TOKENS_FILE": "", "JOBSTATUS_CONFIG": ""])
+        let noTokens = try await Binary.run(["serve"], environment: ["AUTH_MODE": "tokens", "AUTH_TOKENS_FILE": "", "JOBSTATUS_CONFIG": ""])
         #expect(noTokens.status == 78)
         #expect(noTokens.error.contains("auth.tokens_file"))
     }

@@ -9,38 +9,24 @@ struct PythonWorkerTests {
             .standardized.path
     }
 
-    private func python(_ arguments: [String], redis: RedisServer) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script, "--redis-url", redis.url] + arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
-            String(decoding: errorData, as: UTF8.self)
-        )
+    private func python(_ arguments: [String], redis: RedisServer) async throws -> (status: Int32, output: String, error: String) {
+        try await runProcess("/usr/bin/env", ["python3", Self.script, "--redis-url", redis.url] + arguments)
     }
 
     @Test("create, progress and complete a job from Python; poll it through the front")
     func lifecycle() async throws {
         let (redis, front, _) = try await SharedEnvironment.shared.get()
         let id = uniqueID("py")
-        let created = try self.python(["create", id, "--owner", "mis-1", "--eta-seconds", "30"], redis: redis)
+        let created = try await self.python(["create", id, "--owner", "mis-1", "--eta-seconds", "30"], redis: redis)
         #expect(created.status == 0, "\(created.error)")
-        #expect(try front.get("/api/jobs/\(id)").status == 200)
-        #expect(try self.python(["progress", id, "--eta-seconds", "60"], redis: redis).status == 0)
-        let done = try self.python(["processed", id, "--link", "encounter=/api/encounters/1"], redis: redis)
+        #expect(try await front.get("/api/jobs/\(id)").status == 200)
+        #expect(try await self.python(["progress", id, "--eta-seconds", "60"], redis: redis).status == 0)
+        let done = try await self.python(["processed", id, "--link", "encounter=/api/encounters/1"], redis: redis)
         #expect(done.status == 0, "\(done.error)")
-        let response = try front.get("/api/jobs/\(id)")
+        let response = try await front.get("/api/jobs/\(id)")
         #expect(response.status == 303)
         #expect(response.body.contains(#"{"entity":"encounter","href":"/api/encounters/1"}"#))
-        let again = try self.python(["processed", id, "--link", "encounter=/api/encounters/1"], redis: redis)
+        let again = try await self.python(["processed", id, "--link", "encounter=/api/encounters/1"], redis: redis)
         #expect(again.output.contains("unchanged"))
     }
 
@@ -48,12 +34,12 @@ struct PythonWorkerTests {
     func refusals() async throws {
         let (redis, _, _) = try await SharedEnvironment.shared.get()
         let id = uniqueID("py")
-        #expect(try self.python(["create", id], redis: redis).status == 0)
-        let invalid = try self.python(["failed", id, "--status-code", "422", "--error", #"{"type":"x","message":"m"}"#], redis: redis)
+        #expect(try await self.python(["create", id], redis: redis).status == 0)
+        let invalid = try await self.python(["failed", id, "--status-code", "422", "--error", #"{"type":"x","message":"m"}"#], redis: redis)
         #expect(invalid.status != 0)
         #expect(invalid.error.contains("INVALID"))
-        #expect(try self.python(["failed", id, "--status-code", "404", "--error", #""gone""#], redis: redis).status == 0)
-        let refused = try self.python(["failed-with-error", id, "--message", "late"], redis: redis)
+        #expect(try await self.python(["failed", id, "--status-code", "404", "--error", #""gone""#], redis: redis).status == 0)
+        let refused = try await self.python(["failed-with-error", id, "--message", "late"], redis: redis)
         #expect(refused.error.contains("REFUSED"))
     }
 }

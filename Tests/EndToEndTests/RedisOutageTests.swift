@@ -15,17 +15,17 @@ struct RedisOutageTests {
         let id = uniqueID()
         _ = try await writer.create(id: id)
         await writer.close()
-        #expect(try front.get("/api/jobs/\(id)").status == 200)
+        #expect(try await front.get("/api/jobs/\(id)").status == 200)
 
         await redis.stop()
         let started = ContinuousClock.now
-        let response = try front.get("/api/jobs/\(id)")
+        let response = try await front.get("/api/jobs/\(id)")
         #expect(ContinuousClock.now - started < .seconds(1), "answered within the Redis timeout (500ms)")
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "1")
         #expect((response.json?["error"] as? [String: String])?["type"] == "service_unavailable")
-        #expect(try front.get("/health/ready", token: nil).status == 503)
-        #expect(try front.get("/health/live", token: nil).status == 200)
+        #expect(try await front.get("/health/ready", token: nil).status == 503)
+        #expect(try await front.get("/health/live", token: nil).status == 200)
 
         try await redis.restart()
         let back = ContinuousClock.now
@@ -35,11 +35,11 @@ struct RedisOutageTests {
         _ = try await writerAgain.create(id: fresh)
         await writerAgain.close()
         let recovered = await eventually(timeout: .seconds(5)) {
-            (try? front.get("/api/jobs/\(fresh)").status) == 200
+            (try? await front.get("/api/jobs/\(fresh)"))?.status == 200
         }
         #expect(recovered)
         #expect(ContinuousClock.now - back < .seconds(2), "recovered within 2 s")
-        #expect(try front.get("/health/ready", token: nil).status == 200)
+        #expect(try await front.get("/health/ready", token: nil).status == 200)
     }
 
     @Test("Redis paused (SIGSTOP): every poll answers 503 within the timeout; service resumes after SIGCONT")
@@ -59,12 +59,12 @@ struct RedisOutageTests {
             try client.send(HTTPTestClient.requestText("/api/jobs/\(id)", token: Tokens.owner))
         }
         for client in clients {
-            #expect(try client.readResponse().status == 503)
+            #expect(try await client.readResponse().status == 503)
         }
         #expect(ContinuousClock.now - started < .milliseconds(1500), "500ms timeout plus scheduling slack")
 
         redis.resume()
-        #expect(await eventually(timeout: .seconds(5)) { (try? front.get("/api/jobs/\(id)").status) == 200 })
+        #expect(await eventually(timeout: .seconds(5)) { (try? await front.get("/api/jobs/\(id)"))?.status == 200 })
     }
 }
 
@@ -80,8 +80,8 @@ struct ConnectionTimeoutTests {
         let started = ContinuousClock.now
         try await Task.sleep(for: .milliseconds(400))
         try slow.send("st: x\r\n")
-        #expect(try front.get("/health/live").status == 200, "other clients are served meanwhile")
-        #expect(slow.isClosedByPeer(within: .seconds(3)))
+        #expect(try await front.get("/health/live").status == 200, "other clients are served meanwhile")
+        #expect(await slow.isClosedByPeer(within: .seconds(3)))
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(900) && elapsed < .milliseconds(2500), "closed by the 1 s header timeout, not the idle one")
     }
@@ -92,9 +92,9 @@ struct ConnectionTimeoutTests {
         let front = try await Front.start("idle", redis: redis, environment: ["HTTP_HEADER_TIMEOUT": "5s", "HTTP_IDLE_TIMEOUT": "1s"])
         defer { Task { await front.child.kill() } }
         let client = try front.client()
-        #expect(try client.request("/health/live").status == 200)
+        #expect(try await client.request("/health/live").status == 200)
         let started = ContinuousClock.now
-        #expect(client.isClosedByPeer(within: .seconds(4)))
+        #expect(await client.isClosedByPeer(within: .seconds(4)))
         #expect(ContinuousClock.now - started >= .milliseconds(900))
     }
 }
@@ -121,7 +121,7 @@ struct ShutdownTests {
         #expect(front.child.isRunning, "waits for the in-flight request")
         #expect((try? HTTPTestClient(port: front.port, timeout: .seconds(1))) == nil, "no new connections")
         redis.resume()
-        let response = try inFlight.readResponse()
+        let response = try await inFlight.readResponse()
         #expect(response.status == 200)
         #expect(response.header("Connection") == "close")
         #expect(await front.child.waitForExit() == 0)

@@ -166,7 +166,12 @@ struct WriterTests {
         _ = try await writer.failedWithError(id: id, message: "boom")
         _ = try await writer.failedWithError(id: id, message: "boom")
         try await Task.sleep(for: .milliseconds(200))
-        let received = subscriber.availableText()
+        var received = ""
+        while true {
+            let more = await subscriber.readAvailable(within: .milliseconds(300))
+            if more.isEmpty { break }
+            received += more
+        }
         #expect(received.contains("1 pending"))
         #expect(received.contains("2 pending"))
         #expect(received.contains("3 failed_with_error"))
@@ -179,17 +184,5 @@ struct WriterTests {
         _ = try await redis.command(["SCRIPT", "FLUSH"])
         let result = try await writer.create()
         #expect(result.outcome == .created)
-    }
-}
-
-extension HTTPTestClient {
-    /// Whatever arrived so far, as text (for raw RESP conversations).
-    func availableText() -> String {
-        self.setTimeout(.milliseconds(200))
-        var text = ""
-        while let response = try? self.readRaw() {
-            text += response
-        }
-        return text
     }
 }

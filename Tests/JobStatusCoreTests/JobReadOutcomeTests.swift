@@ -3,16 +3,43 @@ import Testing
 
 @Suite("Deciding what a stored record answers")
 struct JobReadOutcomeTests {
-    private func outcome(_ fields: [JobRecordField: String], caller: String? = nil) -> String {
+    private func outcome(_ fields: [JobRecordField: String], caller: String? = nil, ifNoneMatch: String? = nil) -> String {
         let record = StoredRecord(fields)
-        let decide = { (caller: UnsafeRawBufferPointer?) -> String in
-            switch JobReadOutcome.decide(record.view, caller: caller) {
+        let decide = { (caller: UnsafeRawBufferPointer?, condition: UnsafeRawBufferPointer?) -> String in
+            switch JobReadOutcome.decide(record.view, caller: caller, ifNoneMatch: condition) {
             case .notFound: "notFound"
             case .contractViolation: "violation"
             case .found(let job): "found \(job.httpStatus)"
+            case .notModified(let status, _, _): "notModified \(status.rawValue)"
             }
         }
-        return caller.map { withBytes($0) { decide($0) } } ?? decide(nil)
+        let withCondition = { (caller: UnsafeRawBufferPointer?) in
+            ifNoneMatch.map { withBytes($0) { decide(caller, $0) } } ?? decide(caller, nil)
+        }
+        return caller.map { withBytes($0) { withCondition($0) } } ?? withCondition(nil)
+    }
+
+    @Test("If-None-Match naming the current state: not modified, before the payload is even checked")
+    func conditional() {
+        let record: [JobRecordField: String] = [
+            .status: "processed", .eta: "e", .statusCode: "200", .links: "[]", .version: "3", .createdAt: "1700",
+        ]
+        #expect(self.outcome(record, ifNoneMatch: #"W/"3.1700""#) == "notModified processed")
+        #expect(self.outcome(record, ifNoneMatch: #""3.1700""#) == "notModified processed", "weak comparison")
+        #expect(self.outcome(record, ifNoneMatch: #"W/"1.1", W/"3.1700""#) == "notModified processed")
+        #expect(self.outcome(record, ifNoneMatch: "*") == "notModified processed")
+        #expect(self.outcome(record, ifNoneMatch: #"W/"2.1700""#) == "found 303")
+        #expect(self.outcome(record, ifNoneMatch: #"W/"3.1701""#) == "found 303", "a re-created job is another state")
+        #expect(self.outcome(record, ifNoneMatch: #"W/"3""#) == "found 303")
+        #expect(self.outcome(record, ifNoneMatch: "garbage") == "found 303")
+        var broken = record
+        broken[.links] = "not json"
+        #expect(self.outcome(broken, ifNoneMatch: #"W/"3.1700""#) == "notModified processed")
+        #expect(self.outcome([:], ifNoneMatch: "*") == "notFound", "* matches only an existing job")
+        #expect(self.outcome(record, caller: "someone", ifNoneMatch: "*") == "notModified processed", "unowned: anyone's")
+        var owned = record
+        owned[.owner] = "mis-1"
+        #expect(self.outcome(owned, caller: "mis-2", ifNoneMatch: "*") == "notFound", "ownership before conditions")
     }
 
     @Test("no fields at all: the record does not exist")

@@ -1,3 +1,4 @@
+import JobStatusCore
 import Testing
 
 @testable import JobStatusServer
@@ -13,7 +14,27 @@ struct RequestTargetTests {
         ]
     )
     func jobs(uri: String, id: String) {
-        #expect(RequestTarget(uri: uri).route == .job(id: id[...]))
+        #expect(RequestTarget(uri: uri).route == .job(id: id[...], isValidID: JobID.isValid(id)))
+    }
+
+    @Test("event streams")
+    func events() {
+        #expect(RequestTarget(uri: "/api/jobs/abc/events").route == .jobEvents(id: "abc", isValidID: true))
+        #expect(RequestTarget(uri: "/jobs/a.b/events?x").route == .jobEvents(id: "a.b", isValidID: false))
+        #expect(RequestTarget(uri: "/api/jobs/abc/event").route == .unknown)
+        #expect(RequestTarget(uri: "/api/jobs/abc/events/").route == .unknown)
+    }
+
+    @Test("the wait parameter")
+    func wait() {
+        #expect(RequestTarget(uri: "/api/jobs/x").wait == .absent)
+        #expect(RequestTarget(uri: "/api/jobs/x?wait=0").wait == .seconds(0))
+        #expect(RequestTarget(uri: "/api/jobs/x?a=1&wait=25&wait=3").wait == .seconds(25))
+        #expect(RequestTarget(uri: "/api/jobs/x?wait=99999999999999999999").wait == .seconds(Int(Int32.max)))
+        for bad in ["wait=", "wait", "wait=-1", "wait=1.5", "wait=abc", "wait=%31", "wait=+3"] {
+            #expect(RequestTarget(uri: "/api/jobs/x?\(bad)").wait == .invalid, "\(bad)")
+        }
+        #expect(RequestTarget(uri: "/api/jobs/x?waiting=1").wait == .absent)
     }
 
     @Test("the path, without the query, is what meta.url repeats")

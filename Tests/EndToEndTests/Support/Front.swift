@@ -16,9 +16,37 @@ enum Binary {
     }
 
     /// Runs a subcommand to completion: exit status, stdout and stderr.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String, error: String) {
+        try await runProcess(self.path, arguments, environment: environment)
+    }
+}
+
+/// Runs a program to completion on a thread of its own (waiting for it must not hold one of the
+/// cooperative pool's few threads): exit status, stdout and stderr.
+func runProcess(
+    _ executable: String,
+    _ arguments: [String],
+    environment: [String: String] = [:]
+) async throws -> (status: Int32, output: String, error: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            do {
+                continuation.resume(returning: try runProcessBlocking(executable, arguments, environment: environment))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}
+
+private func runProcessBlocking(
+    _ executable: String,
+    _ arguments: [String],
+    environment: [String: String]
+) throws -> (status: Int32, output: String, error: String) {
+    do {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: self.path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { _, new in new }
@@ -32,7 +60,7 @@ enum Binary {
         let errorData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (
-            process.terminationStatus, String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .newlines),
+            process.terminationStatus, String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
             String(decoding: errorData, as: UTF8.self)
         )
     }
@@ -89,7 +117,7 @@ final class Front: @unchecked Sendable {
         )
         let front = Front(port: port, child: child, directory: directory)
         let up = await eventually {
-            (try? HTTPTestClient(port: port, timeout: .seconds(1)).request("/health/live").status) == 200
+            (try? await HTTPTestClient(port: port, timeout: .seconds(1)).request("/health/live"))?.status == 200
         }
         guard up else { throw TestFailure("jobstatus serve did not start:\n\(child.log)") }
         return front
@@ -106,8 +134,8 @@ final class Front: @unchecked Sendable {
     }
 
     /// One request on a fresh connection.
-    func get(_ path: String, token: String? = Tokens.owner, headers: [(String, String)] = []) throws -> HTTPTestResponse {
-        try self.client().request(path, token: token, headers: headers)
+    func get(_ path: String, token: String? = Tokens.owner, headers: [(String, String)] = []) async throws -> HTTPTestResponse {
+        try await self.client().request(path, token: token, headers: headers)
     }
 
     /// SIGTERM, and the exit status.

@@ -29,8 +29,11 @@ struct HTTPTestResponse: Sendable {
 final class HTTPTestClient {
     private let fd: Int32
     private var received: [UInt8] = []
+    /// How long a read may wait for bytes.
+    var timeout: Duration
 
     init(port: Int, timeout: Duration = .seconds(10)) throws {
+        self.timeout = timeout
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -45,17 +48,13 @@ final class HTTPTestClient {
             close(self.fd)
             throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(errno)")
         }
-        self.setTimeout(timeout)
+        // Non-blocking, so a test waiting for bytes sleeps instead of holding one of the few
+        // threads of Swift's cooperative pool (which would stall every other test).
+        _ = fcntl(self.fd, F_SETFL, fcntl(self.fd, F_GETFL) | O_NONBLOCK)
     }
 
     deinit {
         close(self.fd)
-    }
-
-    func setTimeout(_ timeout: Duration) {
-        let (seconds, attoseconds) = timeout.components
-        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
-        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
     func send(_ text: String) throws {
@@ -66,6 +65,10 @@ final class HTTPTestClient {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                usleep(1000)
+                continue
+            }
             guard written > 0 else { throw TestFailure("send failed: errno \(errno)") }
             offset += written
         }
@@ -78,9 +81,9 @@ final class HTTPTestClient {
         token: String? = nil,
         headers: [(String, String)] = [],
         host: String? = "localhost"
-    ) throws -> HTTPTestResponse {
+    ) async throws -> HTTPTestResponse {
         try self.send(Self.requestText(path, method: method, token: token, headers: headers, host: host))
-        return try self.readResponse(isHead: method == "HEAD")
+        return try await self.readResponse(isHead: method == "HEAD")
     }
 
     static func requestText(
@@ -98,8 +101,8 @@ final class HTTPTestClient {
     }
 
     /// Reads one response; `isHead` says the response has no body whatever its Content-Length.
-    func readResponse(isHead: Bool = false) throws -> HTTPTestResponse {
-        let headEnd = try self.readUntil { bytes in
+    func readResponse(isHead: Bool = false) async throws -> HTTPTestResponse {
+        let headEnd = try await self.readUntil { bytes in
             bytes.indices.dropLast(3).first { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }
         }
         let headText = String(decoding: self.received[..<headEnd], as: UTF8.self)
@@ -113,41 +116,88 @@ final class HTTPTestClient {
             return (String(line[..<colon]), String(line[colon...].dropFirst()).trimmingCharacters(in: .whitespaces))
         }
         let length = isHead ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
-        _ = try self.readUntil { $0.count >= length ? length : nil }
+        _ = try await self.readUntil { $0.count >= length ? length : nil }
         let body = String(decoding: self.received[..<length], as: UTF8.self)
         self.received.removeFirst(length)
         return HTTPTestResponse(status: status, headers: headers, body: body)
     }
 
-    /// True when the server closed the connection (EOF) before `timeout`, with nothing unread.
-    func isClosedByPeer(within timeout: Duration = .seconds(5)) -> Bool {
-        self.setTimeout(timeout)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
-        return count == 0 || (count < 0 && errno == ECONNRESET)
+    /// Reads the head of a chunked (streaming) response.
+    func readStreamHead() async throws -> HTTPTestResponse {
+        let headEnd = try await self.readUntil { bytes in
+            bytes.indices.dropLast(3).first { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }
+        }
+        let headText = String(decoding: self.received[..<headEnd], as: UTF8.self)
+        self.received.removeFirst(headEnd + 4)
+        var lines = headText.components(separatedBy: "\r\n")
+        let status = Int(lines.removeFirst().split(separator: " ")[1]) ?? 0
+        let headers = lines.map { line -> (String, String) in
+            let colon = line.firstIndex(of: ":") ?? line.endIndex
+            return (String(line[..<colon]), String(line[colon...].dropFirst()).trimmingCharacters(in: .whitespaces))
+        }
+        return HTTPTestResponse(status: status, headers: headers, body: "")
     }
 
-    /// Whatever bytes are buffered or arrive in one read, as text.
-    func readRaw() throws -> String {
-        if !self.received.isEmpty {
-            defer { self.received.removeAll() }
-            return String(decoding: self.received, as: UTF8.self)
+    /// Reads one chunk of a chunked body; the empty string is the last chunk.
+    func readChunk() async throws -> String {
+        let lineEnd = try await self.readUntil { bytes in
+            bytes.indices.dropLast().first { bytes[$0] == 13 && bytes[$0 + 1] == 10 }
         }
+        let size = Int(String(decoding: self.received[..<lineEnd], as: UTF8.self), radix: 16) ?? -1
+        guard size >= 0 else { throw TestFailure("bad chunk size line") }
+        self.received.removeFirst(lineEnd + 2)
+        _ = try await self.readUntil { $0.count >= size + 2 ? size : nil }
+        let data = String(decoding: self.received[..<size], as: UTF8.self)
+        self.received.removeFirst(size + 2)
+        return data
+    }
+
+    /// True when the server closed the connection (EOF) before `timeout`, with nothing unread.
+    func isClosedByPeer(within timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 || (count < 0 && errno == ECONNRESET) { return true }
+            if count > 0 { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return false
+    }
+
+    /// Whatever bytes are buffered or arrive within `timeout`, as text; empty if none.
+    func readAvailable(within timeout: Duration = .milliseconds(200)) async -> String {
+        let deadline = ContinuousClock.now + timeout
+        while self.received.isEmpty && ContinuousClock.now < deadline {
+            if (try? self.receiveOnce()) == nil { break }
+            if self.received.isEmpty { try? await Task.sleep(for: .milliseconds(2)) }
+        }
+        defer { self.received.removeAll() }
+        return String(decoding: self.received, as: UTF8.self)
+    }
+
+    /// One non-blocking receive into `received`: true if bytes came, false if none are there
+    /// yet; throws when the connection is closed or broken.
+    @discardableResult
+    private func receiveOnce() throws -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { throw TestFailure("nothing to read") }
-        return String(decoding: buffer[..<count], as: UTF8.self)
+        if count > 0 {
+            self.received += buffer[..<count]
+            return true
+        }
+        if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return false }
+        throw TestFailure(count == 0 ? "connection closed by the server" : "receive failed: errno \(errno)")
     }
 
-    private func readUntil(_ found: ([UInt8]) -> Int?) throws -> Int {
+    private func readUntil(_ found: ([UInt8]) -> Int?) async throws -> Int {
+        let deadline = ContinuousClock.now + self.timeout
         while true {
             if let index = found(self.received) { return index }
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else {
-                throw TestFailure(count == 0 ? "connection closed by the server" : "receive failed: errno \(errno)")
+            if try !self.receiveOnce() {
+                guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting for the server") }
+                try await Task.sleep(for: .milliseconds(1))
             }
-            self.received += buffer[..<count]
         }
     }
 }

@@ -1,0 +1,239 @@
+import JobStatusCore
+import NIOCore
+import NIOHTTP1
+import RedisWire
+
+/// Deciding what a request asks for, from its head alone.
+extension JobRequestHandler {
+    /// The headers a request's handling depends on, found in one pass.
+    private struct RequestHeaders {
+        var host: String?
+        var hostCount = 0
+        var authorization: String?
+        var requestID: String?
+        var forwardedProto: String?
+        var forwardedHost: String?
+        var ifNoneMatch: String?
+        var prefer: [String] = []
+        var accept: String?
+        var lastEventID: String?
+
+        init(_ headers: HTTPHeaders) {
+            for (name, value) in headers {
+                switch name.utf8.count {
+                case 4 where name.isASCIIEqualIgnoringCase("host"):
+                    self.host = value
+                    self.hostCount += 1
+                case 6 where name.isASCIIEqualIgnoringCase("prefer"):
+                    self.prefer.append(value)
+                case 6 where name.isASCIIEqualIgnoringCase("accept"):
+                    self.accept = self.accept ?? value
+                case 13 where name.isASCIIEqualIgnoringCase("authorization"):
+                    self.authorization = self.authorization ?? value
+                case 12 where name.isASCIIEqualIgnoringCase("x-request-id"):
+                    self.requestID = self.requestID ?? value
+                case 13 where name.isASCIIEqualIgnoringCase("if-none-match"):
+                    self.ifNoneMatch = self.ifNoneMatch.map { "\($0), \(value)" } ?? value
+                case 13 where name.isASCIIEqualIgnoringCase("last-event-id"):
+                    self.lastEventID = self.lastEventID ?? value
+                case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
+                    self.forwardedProto = self.forwardedProto ?? value
+                case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
+                    self.forwardedHost = self.forwardedHost ?? value
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    func startRequest(_ head: HTTPRequestHead) {
+        self.timeouts.requestStarted()
+        self.phase = .receiving
+        let headers = RequestHeaders(head.headers)
+
+        let requestID: String
+        if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
+            requestID = clientRequestID
+        } else {
+            requestID = self.loop.requestIDs.next()
+        }
+        let isHTTP10 = head.version.major == 1 && head.version.minor == 0
+        let connection: HTTPResponseComposer.Connection =
+            !head.isKeepAlive || self.quiescing ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
+        let target = RequestTarget(uri: head.uri)
+        var scheme = "http"
+        var authority = headers.host ?? self.server.defaultAuthority
+        if self.server.configuration.trustForwardedHeaders {
+            if let proto = headers.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
+                scheme = String(proto)
+            }
+            if let forwarded = headers.forwardedHost.map(Self.firstListElement), !forwarded.isEmpty {
+                authority = String(forwarded)
+            }
+        }
+        var request = Request(
+            isHead: head.method == .HEAD,
+            isHTTP10: isHTTP10,
+            connection: connection,
+            meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID)
+        )
+        request.action = self.decideAction(head: head, target: target, headers: headers, request: &request)
+        self.request = request
+    }
+
+    private func decideAction(
+        head: HTTPRequestHead,
+        target: RequestTarget,
+        headers: RequestHeaders,
+        request: inout Request
+    ) -> Action {
+        if !request.isHTTP10 && headers.hostCount != 1 {
+            return .error(.missingHost, ResponseHeaders(cacheControl: .noStore))
+        }
+        let isReadMethod = head.method == .GET || head.method == .HEAD
+        let methodNotAllowed = Action.error(
+            .methodNotAllowed(head.method.rawValue),
+            ResponseHeaders(allowGetHead: true, cacheControl: .noStore)
+        )
+        switch target.route {
+        case .unknown:
+            return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+        case .healthLive:
+            return isReadMethod ? .live : methodNotAllowed
+        case .healthReady:
+            return isReadMethod ? .ready : methodNotAllowed
+        case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
+            guard isReadMethod else { return methodNotAllowed }
+            if let denied = self.authorize(headers.authorization, request: &request) {
+                return denied
+            }
+            // A malformed id cannot name a job: answer without asking Redis.
+            guard isValidID else { return .error(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
+            request.jobID = id
+            if case .jobEvents = target.route {
+                if let accept = headers.accept, !Self.acceptsEventStream(accept) {
+                    return .error(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
+                }
+                request.lastEventID = headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }
+                return .streamEvents
+            }
+            request.ifNoneMatch = headers.ifNoneMatch
+            let requestedWait: Int?
+            switch target.wait {
+            case .invalid:
+                return .error(.invalidWait, ResponseHeaders(cacheControl: .noStore))
+            case .seconds(let seconds):
+                requestedWait = seconds
+            case .absent:
+                requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
+            }
+            if let requestedWait {
+                let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
+                let applied = min(requestedWait, cap)
+                request.appliedWait = applied
+                request.wait = applied > 0 ? .seconds(Int64(applied)) : nil
+            }
+            return .readJob
+        }
+    }
+
+    /// Nil when the caller may read jobs (its client id stored in `request`), else the refusal.
+    private func authorize(_ authorization: String?, request: inout Request) -> Action? {
+        guard let authenticator = self.server.authenticator else { return nil }
+        let decision: AuthorizationDecision
+        if let cached = self.cachedAuthorization, let authorization, cached.header == authorization {
+            decision = cached.decision
+        } else {
+            decision = authenticator.authenticate(authorization)
+            if let authorization {
+                self.cachedAuthorization = (authorization, decision)
+            }
+        }
+        switch decision {
+        case .allowed(let clientID):
+            request.clientID = clientID
+            return nil
+        case .denied(let failure):
+            var headers = ResponseHeaders(cacheControl: .noStore)
+            switch failure {
+            case .missingBearerToken: headers.wwwAuthenticate = #"Bearer realm="jobstatus""#
+            case .invalidToken: headers.wwwAuthenticate = #"Bearer realm="jobstatus", error="invalid_token""#
+            case .missingScope: headers.wwwAuthenticate = #"Bearer realm="jobstatus", error="insufficient_scope", scope="job:read""#
+            }
+            return .error(.denied(failure), headers)
+        }
+    }
+
+    func execute(context: ChannelHandlerContext) {
+        guard let request = self.request else { return }
+        switch request.action {
+        case .error(let error, let headers):
+            self.respond(error, headers: headers, context: context)
+        case .live:
+            self.respondHealth(ready: true, context: context)
+        case .ready:
+            self.phase = .reading
+            self.loop.redis.send(to: self) { buffer in
+                RedisCommandEncoder.encode(["PING"], into: &buffer)
+            }
+        case .readJob:
+            if request.wait != nil {
+                self.startWatching(for: .longPoll)
+            } else {
+                self.readRecord(for: .answer)
+            }
+        case .streamEvents:
+            self.startWatching(for: .stream)
+        }
+    }
+
+    /// Sends the poll's one Redis command.
+    func readRecord(for purpose: ReadPurpose) {
+        guard let request = self.request else { return }
+        self.phase = .reading
+        self.readPurpose = purpose
+        self.changedDuringRead = false
+        var id = request.jobID
+        id.withUTF8 { id in
+            self.loop.redis.send(to: self) { buffer in
+                JobRecordQuery.encode(keyPrefix: self.server.keyPrefix, id: UnsafeRawBufferPointer(id), into: &buffer)
+            }
+        }
+    }
+
+    /// The first element of a comma-separated header value, without surrounding blanks.
+    private static func firstListElement(_ value: String) -> Substring {
+        value.prefix { $0 != "," }.trimmingBlanks()
+    }
+
+    /// Whether an `Accept` value admits `text/event-stream`.
+    private static func acceptsEventStream(_ accept: String) -> Bool {
+        accept.split(separator: ",").contains { range in
+            let mediaType = range.prefix { $0 != ";" }.trimmingBlanks().lowercased()
+            return mediaType == "text/event-stream" || mediaType == "text/*" || mediaType == "*/*"
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingBlanks() -> SubSequence {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = self.firstIndex(where: { !isBlank($0) }), let last = self.lastIndex(where: { !isBlank($0) }) else {
+            return self[self.endIndex...]
+        }
+        return self[first...last]
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive comparison with a lowercase literal, without allocating.
+    fileprivate func isASCIIEqualIgnoringCase(_ lowercase: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        return self.utf8.count == expected.count
+            && zip(self.utf8, expected).allSatisfy { actual, wanted in
+                actual == wanted || (actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") && actual | 0x20 == wanted)
+            }
+    }
+}

@@ -1,0 +1,169 @@
+import Logging
+import NIOCore
+import RedisWire
+
+/// The instance's one subscriber connection, and one subscription per job that has watchers.
+///
+/// Event loops register interest per job (`retain`/`release`, counted per loop); the hub
+/// subscribes on the first interest and unsubscribes when the last goes, so waiting costs Redis
+/// one subscription per watched job however many requests wait on it. Published changes are
+/// forwarded to the loops that watch the job. If the connection drops, every loop is told to
+/// re-read everything it watches, and all subscriptions are forgotten.
+final class SubscriptionHub: Sendable {
+    /// Delivers a change to a loop: the job key, or nil for "everything you watch".
+    typealias Delivery = @Sendable (_ eventLoop: any EventLoop, _ key: String?) -> Void
+
+    let eventLoop: any EventLoop
+    private let state: NIOLoopBound<HubState>
+
+    init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger, deliver: @escaping Delivery) async {
+        self.eventLoop = eventLoop
+        self.state = try! await eventLoop.submit {
+            NIOLoopBound(HubState(eventLoop: eventLoop, configuration: configuration, logger: logger, deliver: deliver), eventLoop: eventLoop)
+        }.get()
+        try? await eventLoop.flatSubmit { self.state.value.start() }.get()
+    }
+
+    /// Adds one interest of `eventLoop` in `key`; `ready` runs on `eventLoop` once the
+    /// subscription is confirmed (true) or cannot be made (false).
+    func retain(_ key: String, from eventLoop: any EventLoop, ready: @escaping @Sendable (Bool) -> Void) {
+        self.eventLoop.execute {
+            self.state.value.retain(key, from: eventLoop, ready: ready)
+        }
+    }
+
+    /// Drops one interest of `eventLoop` in `key`.
+    func release(_ key: String, from eventLoop: any EventLoop) {
+        self.eventLoop.execute {
+            self.state.value.release(key, from: eventLoop)
+        }
+    }
+
+    /// The number of jobs subscribed to (for tests and diagnostics).
+    func subscriptionCount() async -> Int {
+        (try? await self.eventLoop.submit { self.state.value.subscriptionCount }.get()) ?? 0
+    }
+
+    func shutdown() async {
+        try? await self.eventLoop.flatSubmit { self.state.value.shutdown() }.get()
+    }
+}
+
+/// The hub's state, confined to the hub's event loop.
+private final class HubState: RedisPushReceiver {
+    private struct Subscription {
+        var confirmed = false
+        /// Interest count per event loop.
+        var interests: [ObjectIdentifier: (eventLoop: any EventLoop, count: Int)] = [:]
+        var waiting: [(eventLoop: any EventLoop, ready: @Sendable (Bool) -> Void)] = []
+    }
+
+    private let eventLoop: any EventLoop
+    private let logger: Logger
+    private let deliver: SubscriptionHub.Delivery
+    private var connection: RedisConnection!
+    private var subscriptions: [String: Subscription] = [:]
+
+    init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger, deliver: @escaping SubscriptionHub.Delivery) {
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.deliver = deliver
+        self.connection = RedisConnection(eventLoop: eventLoop, configuration: configuration, logger: logger, pushReceiver: self)
+        self.connection.onReadinessChange = { [unowned self] ready in
+            if !ready { self.connectionLost() }
+        }
+    }
+
+    var subscriptionCount: Int { self.subscriptions.count }
+
+    func start() -> EventLoopFuture<Void> {
+        self.connection.start().recover { _ in }
+    }
+
+    func shutdown() -> EventLoopFuture<Void> {
+        self.connection.shutdown()
+    }
+
+    func retain(_ key: String, from eventLoop: any EventLoop, ready: @escaping @Sendable (Bool) -> Void) {
+        let loopID = ObjectIdentifier(eventLoop)
+        if var subscription = self.subscriptions[key] {
+            subscription.interests[loopID, default: (eventLoop, 0)].count += 1
+            if subscription.confirmed {
+                eventLoop.execute { ready(true) }
+            } else {
+                subscription.waiting.append((eventLoop, ready))
+            }
+            self.subscriptions[key] = subscription
+            return
+        }
+        var subscription = Subscription()
+        subscription.interests[loopID] = (eventLoop, 1)
+        subscription.waiting.append((eventLoop, ready))
+        self.subscriptions[key] = subscription
+        self.connection.send(["SUBSCRIBE", key]).assumeIsolated().whenComplete { result in
+            guard var subscription = self.subscriptions[key], !subscription.confirmed else { return }
+            let waiting = subscription.waiting
+            subscription.waiting = []
+            switch result {
+            case .success:
+                subscription.confirmed = true
+                self.subscriptions[key] = subscription
+            case .failure(let error):
+                self.logger.debug("cannot subscribe", metadata: ["key": "\(key)", "error": "\(error)"])
+                self.subscriptions[key] = nil
+            }
+            let subscribed = subscription.confirmed
+            for (loop, ready) in waiting {
+                loop.execute { ready(subscribed) }
+            }
+        }
+    }
+
+    func release(_ key: String, from eventLoop: any EventLoop) {
+        let loopID = ObjectIdentifier(eventLoop)
+        guard var subscription = self.subscriptions[key], let interest = subscription.interests[loopID] else { return }
+        if interest.count > 1 {
+            subscription.interests[loopID]!.count -= 1
+            self.subscriptions[key] = subscription
+            return
+        }
+        subscription.interests[loopID] = nil
+        guard subscription.interests.isEmpty else {
+            self.subscriptions[key] = subscription
+            return
+        }
+        self.subscriptions[key] = nil
+        if self.connection.isReady {
+            _ = self.connection.send(["UNSUBSCRIBE", key])
+        }
+    }
+
+    func receiveMessage(channel: RedisReply, payload: RedisReply) {
+        let key = channel.string
+        guard let subscription = self.subscriptions[key], subscription.confirmed else { return }
+        for (eventLoop, _) in subscription.interests.values {
+            self.deliver(eventLoop, key)
+        }
+    }
+
+    /// Subscriptions die with the connection: every watcher re-reads, nothing is remembered.
+    private func connectionLost() {
+        let subscriptions = self.subscriptions
+        self.subscriptions = [:]
+        var loops: [ObjectIdentifier: any EventLoop] = [:]
+        for subscription in subscriptions.values {
+            for (loopID, interest) in subscription.interests {
+                loops[loopID] = interest.eventLoop
+            }
+            for (loop, ready) in subscription.waiting {
+                loop.execute { ready(false) }
+            }
+        }
+        if !loops.isEmpty {
+            self.logger.warning("lost the subscriber connection; waiting requests are answered from a fresh read")
+        }
+        for eventLoop in loops.values {
+            self.deliver(eventLoop, nil)
+        }
+    }
+}

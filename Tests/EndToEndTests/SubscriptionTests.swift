@@ -1,0 +1,100 @@
+import Foundation
+import JobStatusWriter
+import RedisWire
+import Testing
+
+/// What waiting costs Redis, and what happens when the subscriber connection goes away.
+@Suite("Subscriptions behind long polls and streams", .serialized)
+struct SubscriptionTests {
+    private func numberOfSubscribers(_ redis: RedisServer, _ key: String) async throws -> Int64 {
+        try await redis.command(["PUBSUB", "NUMSUB", key]).array?.last?.integer ?? -1
+    }
+
+    private func start(_ name: String) async throws -> (RedisServer, Front, JobWriter) {
+        let redis = try await RedisServer.start(name)
+        let front = try await Front.start(name, redis: redis, environment: ["POLLING_HEARTBEAT": "500ms"])
+        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        return (redis, front, writer)
+    }
+
+    private func stop(_ redis: RedisServer, _ front: Front, _ writer: JobWriter) async {
+        await writer.close()
+        await front.child.kill()
+        await redis.stop()
+    }
+
+    @Test("many waiters on one job share one subscription; it goes when the last waiter leaves early")
+    func sharedAndReleased() async throws {
+        let (redis, front, writer) = try await self.start("subscriptions")
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        var waiters = try (0..<6).map { _ in try front.client(timeout: .seconds(20)) }
+        for waiter in waiters {
+            try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
+        }
+        #expect(await eventually { (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 1 })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await self.numberOfSubscribers(redis, "job:\(id)") == 1, "one subscription, however many waiters")
+
+        // Every waiter disconnects before the job changes: nothing may leak.
+        waiters.removeAll()
+        #expect(await eventually { (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 0 })
+        let channels = try await redis.command(["PUBSUB", "CHANNELS"]).array ?? []
+        #expect(channels.isEmpty)
+        #expect(try await front.get("/health/live").status == 200)
+        await self.stop(redis, front, writer)
+    }
+
+    @Test("the subscriber connection drops: waiters are answered from a fresh read, and waiting works again")
+    func subscriberLoss() async throws {
+        let (redis, front, writer) = try await self.start("subscriber-loss")
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let waiter = try front.client(timeout: .seconds(20))
+        try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
+        #expect(await eventually { (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 1 })
+        let killed = ContinuousClock.now
+        _ = try await redis.command(["CLIENT", "KILL", "TYPE", "pubsub"])
+        let response = try await waiter.readResponse()
+        #expect(response.status == 200, "answered, not left hanging")
+        #expect(ContinuousClock.now - killed < .seconds(2))
+
+        // The hub reconnects; a new long poll is woken by a write again.
+        let again = try front.client(timeout: .seconds(20))
+        let resubscribed = await eventually(timeout: .seconds(10)) {
+            try? again.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=2", token: Tokens.owner))
+            guard (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 1 else {
+                _ = try? await again.readResponse()
+                return false
+            }
+            return true
+        }
+        #expect(resubscribed)
+        _ = try await writer.processed(id: id, responseData: "{}")
+        #expect(try await again.readResponse().status == 200)
+        await self.stop(redis, front, writer)
+    }
+
+    @Test("event streams send heartbeats, and end with a 'gone' event when the job expires")
+    func heartbeatAndExpiry() async throws {
+        let (redis, front, writer) = try await self.start("heartbeat")
+        let id = uniqueID()
+        _ = try await writer.create(id: id, ttl: .seconds(2))
+        let client = try front.client(timeout: .seconds(10))
+        try client.send(HTTPTestClient.requestText("/api/jobs/\(id)/events", token: Tokens.owner))
+        _ = try await client.readStreamHead()
+        #expect(try await client.readChunk().contains("id: 1"))
+        #expect(try await client.readChunk() == ": heartbeat\n\n")
+        var sawGone = false
+        for _ in 0..<10 {
+            let chunk = try await client.readChunk()
+            if chunk.isEmpty { break }
+            if chunk.contains("event: gone") {
+                sawGone = true
+                #expect(chunk.contains("not_found"))
+            }
+        }
+        #expect(sawGone)
+        await self.stop(redis, front, writer)
+    }
+}
