@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .executable(name: "jobstatus", targets: ["jobstatus"]),
         .library(name: "JobStatusWriter", targets: ["JobStatusWriter"]),
+        // For the micro-benchmarks in Benchmarks/ (a package of their own).
+        .library(name: "JobStatusCore", targets: ["JobStatusCore"]),
+        .library(name: "RedisWire", targets: ["RedisWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

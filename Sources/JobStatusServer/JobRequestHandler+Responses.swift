@@ -83,6 +83,8 @@ extension JobRequestHandler {
             self.phase = .idle
             if let last {
                 context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+            } else {
+                context.flush()
             }
             self.timeouts.responseSent()
             self.drainQueue(context: context)

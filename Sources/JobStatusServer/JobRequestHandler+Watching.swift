@@ -174,7 +174,7 @@ extension JobRequestHandler: JobWatcher {
         self.streamStarted = false
         self.lastStreamedVersion = nil
         var last: ByteBuffer?
-        if !request.isHTTP10 {
+        if !request.isHTTP10 && !request.isHead {
             last = context.channel.allocator.buffer(capacity: 8)
             last!.writeStaticString(EventStreamFraming.lastChunk)
         }

@@ -253,3 +253,19 @@ struct EventStreamTests {
         #expect(try await front.get("/api/jobs/\(uniqueID())/events", token: nil).status == 401)
     }
 }
+
+@Suite("Event streams: HEAD")
+struct EventStreamHeadTests {
+    @Test("HEAD on an event stream: the stream's headers, no body, and the connection stays usable")
+    func head() async throws {
+        let (_, front, writer) = try await SharedEnvironment.shared.get()
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let client = try front.client()
+        try client.send(HTTPTestClient.requestText("/api/jobs/\(id)/events", method: "HEAD", token: Tokens.owner))
+        let head = try await client.readStreamHead()
+        #expect(head.status == 200)
+        #expect(head.header("Content-Type") == "text/event-stream")
+        #expect(try await client.request("/health/live").status == 200)
+    }
+}

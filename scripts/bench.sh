@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make bench: installs the comparison tools from Debian (wrk, nginx, webdis), builds jobstatus in
+# release mode, and runs scripts/bench/bench.py. See the docstring there for the knobs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v webdis >/dev/null 2>&1 || missing+=(webdis)
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin"
+# Ten thousand waiting connections need file descriptors on both ends.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+swift build -c release --product jobstatus
+exec python3 scripts/bench/bench.py

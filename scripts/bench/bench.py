@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""make bench: jobstatus against the HTTP ceiling (nginx, a fixed file) and the nearest peer
+(webdis, HGETALL), measured in one run with the same wrk settings (the same Lua request
+generator: random job ids and the bearer token for every target), plus the 304 path and a
+long-poll run with thousands of waiters. Prints a table; asserts nothing.
+
+Environment: BENCH_DURATION (seconds per wrk run, default 10), BENCH_ROUNDS (interleaved rounds,
+default 3; medians are reported), BENCH_JOBS (seeded jobs, default 100000), BENCH_WAITERS
+(long-poll waiters, default 10000), BENCH_CONNECTIONS (wrk -c, default 64).
+"""
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HERE = pathlib.Path(__file__).resolve().parent
+RUN = ROOT / ".run" / "bench"
+TOKEN = "bench-token-not-a-secret"
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+JOBS = int(os.environ.get("BENCH_JOBS", "100000"))
+WAITERS = int(os.environ.get("BENCH_WAITERS", "10000"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+
+processes = []
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(name, command, env=None):
+    log = open(RUN / f"{name}.log", "w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    processes.append(process)
+    return process
+
+
+def wait_for_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"nothing listens on port {port}; see {RUN}")
+
+
+def memory_mb(pid, field):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def to_ms(text):
+    value, unit = float(re.match(r"([\d.]+)", text).group(1)), re.sub(r"[\d.]", "", text)
+    return value * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def wrk(url, script=None, env=None):
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = to_ms(re.search(r"50%\s+(\S+)", output).group(1))
+    p99 = to_ms(re.search(r"99%\s+(\S+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def main():
+    for tool in ("wrk", "nginx", "webdis", "redis-server"):
+        if not shutil.which(tool) and not pathlib.Path(f"/usr/sbin/{tool}").exists():
+            sys.exit(f"{tool} is missing (scripts/bench.sh installs it)")
+    shutil.rmtree(RUN, ignore_errors=True)
+    (RUN / "www").mkdir(parents=True)
+    binary = ROOT / subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True,
+                                   text=True, cwd=ROOT).stdout.strip() / "jobstatus"
+
+    redis_port = free_port()
+    start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--dir", str(RUN), "--daemonize", "no"])
+    wait_for_port(redis_port)
+    redis_url = f"redis://127.0.0.1:{redis_port}"
+    began = time.monotonic()
+    subprocess.run([sys.executable, HERE / "seed.py", redis_url, str(JOBS), "bench-", RUN / "etags.txt"], check=True)
+    seeded = time.monotonic() - began
+
+    import hashlib
+    (RUN / "tokens.json").write_text(json.dumps({"tokens": [
+        {"client_id": "bench", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(), "scopes": ["job:read"]}]}))
+    front_port = free_port()
+    front = start("jobstatus", [str(binary), "serve"], {
+        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(front_port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
+        "AUTH_TOKENS_FILE": str(RUN / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
+    })
+    wait_for_port(front_port)
+    time.sleep(1)
+    idle_rss = memory_mb(front.pid, "VmRSS")
+
+    request = urllib.request.Request(f"http://127.0.0.1:{front_port}/api/jobs/bench-0",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+    try:
+        envelope = urllib.request.build_opener(NoRedirect).open(request).read()
+    except urllib.error.HTTPError as answer:
+        envelope = answer.read()
+    (RUN / "www" / "job.json").write_bytes(envelope)
+
+    nginx_port = free_port()
+    (RUN / "nginx.conf").write_text(f"""
+worker_processes auto;
+daemon off;
+pid {RUN}/nginx.pid;
+error_log {RUN}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{nginx_port};
+    root {RUN}/www;
+    default_type application/json;
+    location /api/jobs/ {{ rewrite ^ /job.json break; }}
+  }}
+}}
+""")
+    start("nginx", ["nginx", "-c", str(RUN / "nginx.conf")])
+    webdis_port = free_port()
+    (RUN / "webdis.json").write_text(json.dumps({
+        "redis_host": "127.0.0.1", "redis_port": redis_port, "redis_auth": None, "http_host": "127.0.0.1",
+        "http_port": webdis_port, "threads": os.cpu_count(), "pool_size": 20, "daemonize": False, "database": 0,
+        "verbosity": 0, "logfile": str(RUN / "webdis-internal.log")}))
+    start("webdis", ["webdis", str(RUN / "webdis.json")])
+    wait_for_port(nginx_port)
+    wait_for_port(webdis_port)
+
+    job_env = {"TOKEN": TOKEN, "ETAGS": str(RUN / "etags.txt")}
+    targets = {
+        "jobstatus (303 poll)": (f"http://127.0.0.1:{front_port}/", HERE / "jobs.lua", job_env),
+        "jobstatus (304, If-None-Match)": (f"http://127.0.0.1:{front_port}/", HERE / "jobs.lua",
+                                            {**job_env, "CONDITIONAL": "1"}),
+        "nginx (static envelope)": (f"http://127.0.0.1:{nginx_port}/", HERE / "jobs.lua", job_env),
+        "webdis (HGETALL)": (f"http://127.0.0.1:{webdis_port}/", HERE / "jobs.lua", {**job_env, "WEBDIS": "1"}),
+    }
+    print(f"seeded {JOBS} processed jobs in {seeded:.1f}s; envelope {len(envelope)} bytes; "
+          f"wrk -t1 -c{CONNECTIONS} -d{DURATION}s, {ROUNDS} interleaved rounds (medians)", flush=True)
+    for url, script, env in targets.values():
+        subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", "-d2s"] + (["-s", str(script)] if script else []) + [url],
+                       capture_output=True, env={**os.environ, **(env or {})})
+    results = {name: [] for name in targets}
+    for round_number in range(ROUNDS):
+        for name, (url, script, env) in targets.items():
+            results[name].append(wrk(url, script, env))
+        print(f"  round {round_number + 1}: " + ", ".join(f"{name.split(' ')[0]} {runs[-1]['rps']:.0f}"
+                                                         for name, runs in results.items()), flush=True)
+    peak_rss = memory_mb(front.pid, "VmHWM")
+
+    median = {name: {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")}
+              for name, runs in results.items()}
+    print()
+    print(f"{'target':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  notes")
+    for name, values in median.items():
+        runs = results[name]
+        notes = []
+        if any(run["non2xx"] for run in runs) and "nginx" not in name and "webdis" not in name:
+            notes.append(f"{sum(run['non2xx'] for run in runs)} non-2xx/3xx")
+        if any(run["socket_errors"] for run in runs):
+            notes.append("socket errors: " + "; ".join(run["socket_errors"] for run in runs if run["socket_errors"]))
+        print(f"{name:34} {values['rps']:>9.0f} {values['p50']:>8.2f} {values['p99']:>8.2f}  {' '.join(notes)}")
+    poll = median["jobstatus (303 poll)"]["rps"]
+    print()
+    print(f"jobstatus / nginx  = {poll / median['nginx (static envelope)']['rps']:.2f}   (target >= 0.70)")
+    print(f"jobstatus / webdis = {poll / median['webdis (HGETALL)']['rps']:.2f}   (target >= 1.30)")
+    print(f"304 / 303 poll     = {median['jobstatus (304, If-None-Match)']['rps'] / poll:.2f}   (target > 1)")
+    print(f"jobstatus RSS: idle {idle_rss:.1f} MB (target <= 40), peak under load {peak_rss:.1f} MB")
+
+    if WAITERS > 0:
+        subprocess.run([sys.executable, HERE / "seed.py", redis_url, str(WAITERS), "lp-", "--pending"], check=True)
+        output = subprocess.run([sys.executable, HERE / "longpoll.py", "127.0.0.1", str(front_port), TOKEN, redis_url,
+                                 str(WAITERS), "lp-", str(front.pid)], capture_output=True, text=True)
+        if output.returncode != 0:
+            print("long-poll run failed:\n" + output.stderr)
+        else:
+            poll_result = json.loads(output.stdout)
+            print()
+            print(f"long poll: {poll_result['answered']}/{poll_result['waiters']} waiters answered "
+                  f"(statuses {poll_result['statuses']}); wake-up after the write p50 {poll_result['wake_p50_ms']} ms, "
+                  f"p99 {poll_result['wake_p99_ms']} ms (target <= 50), max {poll_result['wake_max_ms']} ms")
+            print(f"           Redis subscriptions {poll_result['subscriptions']} for {WAITERS} waited jobs, "
+                  f"at most {poll_result['max_subscribers_per_job']} per job; "
+                  f"front peak RSS {poll_result['front_peak_rss_mb']} MB (target <= 300)")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

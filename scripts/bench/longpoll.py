@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""The long-poll run: N concurrent waiting requests on one front, then one write per job.
+
+    longpoll.py HOST PORT TOKEN REDIS_URL COUNT PREFIX FRONT_PID
+
+Prints one JSON object: how many waiters were answered, the wake-up latency (from the write
+being sent to the waiter's response arriving), the front's peak RSS, and how many Redis
+subscriptions the waiting cost (at most one per waited job per instance).
+"""
+import asyncio
+import json
+import pathlib
+import sys
+import time
+
+import redis.asyncio as aioredis
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "Sources" / "JobStatusCore" / "Resources" / "jobstatus_write.lua"
+LINKS = '[{"entity":"encounter","href":"/api/encounters/1"}]'
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def peak_rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+async def open_waiter(host, port, token, job_id):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        f"GET /api/jobs/{job_id}?wait=120 HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def await_response(reader):
+    head = await reader.readuntil(b"\r\n\r\n")
+    arrived = time.perf_counter()
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status, arrived
+
+
+async def main():
+    host, port, token, redis_url = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    count, prefix, front_pid = int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
+    ids = [f"{prefix}{number}" for number in range(count)]
+    redis = aioredis.from_url(redis_url)
+
+    connections = []
+    for start in range(0, count, 500):
+        batch = ids[start:start + 500]
+        connections += await asyncio.gather(*(open_waiter(host, port, token, job_id) for job_id in batch))
+
+    # Every waiter is parked once every job has its subscription.
+    deadline = time.monotonic() + 60
+    subscribed = 0
+    while time.monotonic() < deadline:
+        subscribed = len(await redis.pubsub_channels(f"job:{prefix}*"))
+        if subscribed >= count:
+            break
+        await asyncio.sleep(0.2)
+    numsub = []
+    for start in range(0, count, 1000):
+        replies = await redis.pubsub_numsub(*[f"job:{job_id}" for job_id in ids[start:start + 1000]])
+        numsub += [subscribers for _, subscribers in replies]
+
+    waiting = [asyncio.ensure_future(await_response(reader)) for reader, _ in connections]
+    script = redis.register_script(SCRIPT.read_text())
+    written = {}
+    for start in range(0, count, 100):
+        batch = ids[start:start + 100]
+        sent = time.perf_counter()
+        async with redis.pipeline(transaction=False) as pipe:
+            for job_id in batch:
+                await script(keys=[f"job:{job_id}"], args=["processed", "links", LINKS], client=pipe)
+            await pipe.execute()
+        for job_id in batch:
+            written[job_id] = sent
+
+    done, pending = await asyncio.wait(waiting, timeout=60)
+    latencies = []
+    statuses = {}
+    for job_id, task in zip(ids, waiting):
+        if task in done and task.exception() is None:
+            status, arrived = task.result()
+            statuses[status] = statuses.get(status, 0) + 1
+            latencies.append((arrived - written[job_id]) * 1000)
+    for _, writer in connections:
+        writer.close()
+    print(json.dumps({
+        "waiters": count,
+        "answered": len(latencies),
+        "statuses": statuses,
+        "subscriptions": subscribed,
+        "max_subscribers_per_job": max(numsub) if numsub else None,
+        "wake_p50_ms": round(percentile(latencies, 0.50), 2) if latencies else None,
+        "wake_p99_ms": round(percentile(latencies, 0.99), 2) if latencies else None,
+        "wake_max_ms": round(max(latencies), 2) if latencies else None,
+        "front_peak_rss_mb": round(peak_rss_mb(front_pid), 1),
+    }))
+    await redis.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
