@@ -213,6 +213,11 @@ public struct JSONScanner {
     private mutating func scanString() -> Bool {
         guard self.consume(UInt8(ascii: "\"")) else { return false }
         while let byte = self.current {
+            // Fast path: a run of plain printable ASCII, the bulk of any document.
+            if byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                self.skipPlainASCII()
+                continue
+            }
             switch byte {
             case UInt8(ascii: "\""):
                 self.position += 1
@@ -243,6 +248,19 @@ public struct JSONScanner {
             }
         }
         return false
+    }
+
+    /// Advances over printable ASCII other than `"` and `\`, without per-byte bounds checks.
+    private mutating func skipPlainASCII() {
+        guard let base = self.bytes.baseAddress else { return }
+        var index = self.position
+        let end = self.bytes.count
+        while index < end {
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else { break }
+            index += 1
+        }
+        self.position = index
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`

@@ -231,9 +231,19 @@ extension String {
     /// ASCII case-insensitive comparison with a lowercase literal, without allocating.
     fileprivate func isASCIIEqualIgnoringCase(_ lowercase: StaticString) -> Bool {
         let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        return self.utf8.count == expected.count
-            && zip(self.utf8, expected).allSatisfy { actual, wanted in
-                actual == wanted || (actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") && actual | 0x20 == wanted)
+        let compare = { (actual: UnsafeBufferPointer<UInt8>) -> Bool in
+            guard actual.count == expected.count else { return false }
+            for index in 0..<actual.count {
+                let byte = actual[index]
+                // Lower-casing ASCII letters only: `| 0x20` maps "A"..."Z" onto "a"..."z".
+                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                if folded != expected[index] { return false }
             }
+            return true
+        }
+        if let result = self.utf8.withContiguousStorageIfAvailable(compare) {
+            return result
+        }
+        return Array(self.utf8).withUnsafeBufferPointer(compare)
     }
 }

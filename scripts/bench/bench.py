@@ -70,17 +70,26 @@ def to_ms(text):
     return value * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def wrk(url, script=None, env=None):
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, script=None, env=None, measure_pid=None):
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency"]
     if script:
         command += ["-s", str(script)]
+    cpu_before = cpu_seconds(measure_pid) if measure_pid else None
     output = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    cpu_per_request = (cpu_seconds(measure_pid) - cpu_before) * 1e6 / requests if measure_pid else float("nan")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = to_ms(re.search(r"50%\s+(\S+)", output).group(1))
     p99 = to_ms(re.search(r"99%\s+(\S+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
+    return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu_per_request, "non2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
@@ -169,15 +178,15 @@ http {{
     results = {name: [] for name in targets}
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
-            results[name].append(wrk(url, script, env))
+            results[name].append(wrk(url, script, env, front.pid if name.startswith("jobstatus") else None))
         print(f"  round {round_number + 1}: " + ", ".join(f"{name.split(' ')[0]} {runs[-1]['rps']:.0f}"
                                                          for name, runs in results.items()), flush=True)
     peak_rss = memory_mb(front.pid, "VmHWM")
 
-    median = {name: {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")}
+    median = {name: {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99", "cpu_us")}
               for name, runs in results.items()}
     print()
-    print(f"{'target':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  notes")
+    print(f"{'target':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10}  notes")
     for name, values in median.items():
         runs = results[name]
         notes = []
@@ -185,12 +194,15 @@ http {{
             notes.append(f"{sum(run['non2xx'] for run in runs)} non-2xx/3xx")
         if any(run["socket_errors"] for run in runs):
             notes.append("socket errors: " + "; ".join(run["socket_errors"] for run in runs if run["socket_errors"]))
-        print(f"{name:34} {values['rps']:>9.0f} {values['p50']:>8.2f} {values['p99']:>8.2f}  {' '.join(notes)}")
+        cpu = f"{values['cpu_us']:>10.1f}" if values["cpu_us"] == values["cpu_us"] else f"{'':>10}"
+        print(f"{name:34} {values['rps']:>9.0f} {values['p50']:>8.2f} {values['p99']:>8.2f} {cpu}  {' '.join(notes)}")
     poll = median["jobstatus (303 poll)"]["rps"]
     print()
     print(f"jobstatus / nginx  = {poll / median['nginx (static envelope)']['rps']:.2f}   (target >= 0.70)")
     print(f"jobstatus / webdis = {poll / median['webdis (HGETALL)']['rps']:.2f}   (target >= 1.30)")
-    print(f"304 / 303 poll     = {median['jobstatus (304, If-None-Match)']['rps'] / poll:.2f}   (target > 1)")
+    conditional = median["jobstatus (304, If-None-Match)"]
+    print(f"304 / 303 poll     = {conditional['rps'] / poll:.2f} in req/s, "
+          f"{median['jobstatus (303 poll)']['cpu_us'] / conditional['cpu_us']:.2f} in server CPU per request   (target > 1)")
     print(f"jobstatus RSS: idle {idle_rss:.1f} MB (target <= 40), peak under load {peak_rss:.1f} MB")
 
     if WAITERS > 0:
