@@ -1,5 +1,5 @@
 # jobstatus — see README.md. Every target installs what it needs on a Debian machine.
-.PHONY: run test bench microbench build clean
+.PHONY: run test bench microbench topology topology-down build clean
 
 run:
 	scripts/run.sh
@@ -9,6 +9,12 @@ test:
 
 bench:
 	scripts/bench.sh
+
+topology:
+	scripts/topology.sh up
+
+topology-down:
+	scripts/topology.sh down
 
 microbench:
 	scripts/install-deps.sh

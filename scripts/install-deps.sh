@@ -10,6 +10,7 @@ pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
@@ -19,7 +20,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import redis' >/dev/null 2>&1; then
-    echo "installing the Python redis client"
-    python3 -m pip install --quiet --disable-pip-version-check 'redis>=4,<7'
+# The Python worker example, the load and benchmark scripts, and the Compose check.
+python_missing=()
+python3 -c 'import redis' >/dev/null 2>&1 || python_missing+=('redis>=4,<7')
+python3 -c 'import yaml' >/dev/null 2>&1 || python_missing+=('pyyaml')
+if [ "${#python_missing[@]}" -gt 0 ]; then
+    echo "installing Python packages: ${python_missing[*]}"
+    python3 -m pip install --quiet --disable-pip-version-check "${python_missing[@]}"
 fi

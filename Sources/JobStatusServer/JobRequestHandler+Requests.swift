@@ -78,6 +78,10 @@ extension JobRequestHandler {
             connection: connection,
             meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID)
         )
+        if self.server.configuration.accessLog {
+            request.method = head.method.rawValue
+            request.startedAt = .now()
+        }
         request.action = self.decideAction(head: head, target: target, headers: headers, request: &request)
         self.request = request
     }

@@ -58,7 +58,24 @@ extension JobRequestHandler {
             includeBody: !request.isHead,
             allocator: context.channel.allocator
         )
+        self.logAccess(status: status.code)
         self.finish(closing: connection == .close, last: response, context: context)
+    }
+
+    /// One line per answered request when `log.access` is on: who asked what, the answer, how long.
+    func logAccess(status: Int) {
+        guard let request = self.request, let startedAt = request.startedAt else { return }
+        let elapsed = NIODeadline.now() - startedAt
+        var logger = self.server.logger
+        logger[metadataKey: "request_id"] = "\(request.meta.requestID)"
+        logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.meta.path)", "status": "\(status)",
+                "duration_ms": "\(Double(elapsed.nanoseconds / 1000) / 1000)",
+                "client_id": "\(request.clientID ?? "-")",
+            ]
+        )
     }
 
     /// Ends the current request with `last` (if any) on the wire; then either closes the

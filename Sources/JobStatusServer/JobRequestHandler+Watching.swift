@@ -178,6 +178,7 @@ extension JobRequestHandler: JobWatcher {
             last = context.channel.allocator.buffer(capacity: 8)
             last!.writeStaticString(EventStreamFraming.lastChunk)
         }
+        self.logAccess(status: 200)
         self.finish(closing: request.isHTTP10 || self.quiescing || request.connection == .close, last: last, context: context)
     }
 }

@@ -43,6 +43,9 @@ final class JobRequestHandler: ChannelDuplexHandler {
         var appliedWait: Int?
         /// `Last-Event-ID` of an event stream: the version the client already has.
         var lastEventID: Int64?
+        /// For the access log (only set when it is on): the method and when the head arrived.
+        var method: String = ""
+        var startedAt: NIODeadline?
     }
 
     enum Phase {

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var terminalMaxAge: Duration = .seconds(3600)
     /// `polling.heartbeat`: how often an idle event stream sends a comment and re-reads the job.
     public var heartbeat: Duration = .seconds(15)
+    /// `log.access`: one log line per answered request.
+    public var accessLog = false
 
     public init() {}
 
@@ -70,6 +72,7 @@ public struct ServerConfiguration: Sendable {
         self.retryAfterMax = try settings.duration("polling.retry_after_max", default: defaults.retryAfterMax)
         self.terminalMaxAge = try settings.duration("polling.terminal_max_age", default: defaults.terminalMaxAge)
         self.heartbeat = try settings.duration("polling.heartbeat", default: defaults.heartbeat)
+        self.accessLog = try settings.bool("log.access", default: defaults.accessLog)
         try self.validate()
     }
 

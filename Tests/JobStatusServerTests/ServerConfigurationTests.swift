@@ -92,6 +92,7 @@ struct ServerConfigurationTests {
         #expect(fromFile.retryAfterMax == defaults.retryAfterMax)
         #expect(fromFile.terminalMaxAge == defaults.terminalMaxAge)
         #expect(fromFile.heartbeat == defaults.heartbeat)
+        #expect(fromFile.accessLog == defaults.accessLog)
         #expect(reader.string(forKey: "jobs.pending_ttl").flatMap(DurationText.parse) == .seconds(86_400))
         #expect(reader.string(forKey: "jobs.terminal_ttl").flatMap(DurationText.parse) == .seconds(604_800))
         #expect(reader.string(forKey: "jobs.default_eta").flatMap(DurationText.parse) == .seconds(60))

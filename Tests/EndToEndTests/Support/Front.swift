@@ -39,31 +39,42 @@ func runProcess(
     }
 }
 
-private func runProcessBlocking(
+func runProcessBlocking(
     _ executable: String,
     _ arguments: [String],
     environment: [String: String]
 ) throws -> (status: Int32, output: String, error: String) {
-    do {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
-        merged.merge(environment) { _, new in new }
-        process.environment = merged
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
-            String(decoding: errorData, as: UTF8.self)
-        )
+    // posix_spawn and waitpid rather than Foundation's Process, whose end-of-process detection
+    // waits for every inheritor of a descriptor it hands the child, and files rather than pipes:
+    // programs that leave background processes behind (scripts/topology.sh) must not hang this.
+    let directory = makeTemporaryDirectory("run")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let outputPath = "\(directory)/stdout"
+    let errorPath = "\(directory)/stderr"
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { "\($0)=\($1)" }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = variables.map { strdup($0) } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
     }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else { throw TestFailure("cannot start \(executable): errno \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (
+        exitStatus,
+        ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
+        (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+    )
 }
 
 /// Demo credentials written into each test environment's tokens file.
