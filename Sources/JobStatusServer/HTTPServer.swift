@@ -33,14 +33,11 @@ public final class HTTPServer: Service {
     public func run() async throws {
         let threads = self.configuration.threads > 0 ? self.configuration.threads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let redisConfiguration = RedisConnectionConfiguration(
-            url: self.configuration.redisURL,
-            commandTimeout: TimeAmount(self.configuration.redisTimeout)
-        )
-        let redis = await RedisConnectionGroup(group: group, configuration: redisConfiguration, logger: self.logger)
+        let deployment = self.configuration.redisDeployment
+        let redis = await RedisRouterGroup(group: group, deployment: deployment, logger: self.logger)
         // Changes reach the loops through the map, which itself needs the hub: tie the knot late.
         let loopsBox = NIOLockedValueBox<LoopResourcesMap?>(nil)
-        let hub = await SubscriptionHub(eventLoop: group.next(), configuration: redisConfiguration, logger: self.logger) { eventLoop, key in
+        let hub = await SubscriptionHub(eventLoop: group.next(), configuration: deployment.subscriberConfiguration, logger: self.logger) { eventLoop, key in
             eventLoop.execute {
                 loopsBox.withLockedValue { $0 }?.resources(on: eventLoop).watches.changed(key)
             }
@@ -68,7 +65,7 @@ public final class HTTPServer: Service {
             "listening",
             metadata: [
                 "address": "\(self.configuration.host):\(port)", "threads": "\(threads)",
-                "redis": "\(self.configuration.redisURL)", "auth": "\(self.configuration.authMode.rawValue)",
+                "redis": "\(deployment.description)", "auth": "\(self.configuration.authMode.rawValue)",
             ]
         )
         self.onListening(port)
@@ -142,12 +139,12 @@ public final class HTTPServer: Service {
 final class LoopResourcesMap: Sendable {
     private let resources: [ObjectIdentifier: NIOLoopBound<LoopResources>]
 
-    init(group: MultiThreadedEventLoopGroup, redis: RedisConnectionGroup, hub: SubscriptionHub) async {
+    init(group: MultiThreadedEventLoopGroup, redis: RedisRouterGroup, hub: SubscriptionHub) async {
         var resources: [ObjectIdentifier: NIOLoopBound<LoopResources>] = [:]
         for eventLoop in group.makeIterator() {
             resources[ObjectIdentifier(eventLoop)] = try! await eventLoop.submit {
                 let watches = JobWatchRegistry(hub: hub, eventLoop: eventLoop)
-                return NIOLoopBound(LoopResources(redis: redis.connection(on: eventLoop), watches: watches), eventLoop: eventLoop)
+                return NIOLoopBound(LoopResources(redis: redis.router(on: eventLoop), watches: watches), eventLoop: eventLoop)
             }.get()
         }
         self.resources = resources
@@ -156,12 +153,5 @@ final class LoopResourcesMap: Sendable {
     /// The resources of `eventLoop`; call it on that loop.
     func resources(on eventLoop: any EventLoop) -> LoopResources {
         self.resources[ObjectIdentifier(eventLoop)]!.value
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -7,23 +7,32 @@ import RedisWire
 enum JobRecordQuery {
     private static let fieldCount = JobRecordField.allCases.count
 
-    /// Encodes the command for the key `prefix` + `id` without building Swift strings.
-    static func encode(keyPrefix: [UInt8], id: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+    /// Calls `body` with the job key, `prefix` + `id`, assembled on the stack.
+    static func withKey<Result>(
+        prefix: [UInt8],
+        id: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(byteCount: prefix.count + id.count, alignment: 1) { key in
+            prefix.withUnsafeBytes { key.copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(rebasing: key[prefix.count...]).copyMemory(from: id)
+            return body(UnsafeRawBufferPointer(key))
+        }
+    }
+
+    /// Encodes the command for `key` without building Swift strings.
+    static func encode(key: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
         let command: StaticString = "HMGET"
-        withUnsafeTemporaryAllocation(byteCount: keyPrefix.count + id.count, alignment: 1) { key in
-            keyPrefix.withUnsafeBytes { key.copyMemory(from: $0) }
-            UnsafeMutableRawBufferPointer(rebasing: key[keyPrefix.count...]).copyMemory(from: id)
-            withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 2 + self.fieldCount) { arguments in
-                arguments[0] = UnsafeRawBufferPointer(start: command.utf8Start, count: command.utf8CodeUnitCount)
-                arguments[1] = UnsafeRawBufferPointer(key)
-                for field in JobRecordField.allCases {
-                    arguments[2 + field.rawValue] = UnsafeRawBufferPointer(
-                        start: field.name.utf8Start,
-                        count: field.name.utf8CodeUnitCount
-                    )
-                }
-                RedisCommandEncoder.encode(arguments: UnsafeBufferPointer(arguments), into: &buffer)
+        withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 2 + self.fieldCount) { arguments in
+            arguments[0] = UnsafeRawBufferPointer(start: command.utf8Start, count: command.utf8CodeUnitCount)
+            arguments[1] = key
+            for field in JobRecordField.allCases {
+                arguments[2 + field.rawValue] = UnsafeRawBufferPointer(
+                    start: field.name.utf8Start,
+                    count: field.name.utf8CodeUnitCount
+                )
             }
+            RedisCommandEncoder.encode(arguments: UnsafeBufferPointer(arguments), into: &buffer)
         }
     }
 

@@ -200,8 +200,10 @@ extension JobRequestHandler {
         self.changedDuringRead = false
         var id = request.jobID
         id.withUTF8 { id in
-            self.loop.redis.send(to: self) { buffer in
-                JobRecordQuery.encode(keyPrefix: self.server.keyPrefix, id: UnsafeRawBufferPointer(id), into: &buffer)
+            JobRecordQuery.withKey(prefix: self.server.keyPrefix, id: UnsafeRawBufferPointer(id)) { key in
+                self.loop.redis.send(key: key, readOnly: true, to: self) { buffer in
+                    JobRecordQuery.encode(key: key, into: &buffer)
+                }
             }
         }
     }

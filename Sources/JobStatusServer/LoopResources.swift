@@ -4,7 +4,8 @@ import RedisWire
 /// What the connections of one event loop share: the loop's Redis connection and per-loop
 /// scratch state. Only ever touched on that loop, so nothing here needs a lock.
 final class LoopResources {
-    let redis: RedisConnection
+    /// The loop's way to Redis: one connection, or a cluster's nodes.
+    let redis: any RedisRouter
     /// The long polls and event streams of this loop, by job.
     let watches: JobWatchRegistry
     let requestIDs = RequestIDGenerator()
@@ -12,7 +13,7 @@ final class LoopResources {
     /// Where response bodies are written before they are framed; reused by every request.
     var bodyScratch: ByteBuffer
 
-    init(redis: RedisConnection, watches: JobWatchRegistry) {
+    init(redis: any RedisRouter, watches: JobWatchRegistry) {
         self.redis = redis
         self.watches = watches
         self.bodyScratch = ByteBufferAllocator().buffer(capacity: 4096)

@@ -1,4 +1,6 @@
 import JobStatusCore
+import JobStatusCore
+public import NIOCore
 public import RedisWire
 
 /// Everything `jobstatus serve` can be configured with.
@@ -25,8 +27,12 @@ public struct ServerConfiguration: Sendable {
     public var trustForwardedHeaders = false
     /// `http.location_header`: add `Location` (the first link) to 303 answers.
     public var locationHeader = false
-    /// `redis.url`.
-    public var redisURL = RedisURL(host: "127.0.0.1")
+    /// `redis.url`: one URL, or (`redis.mode: cluster`) comma-separated seed nodes.
+    public var redisURLs = [RedisURL(host: "127.0.0.1")]
+    /// `redis.mode`: one Redis server, or a Redis Cluster.
+    public var redisMode: RedisMode = .standalone
+    /// `redis.read_from`: in a cluster, send polls to the slot's primary or to a replica.
+    public var readFrom: ReadFrom = .primary
     /// `redis.timeout`: how long a Redis command may take before the poll answers 503.
     public var redisTimeout: Duration = .seconds(1)
     /// `jobs.key_prefix`: the job key is this prefix followed by the id.
@@ -62,7 +68,9 @@ public struct ServerConfiguration: Sendable {
         self.shutdownTimeout = try settings.duration("http.shutdown_timeout", default: defaults.shutdownTimeout)
         self.trustForwardedHeaders = try settings.bool("http.trust_forwarded_headers", default: defaults.trustForwardedHeaders)
         self.locationHeader = try settings.bool("http.location_header", default: defaults.locationHeader)
-        self.redisURL = try Self.redisURL(settings)
+        self.redisMode = try settings.choice("redis.mode", default: defaults.redisMode)
+        self.redisURLs = try Self.redisURLs(settings, mode: self.redisMode)
+        self.readFrom = try settings.choice("redis.read_from", default: defaults.readFrom)
         self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
         self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
         self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
@@ -76,13 +84,38 @@ public struct ServerConfiguration: Sendable {
         try self.validate()
     }
 
-    /// `redis.url` (`REDIS_URL`), parsed; shared with the writer subcommands.
-    public static func redisURL(_ settings: SettingsReader) throws(ConfigurationError) -> RedisURL {
+    /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds. Shared with
+    /// the writer subcommands.
+    public static func redisURLs(_ settings: SettingsReader, mode: RedisMode) throws(ConfigurationError) -> [RedisURL] {
         let text = settings.string("redis.url", default: "redis://127.0.0.1:6379", isSecret: true)
-        do {
-            return try RedisURL(parsing: text)
-        } catch {
-            throw ConfigurationError("redis.url (REDIS_URL): \(error)")
+        var urls: [RedisURL] = []
+        for part in text.split(separator: ",") {
+            do {
+                urls.append(try RedisURL(parsing: String(part.trimmingBlanks())))
+            } catch {
+                throw ConfigurationError("redis.url (REDIS_URL): \(error)")
+            }
+        }
+        guard !urls.isEmpty else { throw ConfigurationError("redis.url (REDIS_URL) is empty") }
+        if mode == .standalone && urls.count > 1 {
+            throw ConfigurationError("redis.url (REDIS_URL) lists several servers; set redis.mode (REDIS_MODE) to cluster for a Redis Cluster")
+        }
+        if mode == .cluster && urls.contains(where: { $0.database != 0 }) {
+            throw ConfigurationError("redis.url (REDIS_URL): a Redis Cluster has only database 0")
+        }
+        return urls
+    }
+
+    /// Where Redis is and how patient to be with it.
+    public var redisDeployment: RedisDeployment {
+        let connection = RedisConnectionConfiguration(url: self.redisURLs[0], commandTimeout: TimeAmount(self.redisTimeout))
+        switch self.redisMode {
+        case .standalone:
+            return .standalone(connection)
+        case .cluster:
+            return .cluster(
+                RedisClusterConfiguration(seeds: self.redisURLs, connection: connection, readFromReplicas: self.readFrom == .replica)
+            )
         }
     }
 

@@ -1,4 +1,5 @@
-/// Why a write did not happen. In every case the record is unchanged.
+/// Why a write did not happen, or did not become durable enough. In every case but
+/// `notReplicated` the record is unchanged.
 public enum JobWriteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The call breaks the record contract (bad id, eta, JSON shape, size, …).
     case invalidArgument(String)
@@ -10,6 +11,9 @@ public enum JobWriteError: Error, Sendable, Equatable, CustomStringConvertible {
     case redisUnavailable(String)
     /// Redis answered something the contract does not foresee.
     case unexpectedReply(String)
+    /// The write happened on the primary, but no replica acknowledged it in time
+    /// (`durability: .replicated`).
+    case notReplicated(String)
 
     public var description: String {
         switch self {
@@ -18,6 +22,7 @@ public enum JobWriteError: Error, Sendable, Equatable, CustomStringConvertible {
         case .refused(let message): "refused: \(message)"
         case .redisUnavailable(let message): "Redis unavailable: \(message)"
         case .unexpectedReply(let message): "unexpected reply from Redis: \(message)"
+        case .notReplicated(let message): "not replicated: \(message)"
         }
     }
 }

@@ -26,7 +26,7 @@ public final class JobWriter: Sendable {
         self.configuration = configuration
     }
 
-    /// Connects to Redis; throws `JobWriteError.redisUnavailable` when it cannot.
+    /// Connects to a Redis server; throws `JobWriteError.redisUnavailable` when it cannot.
     public static func connect(
         url: RedisURL,
         configuration: JobWriterConfiguration = .init(),
@@ -35,13 +35,24 @@ public final class JobWriter: Sendable {
         logger: Logger = Logger(label: "jobstatus.writer")
     ) async throws(JobWriteError) -> JobWriter {
         let connection = RedisConnectionConfiguration(url: url, commandTimeout: TimeAmount(commandTimeout))
+        return try await self.connect(deployment: .standalone(connection), configuration: configuration, eventLoop: eventLoop, logger: logger)
+    }
+
+    /// Connects to a Redis server or a Redis Cluster; throws `JobWriteError.redisUnavailable`
+    /// when it cannot.
+    public static func connect(
+        deployment: RedisDeployment,
+        configuration: JobWriterConfiguration = .init(),
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger = Logger(label: "jobstatus.writer")
+    ) async throws(JobWriteError) -> JobWriter {
         do {
-            let client = try await RedisClient.connect(configuration: connection, on: eventLoop, logger: logger)
+            let client = try await RedisClient.connect(deployment: deployment, on: eventLoop, logger: logger)
             return JobWriter(client: client, configuration: configuration)
         } catch RedisError.unavailable(let reason) {
-            throw .redisUnavailable("cannot connect to \(url): \(reason)")
+            throw .redisUnavailable("cannot connect to \(deployment.description): \(reason)")
         } catch {
-            throw .redisUnavailable("cannot connect to \(url): \(error)")
+            throw .redisUnavailable("cannot connect to \(deployment.description): \(error)")
         }
     }
 
@@ -140,8 +151,8 @@ public final class JobWriter: Sendable {
     public func get(id: String) async throws(JobWriteError) -> JobRecord? {
         let key = try self.key(for: id)
         do {
-            async let all = self.client.send(["HGETALL", key])
-            async let ttl = self.client.send(["PTTL", key])
+            async let all = self.client.send(["HGETALL", key], key: key)
+            async let ttl = self.client.send(["PTTL", key], key: key)
             let (fieldsReply, ttlReply) = try await (all, ttl)
             guard let flat = fieldsReply.array else {
                 throw JobWriteError.unexpectedReply("HGETALL answered \(fieldsReply)")
@@ -184,9 +195,9 @@ public final class JobWriter: Sendable {
         let reply: RESPValue
         do {
             do {
-                reply = try await self.client.send(["EVALSHA", Self.scriptSHA1] + scriptArguments)
+                reply = try await self.client.send(["EVALSHA", Self.scriptSHA1] + scriptArguments, key: key)
             } catch let error as RedisError where error.serverErrorCode == "NOSCRIPT" {
-                reply = try await self.client.send(["EVAL", WriteScript.source] + scriptArguments)
+                reply = try await self.client.send(["EVAL", WriteScript.source] + scriptArguments, key: key)
             }
         } catch {
             throw Self.writeError(error)
@@ -196,7 +207,27 @@ public final class JobWriter: Sendable {
         else {
             throw .unexpectedReply("the write script answered \(reply)")
         }
+        if case .replicated(let timeout) = self.configuration.durability {
+            try await self.waitForReplica(key: key, timeout: timeout)
+        }
         return JobWriteResult(id: id, version: version, outcome: outcome)
+    }
+
+    /// `WAIT 1 <ms>` on the connection that carried the write (routed by the same key): the write
+    /// counts only once a replica has it.
+    private func waitForReplica(key: String, timeout: Duration) async throws(JobWriteError) {
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        let acknowledged: Int64
+        do {
+            acknowledged = try await self.client.send(["WAIT", "1", String(max(milliseconds, 1))], key: key).integer ?? 0
+        } catch {
+            throw Self.writeError(error)
+        }
+        guard acknowledged >= 1 else {
+            throw .notReplicated(
+                "no replica acknowledged the write within \(DurationText.format(timeout)); it is on the primary only and may be lost if the primary fails"
+            )
+        }
     }
 
     private static func writeError(_ error: any Error) -> JobWriteError {

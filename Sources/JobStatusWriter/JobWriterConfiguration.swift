@@ -8,16 +8,28 @@ public struct JobWriterConfiguration: Sendable {
     public var terminalTTL: Duration
     /// The eta of a new job when the worker gives none (`jobs.default_eta`).
     public var defaultETA: Duration
+    /// When a write counts as done.
+    public var durability: JobWriteDurability
 
     public init(
         keyPrefix: String = "job:",
         pendingTTL: Duration = .seconds(86_400),
         terminalTTL: Duration = .seconds(604_800),
-        defaultETA: Duration = .seconds(60)
+        defaultETA: Duration = .seconds(60),
+        durability: JobWriteDurability = .acknowledged
     ) {
         self.keyPrefix = keyPrefix
         self.pendingTTL = pendingTTL
         self.terminalTTL = terminalTTL
         self.defaultETA = defaultETA
+        self.durability = durability
     }
+}
+
+/// When a write counts as done.
+public enum JobWriteDurability: Sendable, Equatable {
+    /// When the primary answered (Redis' normal acknowledgement).
+    case acknowledged
+    /// When at least one replica has the write too (`WAIT 1`), or the call fails after `timeout`.
+    case replicated(timeout: Duration)
 }

@@ -1,48 +1,58 @@
 public import Logging
 public import NIOCore
 
-/// A `RedisConnection` usable from async code on any thread: what a worker process or the CLI
-/// holds. Each call hops to the connection's event loop; the connection reconnects by itself.
+/// A `RedisRouter` usable from async code on any thread: what a worker process or the CLI holds.
+/// Each call hops to the router's event loop; connections reconnect by themselves.
 public final class RedisClient: Sendable {
     public let eventLoop: any EventLoop
-    private let connection: NIOLoopBound<RedisConnection>
+    private let router: NIOLoopBound<any RedisRouter>
 
-    private init(eventLoop: any EventLoop, connection: NIOLoopBound<RedisConnection>) {
+    private init(eventLoop: any EventLoop, router: NIOLoopBound<any RedisRouter>) {
         self.eventLoop = eventLoop
-        self.connection = connection
+        self.router = router
     }
 
-    /// Connects to Redis; throws `RedisError` when the first attempt fails.
+    /// Connects to Redis (or a cluster); throws `RedisError` when the first attempt fails.
+    public static func connect(
+        deployment: RedisDeployment,
+        on eventLoop: any EventLoop,
+        logger: Logger
+    ) async throws -> RedisClient {
+        let router = try await eventLoop.flatSubmit {
+            let router = deployment.makeRouter(on: eventLoop, logger: logger)
+            let bound = NIOLoopBound(router, eventLoop: eventLoop)
+            return router.start()
+                .assumeIsolated()
+                .flatMapError { error in
+                    router.shutdown().flatMapThrowing { throw error }
+                }
+                .map { bound }
+                .nonisolated()
+        }.get()
+        return RedisClient(eventLoop: eventLoop, router: router)
+    }
+
+    /// Connects to one Redis server.
     public static func connect(
         configuration: RedisConnectionConfiguration,
         on eventLoop: any EventLoop,
         logger: Logger
     ) async throws -> RedisClient {
-        let connection = try await eventLoop.flatSubmit {
-            let connection = RedisConnection(eventLoop: eventLoop, configuration: configuration, logger: logger)
-            let bound = NIOLoopBound(connection, eventLoop: eventLoop)
-            return connection.start()
-                .assumeIsolated()
-                .flatMapError { error in
-                    connection.shutdown().flatMapThrowing { throw error }
-                }
-                .map { bound }
-                .nonisolated()
-        }.get()
-        return RedisClient(eventLoop: eventLoop, connection: connection)
+        try await self.connect(deployment: .standalone(configuration), on: eventLoop, logger: logger)
     }
 
     /// Sends one command and returns its reply; an error reply throws `RedisError.server`.
-    public func send(_ arguments: [String]) async throws -> RESPValue {
+    /// `key` routes the command in a cluster (and keeps commands about one key on one connection).
+    public func send(_ arguments: [String], key: String? = nil) async throws -> RESPValue {
         try await self.eventLoop.flatSubmit {
-            self.connection.value.send(arguments)
+            self.router.value.send(arguments, key: key)
         }.get()
     }
 
-    /// Closes the connection and stops reconnecting.
+    /// Closes the connections and stops reconnecting.
     public func shutdown() async {
         try? await self.eventLoop.flatSubmit {
-            self.connection.value.shutdown()
+            self.router.value.shutdown()
         }.get()
     }
 }

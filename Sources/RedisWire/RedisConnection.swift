@@ -8,7 +8,7 @@ import NIOPosix
 /// ready; otherwise they fail at once with `RedisError.unavailable` instead of piling up. After a
 /// loss the connection retries by itself (immediately, then with capped exponential backoff) and
 /// logs in again (`AUTH`, `SELECT`) before accepting commands.
-public final class RedisConnection {
+public final class RedisConnection: RedisRouter {
     private enum State {
         case idle
         case connecting
@@ -59,24 +59,25 @@ public final class RedisConnection {
         return promise.futureResult
     }
 
+    /// Sends one command; `receiver` gets the reply (or the failure) exactly once. The key does
+    /// not matter to a single connection.
+    public func send(
+        key: UnsafeRawBufferPointer,
+        readOnly: Bool,
+        to receiver: any RedisReplyReceiver,
+        encode: (inout ByteBuffer) -> Void
+    ) {
+        self.send(to: receiver, encode: encode)
+    }
+
     /// Sends one command; `receiver` gets the reply (or the failure) exactly once.
-    public func send(to receiver: some RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
+    public func send(to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
         self.eventLoop.assertInEventLoop()
         guard case .ready(_, let handler) = self.state else {
             receiver.fail(.unavailable(self.unavailableReason))
             return
         }
         handler.enqueue(receiver, encode: encode)
-    }
-
-    /// Sends one command given as strings and returns an owned copy of its reply.
-    /// An error reply fails the future with `RedisError.server`.
-    public func send(_ arguments: [String]) -> EventLoopFuture<RESPValue> {
-        let promise = self.eventLoop.makePromise(of: RESPValue.self)
-        self.send(to: PromiseReplyReceiver(promise)) { buffer in
-            RedisCommandEncoder.encode(arguments, into: &buffer)
-        }
-        return promise.futureResult
     }
 
     /// Stops reconnecting and closes the connection; commands still waiting fail.
@@ -107,9 +108,15 @@ public final class RedisConnection {
         }
     }
 
+    /// The address of the next attempt: the configured URL, then its alternates in turn.
+    private var currentURL: RedisURL {
+        let urls = [self.configuration.url] + self.configuration.alternateURLs
+        return urls[self.failedAttempts % urls.count]
+    }
+
     private func connect() {
         self.state = .connecting
-        let url = self.configuration.url
+        let url = self.currentURL
         let commandTimeout = self.configuration.commandTimeout
         let maxPending = self.configuration.maxPendingCommands
         ClientBootstrap(group: self.eventLoop)
@@ -153,6 +160,9 @@ public final class RedisConnection {
         if url.database != 0 {
             commands.append(["SELECT", String(url.database)])
         }
+        if self.configuration.readOnly {
+            commands.append(["READONLY"])
+        }
         commands.append(["PING"])
         let replies = commands.map { command in
             let promise = self.eventLoop.makePromise(of: RESPValue.self)
@@ -183,10 +193,10 @@ public final class RedisConnection {
         if self.failedAttempts > 0 {
             self.logger.notice(
                 "reconnected to Redis",
-                metadata: ["redis": "\(self.configuration.url)", "failed_attempts": "\(self.failedAttempts)"]
+                metadata: ["redis": "\(self.currentURL)", "failed_attempts": "\(self.failedAttempts)"]
             )
         } else {
-            self.logger.debug("connected to Redis", metadata: ["redis": "\(self.configuration.url)"])
+            self.logger.debug("connected to Redis", metadata: ["redis": "\(self.currentURL)"])
         }
         self.failedAttempts = 0
         self.state = .ready(channel, handler)
@@ -211,7 +221,7 @@ public final class RedisConnection {
         guard case .connecting = self.state else { return }
         self.failedAttempts += 1
         let metadata: Logger.Metadata = [
-            "redis": "\(self.configuration.url)", "error": "\(error)", "attempt": "\(self.failedAttempts)",
+            "redis": "\(self.currentURL)", "error": "\(error)", "attempt": "\(self.failedAttempts)",
         ]
         // Log the first failure and then sparsely, so an outage does not flood the log.
         if self.failedAttempts.nonzeroBitCount == 1 {

@@ -3,6 +3,11 @@ public import NIOCore
 /// How a `RedisConnection` reaches its server and how patient it is.
 public struct RedisConnectionConfiguration: Sendable {
     public var url: RedisURL
+    /// Other addresses of the same service, tried in turn when reconnecting (cluster seeds, for
+    /// a subscriber that may reach any node). Credentials are always those of `url`.
+    public var alternateURLs: [RedisURL]
+    /// Send `READONLY` after logging in: lets a cluster replica serve reads.
+    public var readOnly: Bool
     /// How long a command may wait for its reply before it fails and the connection is reset.
     public var commandTimeout: TimeAmount
     /// How long establishing the TCP connection may take.
@@ -20,9 +25,13 @@ public struct RedisConnectionConfiguration: Sendable {
         connectTimeout: TimeAmount? = nil,
         maxPendingCommands: Int = 16_384,
         initialBackoff: TimeAmount = .milliseconds(50),
-        maximumBackoff: TimeAmount = .seconds(1)
+        maximumBackoff: TimeAmount = .seconds(1),
+        alternateURLs: [RedisURL] = [],
+        readOnly: Bool = false
     ) {
         self.url = url
+        self.alternateURLs = alternateURLs
+        self.readOnly = readOnly
         self.commandTimeout = commandTimeout
         self.connectTimeout = connectTimeout ?? commandTimeout
         self.maxPendingCommands = maxPendingCommands

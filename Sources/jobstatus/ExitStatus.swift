@@ -11,6 +11,8 @@ enum ExitStatus {
     static let refused = ExitCode(3)
     /// Redis cannot be reached or did not answer in time.
     static let redisUnavailable = ExitCode(4)
+    /// `--durability replicated`: the write is on the primary, but no replica acknowledged it.
+    static let notReplicated = ExitCode(5)
     /// Bad arguments or input that breaks the record contract (EX_USAGE, as ArgumentParser uses).
     static let usage = ExitCode(64)
     /// Configuration that cannot be used (EX_CONFIG).
@@ -23,6 +25,7 @@ enum ExitStatus {
         case .refused: refused
         case .redisUnavailable: redisUnavailable
         case .unexpectedReply: failure
+        case .notReplicated: notReplicated
         }
     }
 }

@@ -4,12 +4,22 @@ import JobStatusCore
 import JobStatusServer
 import JobStatusWriter
 import Logging
+import NIOCore
 import RedisWire
 
 /// Options shared by the worker subcommands, and the writer they configure.
 struct WriterOptions: ParsableArguments {
-    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db] (default: $REDIS_URL, else redis://127.0.0.1:6379).")
+    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db]; comma-separated seeds for a cluster (default: $REDIS_URL, else redis://127.0.0.1:6379).")
     var redisURL: String?
+
+    @Option(help: "standalone or cluster (default: $REDIS_MODE, else standalone).")
+    var redisMode: String?
+
+    @Option(help: "acknowledged (the primary has the write) or replicated (a replica has it too, via WAIT 1).")
+    var durability: String = "acknowledged"
+
+    @Option(help: "With --durability replicated: how long to wait for a replica.")
+    var replicationTimeout: String = "2s"
 
     @Option(help: "Prefix of the job keys (default: $JOBS_KEY_PREFIX, else job:).")
     var keyPrefix: String?
@@ -22,17 +32,26 @@ struct WriterOptions: ParsableArguments {
         var flags: [String: String] = [:]
         if let redisURL { flags["redis.url"] = redisURL }
         if let keyPrefix { flags["jobs.key_prefix"] = keyPrefix }
-        let url: RedisURL
+        if let redisMode { flags["redis.mode"] = redisMode }
+        let deployment: RedisDeployment
         let configuration: JobWriterConfiguration
         do {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
-            url = try ServerConfiguration.redisURL(settings)
+            let mode = try settings.choice("redis.mode", default: RedisMode.standalone)
+            let urls = try ServerConfiguration.redisURLs(settings, mode: mode)
+            let connection = RedisConnectionConfiguration(url: urls[0], commandTimeout: .seconds(5))
+            deployment = mode == .cluster
+                ? .cluster(RedisClusterConfiguration(seeds: urls, connection: connection)) : .standalone(connection)
             configuration = JobWriterConfiguration(
                 keyPrefix: settings.string("jobs.key_prefix", default: "job:"),
                 pendingTTL: try settings.duration("jobs.pending_ttl", default: .seconds(86_400)),
                 terminalTTL: try settings.duration("jobs.terminal_ttl", default: .seconds(604_800)),
-                defaultETA: try settings.duration("jobs.default_eta", default: .seconds(60))
+                defaultETA: try settings.duration("jobs.default_eta", default: .seconds(60)),
+                durability: try self.parsedDurability()
             )
+        } catch let error as ValidationError {
+            Self.report(error.message)
+            throw ExitStatus.usage
         } catch {
             Self.report("\(error)")
             throw ExitStatus.configuration
@@ -41,7 +60,7 @@ struct WriterOptions: ParsableArguments {
         logger.logLevel = .error
         let writer: JobWriter
         do {
-            writer = try await JobWriter.connect(url: url, configuration: configuration, logger: logger)
+            writer = try await JobWriter.connect(deployment: deployment, configuration: configuration, logger: logger)
         } catch {
             Self.report(error.description)
             throw ExitStatus.code(for: error)
@@ -59,6 +78,20 @@ struct WriterOptions: ParsableArguments {
         case .failure(let error):
             Self.report(error.description)
             throw ExitStatus.code(for: error)
+        }
+    }
+
+    private func parsedDurability() throws -> JobWriteDurability {
+        switch self.durability {
+        case "acknowledged":
+            return .acknowledged
+        case "replicated":
+            guard let timeout = try ArgumentParsing.duration(self.replicationTimeout, option: "--replication-timeout") else {
+                return .replicated(timeout: .seconds(2))
+            }
+            return .replicated(timeout: timeout)
+        default:
+            throw ValidationError("--durability must be acknowledged or replicated, not \"\(self.durability)\"")
         }
     }
 

@@ -31,7 +31,7 @@ struct ServerConfigurationTests {
         )
         #expect(configuration.port == 9090)
         #expect(configuration.headerTimeout == .seconds(3))
-        #expect(configuration.redisURL == RedisURLFixture.cache)
+        #expect(configuration.redisURLs == [RedisURLFixture.cache])
         #expect(configuration.redisTimeout == .milliseconds(250))
         #expect(configuration.keyPrefix == "jobstatus:")
         #expect(configuration.authMode == .none)
@@ -44,13 +44,33 @@ struct ServerConfigurationTests {
         arguments: [
             ["HTTP_PORT": "80a"], ["HTTP_PORT": "70000"], ["HTTP_HEADER_TIMEOUT": "soon"], ["REDIS_TIMEOUT": "0s"],
             ["AUTH_MODE": "jwt"], ["REDIS_URL": "localhost:6379"], ["HTTP_TRUST_FORWARDED_HEADERS": "maybe"],
-            ["AUTH_MODE": "tokens"],
+            ["AUTH_MODE": "tokens"], ["REDIS_URL": "redis://a:1,redis://b:2"], ["REDIS_MODE": "sentinel"],
+            ["REDIS_MODE": "cluster", "REDIS_URL": "redis://a:1/2"], ["REDIS_READ_FROM": "any"],
         ]
     )
     func refused(variables: [String: String]) {
         #expect(throws: ConfigurationError.self) {
             try ServerConfiguration(settings: self.environment(variables.merging(["AUTH_MODE": "none"]) { new, _ in new }))
         }
+    }
+
+    @Test("cluster mode takes comma-separated seeds and a read preference")
+    func cluster() throws {
+        let configuration = try ServerConfiguration(
+            settings: self.environment([
+                "REDIS_MODE": "cluster", "REDIS_URL": "redis://:pw@10.0.0.1:7000, redis://10.0.0.2:7001",
+                "REDIS_READ_FROM": "replica", "AUTH_MODE": "none",
+            ])
+        )
+        #expect(configuration.redisMode == .cluster)
+        #expect(configuration.redisURLs.map(\.port) == [7000, 7001])
+        #expect(configuration.readFrom == .replica)
+        guard case .cluster(let cluster) = configuration.redisDeployment else {
+            Issue.record("expected a cluster deployment")
+            return
+        }
+        #expect(cluster.readFromReplicas)
+        #expect(cluster.seeds.count == 2)
     }
 
     @Test("the error message names the environment variable")
@@ -83,7 +103,9 @@ struct ServerConfigurationTests {
         #expect(fromFile.shutdownTimeout == defaults.shutdownTimeout)
         #expect(fromFile.trustForwardedHeaders == defaults.trustForwardedHeaders)
         #expect(fromFile.locationHeader == defaults.locationHeader)
-        #expect(fromFile.redisURL == defaults.redisURL)
+        #expect(fromFile.redisURLs == defaults.redisURLs)
+        #expect(fromFile.redisMode == defaults.redisMode)
+        #expect(fromFile.readFrom == defaults.readFrom)
         #expect(fromFile.redisTimeout == defaults.redisTimeout)
         #expect(fromFile.keyPrefix == defaults.keyPrefix)
         #expect(fromFile.authMode == defaults.authMode)

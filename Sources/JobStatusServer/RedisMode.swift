@@ -1,0 +1,13 @@
+/// `redis.mode`: one Redis server, or a Redis Cluster.
+public enum RedisMode: String, Sendable, CaseIterable {
+    case standalone
+    case cluster
+}
+
+/// `redis.read_from`: where a cluster's reads go. Replicas take load off the primaries but may
+/// lag behind them by the replication delay (a poll may briefly see an older state); writes always
+/// go to the primary.
+public enum ReadFrom: String, Sendable, CaseIterable {
+    case primary
+    case replica
+}

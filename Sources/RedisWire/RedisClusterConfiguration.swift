@@ -1,0 +1,36 @@
+/// How a `RedisClusterRouter` finds and talks to a Redis Cluster.
+public struct RedisClusterConfiguration: Sendable {
+    /// Nodes to learn the slot map from; any reachable one will do. Their credentials (from the
+    /// first) are used for every node.
+    public var seeds: [RedisURL]
+    /// Timeouts and backoff of every node connection (its `url` is ignored).
+    public var connection: RedisConnectionConfiguration
+    /// Send read-only commands to a replica of the slot's shard (possibly stale by the
+    /// replication lag); writes always go to the primary.
+    public var readFromReplicas: Bool
+    /// The most `MOVED`/`ASK` redirections one command follows.
+    public var maximumRedirections: Int
+
+    public init(
+        seeds: [RedisURL],
+        connection: RedisConnectionConfiguration,
+        readFromReplicas: Bool = false,
+        maximumRedirections: Int = 5
+    ) {
+        precondition(!seeds.isEmpty, "a cluster needs at least one seed")
+        self.seeds = seeds
+        self.connection = connection
+        self.readFromReplicas = readFromReplicas
+        self.maximumRedirections = maximumRedirections
+    }
+
+    /// The connection configuration for one node, with the seeds' credentials.
+    func connection(to node: ClusterNode) -> RedisConnectionConfiguration {
+        var configuration = self.connection
+        let credentials = self.seeds[0]
+        configuration.url = RedisURL(host: node.host, port: node.port, user: credentials.user, password: credentials.password)
+        configuration.alternateURLs = []
+        configuration.readOnly = self.readFromReplicas
+        return configuration
+    }
+}

@@ -1,0 +1,192 @@
+public import Logging
+public import NIOCore
+
+/// Sends each command to the node of a Redis Cluster that serves its key.
+///
+/// Keys map to one of 16384 hash slots (CRC16, `{hash tags}` honoured); the slot map comes from
+/// `CLUSTER SLOTS`. A `MOVED` redirection updates the slot, re-sends the command and refreshes
+/// the whole map; an `ASK` redirection re-sends it once, after `ASKING`, without touching the
+/// map; redirections per command are capped. A node that fails makes the router refresh the map
+/// (which is how a failover is noticed). One connection per node, owned by this event loop;
+/// commands to one node are pipelined like on a standalone connection.
+public final class RedisClusterRouter: RedisRouter {
+    public let eventLoop: any EventLoop
+    private let configuration: RedisClusterConfiguration
+    private let logger: Logger
+    private var slotMap: ClusterSlotMap?
+    private var connections: [ClusterNode: RedisConnection] = [:]
+    private var refreshScheduled = false
+    private var refreshRunning = false
+    private var lastRefresh = NIODeadline.uptimeNanoseconds(0)
+    private var replicaCursor = 0
+    private var isShutDown = false
+    private let ignored = IgnoredReply()
+
+    /// The least time between two refreshes of the slot map.
+    static let refreshInterval = TimeAmount.milliseconds(100)
+
+    var maximumRedirections: Int { self.configuration.maximumRedirections }
+
+    public init(eventLoop: any EventLoop, configuration: RedisClusterConfiguration, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public var isReady: Bool {
+        guard let slotMap = self.slotMap else { return false }
+        return slotMap.shards.allSatisfy { self.connections[$0.primary]?.isReady ?? false }
+    }
+
+    public func start() -> EventLoopFuture<Void> {
+        self.refresh()
+    }
+
+    public func shutdown() -> EventLoopFuture<Void> {
+        self.isShutDown = true
+        let closing = self.connections.values.map { $0.shutdown() }
+        self.connections = [:]
+        return EventLoopFuture.andAllComplete(closing, on: self.eventLoop)
+    }
+
+    public func send(
+        key: UnsafeRawBufferPointer,
+        readOnly: Bool,
+        to receiver: any RedisReplyReceiver,
+        encode: (inout ByteBuffer) -> Void
+    ) {
+        let slot = HashSlot.slot(for: key)
+        guard let shard = self.slotMap?.shard(for: slot) else {
+            self.scheduleRefresh()
+            receiver.fail(.unavailable("no node of the cluster serves slot \(slot) yet"))
+            return
+        }
+        var bytes = ByteBufferAllocator().buffer(capacity: 128)
+        encode(&bytes)
+        let command = ClusterCommand(router: self, receiver: receiver, slot: slot, readOnly: readOnly, bytes: bytes)
+        var node = shard.primary
+        if readOnly && self.configuration.readFromReplicas && !shard.replicas.isEmpty {
+            self.replicaCursor &+= 1
+            node = shard.replicas[self.replicaCursor % shard.replicas.count]
+        }
+        self.dispatch(command, to: node, asking: false)
+    }
+
+    public func send(to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
+        guard let node = self.slotMap?.shards.first?.primary else {
+            self.scheduleRefresh()
+            receiver.fail(.unavailable("the cluster's slot map is not known yet"))
+            return
+        }
+        self.connection(to: node).send(to: receiver, encode: encode)
+    }
+
+    // MARK: - Redirections and failures (from ClusterCommand)
+
+    func moved(_ command: ClusterCommand, slot: Int, to node: ClusterNode) {
+        self.slotMap?.move(slot: slot, to: node)
+        self.scheduleRefresh()
+        self.dispatch(command, to: node, asking: false)
+    }
+
+    func ask(_ command: ClusterCommand, at node: ClusterNode) {
+        self.dispatch(command, to: node, asking: true)
+    }
+
+    func nodeFailed() {
+        self.scheduleRefresh()
+    }
+
+    private func dispatch(_ command: ClusterCommand, to node: ClusterNode, asking: Bool) {
+        let connection = self.connection(to: node)
+        if asking {
+            connection.send(to: self.ignored) { RedisCommandEncoder.encode(["ASKING"], into: &$0) }
+        }
+        connection.send(to: command) { $0.writeImmutableBuffer(command.bytes) }
+    }
+
+    private func connection(to node: ClusterNode) -> RedisConnection {
+        if let existing = self.connections[node] { return existing }
+        let connection = RedisConnection(
+            eventLoop: self.eventLoop,
+            configuration: self.configuration.connection(to: node),
+            logger: self.logger
+        )
+        self.connections[node] = connection
+        _ = connection.start()
+        return connection
+    }
+
+    // MARK: - The slot map
+
+    private func scheduleRefresh() {
+        guard !self.refreshScheduled, !self.isShutDown else { return }
+        self.refreshScheduled = true
+        let earliest = self.lastRefresh + Self.refreshInterval
+        let delay = max(.zero, earliest - .now())
+        self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.refreshScheduled = false
+            _ = self.refresh()
+        }
+    }
+
+    /// Asks the known nodes (ready ones first), then the seeds, for `CLUSTER SLOTS` until one
+    /// answers; then connects to every node of the new map and waits for the first attempts.
+    private func refresh() -> EventLoopFuture<Void> {
+        guard !self.refreshRunning else { return self.eventLoop.makeSucceededVoidFuture() }
+        self.refreshRunning = true
+        self.lastRefresh = .now()
+        let known = self.slotMap?.nodes ?? []
+        let readyFirst = known.filter { self.connections[$0]?.isReady ?? false } + known.filter { !(self.connections[$0]?.isReady ?? false) }
+        let seeds = self.configuration.seeds.map { ClusterNode(host: $0.host, port: $0.port) }
+        var candidates: [ClusterNode] = []
+        for node in readyFirst + seeds where !candidates.contains(node) {
+            candidates.append(node)
+        }
+        return self.askForSlots(candidates[...], lastError: nil)
+            .assumeIsolated()
+            .flatMap { map -> EventLoopFuture<Void> in
+                self.slotMap = map
+                for node in self.connections.keys where !map.nodes.contains(node) {
+                    _ = self.connections.removeValue(forKey: node)?.shutdown()
+                }
+                let attempts = map.nodes.map { node -> EventLoopFuture<Void> in
+                    let known = self.connections[node] != nil
+                    let connection = self.connection(to: node)
+                    return known ? self.eventLoop.makeSucceededVoidFuture() : connection.start().recover { _ in }
+                }
+                return EventLoopFuture.andAllComplete(attempts, on: self.eventLoop)
+            }
+            .always { result in
+                self.refreshRunning = false
+                if case .failure(let error) = result {
+                    self.logger.warning("cannot read the cluster's slot map", metadata: ["error": "\(error)"])
+                    self.scheduleRefresh()
+                }
+            }
+            .nonisolated()
+    }
+
+    private func askForSlots(_ candidates: ArraySlice<ClusterNode>, lastError: (any Error)?) -> EventLoopFuture<ClusterSlotMap> {
+        guard let node = candidates.first, !self.isShutDown else {
+            return self.eventLoop.makeFailedFuture(lastError ?? RedisError.unavailable("no cluster node to ask"))
+        }
+        let connection = self.connection(to: node)
+        let asked: EventLoopFuture<RESPValue>
+        if connection.isReady {
+            asked = connection.send(["CLUSTER", "SLOTS"])
+        } else {
+            asked = connection.start().assumeIsolated().flatMap { connection.send(["CLUSTER", "SLOTS"]) }.nonisolated()
+        }
+        return asked.assumeIsolated().flatMapThrowing { reply -> ClusterSlotMap in
+            guard let map = ClusterSlotMap(clusterSlots: reply, defaultHost: node.host) else {
+                throw RedisError.protocolViolation("CLUSTER SLOTS answered \(reply)")
+            }
+            return map
+        }
+        .flatMapError { error in
+            self.askForSlots(candidates.dropFirst(), lastError: error)
+        }
+        .nonisolated()
+    }
+}

@@ -1,0 +1,41 @@
+public import Logging
+public import NIOCore
+
+/// A standalone Redis or a Redis Cluster: what a router is made of.
+public enum RedisDeployment: Sendable {
+    case standalone(RedisConnectionConfiguration)
+    case cluster(RedisClusterConfiguration)
+
+    /// A router owned by `eventLoop`; call on that loop.
+    public func makeRouter(on eventLoop: any EventLoop, logger: Logger) -> any RedisRouter {
+        switch self {
+        case .standalone(let configuration):
+            RedisConnection(eventLoop: eventLoop, configuration: configuration, logger: logger)
+        case .cluster(let configuration):
+            RedisClusterRouter(eventLoop: eventLoop, configuration: configuration, logger: logger)
+        }
+    }
+
+    /// The subscriber connection's configuration. In a cluster every node receives every
+    /// `PUBLISH`, so any node will do: the seeds are tried in turn.
+    public var subscriberConfiguration: RedisConnectionConfiguration {
+        switch self {
+        case .standalone(let configuration):
+            return configuration
+        case .cluster(let cluster):
+            var configuration = cluster.connection
+            configuration.url = cluster.seeds[0]
+            configuration.alternateURLs = Array(cluster.seeds.dropFirst())
+            configuration.readOnly = false
+            return configuration
+        }
+    }
+
+    /// For logs: where Redis is (passwords masked).
+    public var description: String {
+        switch self {
+        case .standalone(let configuration): "\(configuration.url)"
+        case .cluster(let configuration): "cluster " + configuration.seeds.map(\.description).joined(separator: ",")
+        }
+    }
+}
