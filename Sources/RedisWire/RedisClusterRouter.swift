@@ -15,15 +15,21 @@ public final class RedisClusterRouter: RedisRouter {
     private let logger: Logger
     private var slotMap: ClusterSlotMap?
     private var connections: [ClusterNode: RedisConnection] = [:]
+    /// The first connection attempt to each node, for those that want to wait for it.
+    private var firstAttempts: [ClusterNode: EventLoopFuture<Void>] = [:]
     private var refreshScheduled = false
     private var refreshRunning = false
     private var lastRefresh = NIODeadline.uptimeNanoseconds(0)
     private var replicaCursor = 0
     private var isShutDown = false
+    private var periodic: Scheduled<Void>?
     private let ignored = IgnoredReply()
 
     /// The least time between two refreshes of the slot map.
     static let refreshInterval = TimeAmount.milliseconds(100)
+    /// How often the map is refreshed when nothing asks for it: replicas that finish their first
+    /// sync, or nodes added to the cluster, never redirect anyone, so they are found this way.
+    static let periodicRefresh = TimeAmount.seconds(10)
 
     var maximumRedirections: Int { self.configuration.maximumRedirections }
 
@@ -44,8 +50,10 @@ public final class RedisClusterRouter: RedisRouter {
 
     public func shutdown() -> EventLoopFuture<Void> {
         self.isShutDown = true
+        self.periodic?.cancel()
         let closing = self.connections.values.map { $0.shutdown() }
         self.connections = [:]
+        self.firstAttempts = [:]
         return EventLoopFuture.andAllComplete(closing, on: self.eventLoop)
     }
 
@@ -113,8 +121,15 @@ public final class RedisClusterRouter: RedisRouter {
             logger: self.logger
         )
         self.connections[node] = connection
-        _ = connection.start()
+        self.firstAttempts[node] = connection.start()
         return connection
+    }
+
+    /// The connection to `node` once its first attempt settled.
+    private func settledConnection(to node: ClusterNode) -> EventLoopFuture<RedisConnection> {
+        let connection = self.connection(to: node)
+        let attempt = self.firstAttempts[node] ?? self.eventLoop.makeSucceededVoidFuture()
+        return attempt.recover { _ in }.assumeIsolated().map { connection }.nonisolated()
     }
 
     // MARK: - The slot map
@@ -148,17 +163,20 @@ public final class RedisClusterRouter: RedisRouter {
             .flatMap { map -> EventLoopFuture<Void> in
                 self.slotMap = map
                 for node in self.connections.keys where !map.nodes.contains(node) {
+                    self.firstAttempts[node] = nil
                     _ = self.connections.removeValue(forKey: node)?.shutdown()
                 }
-                let attempts = map.nodes.map { node -> EventLoopFuture<Void> in
-                    let known = self.connections[node] != nil
-                    let connection = self.connection(to: node)
-                    return known ? self.eventLoop.makeSucceededVoidFuture() : connection.start().recover { _ in }
-                }
+                let attempts = map.nodes.map { self.settledConnection(to: $0).map { _ in } }
                 return EventLoopFuture.andAllComplete(attempts, on: self.eventLoop)
             }
             .always { result in
                 self.refreshRunning = false
+                self.periodic?.cancel()
+                if !self.isShutDown {
+                    self.periodic = self.eventLoop.assumeIsolated().scheduleTask(in: Self.periodicRefresh) {
+                        _ = self.refresh()
+                    }
+                }
                 if case .failure(let error) = result {
                     self.logger.warning("cannot read the cluster's slot map", metadata: ["error": "\(error)"])
                     self.scheduleRefresh()
@@ -171,13 +189,9 @@ public final class RedisClusterRouter: RedisRouter {
         guard let node = candidates.first, !self.isShutDown else {
             return self.eventLoop.makeFailedFuture(lastError ?? RedisError.unavailable("no cluster node to ask"))
         }
-        let connection = self.connection(to: node)
-        let asked: EventLoopFuture<RESPValue>
-        if connection.isReady {
-            asked = connection.send(["CLUSTER", "SLOTS"])
-        } else {
-            asked = connection.start().assumeIsolated().flatMap { connection.send(["CLUSTER", "SLOTS"]) }.nonisolated()
-        }
+        let asked = self.settledConnection(to: node).assumeIsolated().flatMap { connection in
+            connection.send(["CLUSTER", "SLOTS"])
+        }.nonisolated()
         return asked.assumeIsolated().flatMapThrowing { reply -> ClusterSlotMap in
             guard let map = ClusterSlotMap(clusterSlots: reply, defaultHost: node.host) else {
                 throw RedisError.protocolViolation("CLUSTER SLOTS answered \(reply)")

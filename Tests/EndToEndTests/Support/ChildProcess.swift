@@ -77,6 +77,26 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
+/// A free loopback port for a cluster node: below the ephemeral range (32768 and up), as is
+/// its cluster bus port (the port + 10000), and both free right now.
+func freeClusterPort() -> Int {
+    func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+    while true {
+        let candidate = Int.random(in: 10000...22000)
+        if isFree(candidate) && isFree(candidate + 10000) { return candidate }
+    }
+}
+
 /// A loopback port nobody listens on right now.
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -110,12 +110,20 @@ final class Front: @unchecked Sendable {
         redis: RedisServer,
         environment: [String: String] = [:]
     ) async throws -> Front {
+        try await self.start(name, redisURL: redis.url, environment: environment)
+    }
+
+    static func start(
+        _ name: String,
+        redisURL: String,
+        environment: [String: String] = [:]
+    ) async throws -> Front {
         let directory = makeTemporaryDirectory("front-\(name)")
         let tokensFile = "\(directory)/tokens.json"
         try Tokens.file.write(toFile: tokensFile, atomically: true, encoding: .utf8)
         let port = freePort()
         var variables = [
-            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port)", "REDIS_URL": redis.url, "AUTH_MODE": "tokens",
+            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port)", "REDIS_URL": redisURL, "AUTH_MODE": "tokens",
             "AUTH_TOKENS_FILE": tokensFile, "REDIS_TIMEOUT": "500ms", "JOBSTATUS_CONFIG": "", "LOG_LEVEL": "info",
         ]
         variables.merge(environment) { _, new in new }

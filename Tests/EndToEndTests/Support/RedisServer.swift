@@ -14,28 +14,37 @@ final class RedisServer: @unchecked Sendable {
 
     var url: String { "redis://127.0.0.1:\(self.port)" }
 
-    static func start(_ name: String) async throws -> RedisServer {
+    let extraArguments: [String]
+
+    /// Starts a server on a free port; `arguments` add to (or override) the defaults.
+    static func start(_ name: String, arguments: [String] = [], port: Int? = nil) async throws -> RedisServer {
         let directory = makeTemporaryDirectory("redis-\(name)")
-        let port = freePort()
-        let server = RedisServer(port: port, directory: directory, child: try Self.launch(port: port, directory: directory))
+        let port = port ?? freePort()
+        let server = RedisServer(
+            port: port,
+            directory: directory,
+            extraArguments: arguments,
+            child: try Self.launch(port: port, directory: directory, extraArguments: arguments)
+        )
         try await server.waitUntilReady()
         return server
     }
 
-    private init(port: Int, directory: String, child: ChildProcess) {
+    private init(port: Int, directory: String, extraArguments: [String], child: ChildProcess) {
         self.port = port
         self.directory = directory
+        self.extraArguments = extraArguments
         self.child = child
     }
 
-    private static func launch(port: Int, directory: String) throws -> ChildProcess {
+    private static func launch(port: Int, directory: String, extraArguments: [String]) throws -> ChildProcess {
         try ChildProcess(
             name: "redis-\(port)",
             executable: Self.executable,
             arguments: [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory,
                 "--daemonize", "no", "--protected-mode", "no",
-            ],
+            ] + extraArguments,
             directory: directory
         )
     }
@@ -61,7 +70,7 @@ final class RedisServer: @unchecked Sendable {
 
     /// Starts it again on the same port.
     func restart() async throws {
-        self.child = try Self.launch(port: self.port, directory: self.directory)
+        self.child = try Self.launch(port: self.port, directory: self.directory, extraArguments: self.extraArguments)
         try await self.waitUntilReady()
     }
 
