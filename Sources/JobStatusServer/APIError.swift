@@ -66,6 +66,17 @@ struct APIError {
         message: "This resource is a text/event-stream; the Accept header does not allow it"
     )
 
+    static let tooManyRequests = APIError(
+        status: .tooManyRequests,
+        type: "too_many_requests",
+        message: "Too many requests from this client; retry after the time in Retry-After"
+    )
+    static let tooManyWaiters = APIError(
+        status: .tooManyRequests,
+        type: "too_many_requests",
+        message: "This client already holds the most waiting requests allowed; retry after the time in Retry-After"
+    )
+
     static func methodNotAllowed(_ method: String) -> APIError {
         APIError(
             status: .methodNotAllowed,

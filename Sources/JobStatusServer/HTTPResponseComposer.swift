@@ -12,9 +12,23 @@ enum HTTPResponseComposer {
         case close
     }
 
+    enum ContentType {
+        case json
+        /// The Prometheus text exposition format.
+        case prometheus
+
+        var headerValue: StaticString {
+            switch self {
+            case .json: "application/json; charset=utf-8"
+            case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
+            }
+        }
+    }
+
     static func compose(
         status: ResponseStatus,
         headers: ResponseHeaders,
+        contentType: ContentType = .json,
         requestID: String,
         date: String,
         connection: Connection,
@@ -26,7 +40,9 @@ enum HTTPResponseComposer {
         buffer.writeStaticString(status.statusLine)
         // A 304 has no content, so no content headers (RFC 9110 §15.4.5).
         if status != .notModified {
-            buffer.writeStaticString("Content-Type: application/json; charset=utf-8\r\nContent-Length: ")
+            buffer.writeStaticString("Content-Type: ")
+            buffer.writeStaticString(contentType.headerValue)
+            buffer.writeStaticString("\r\nContent-Length: ")
             buffer.writeString(String(body.readableBytes))
             buffer.writeStaticString("\r\n")
         }

@@ -4,8 +4,10 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+public import Prometheus
 import RedisWire
 public import ServiceLifecycle
+import Synchronization
 
 /// The front: an HTTP/1.1 server answering job polls, run as a swift-service-lifecycle service.
 ///
@@ -15,18 +17,24 @@ public final class HTTPServer: Service {
     private let configuration: ServerConfiguration
     private let authenticator: TokenAuthenticator?
     private let logger: Logger
+    private let metricsRegistry: PrometheusCollectorRegistry?
     private let onListening: @Sendable (Int) -> Void
 
-    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// - Parameters:
+    ///   - metricsRegistry: what `/metrics` serves (the registry behind the bootstrapped
+    ///     swift-metrics factory); nil to serve no metrics.
+    ///   - onListening: called with the bound port once the server accepts connections.
     public init(
         configuration: ServerConfiguration,
         authenticator: TokenAuthenticator?,
         logger: Logger,
+        metricsRegistry: PrometheusCollectorRegistry? = nil,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.authenticator = authenticator
         self.logger = logger
+        self.metricsRegistry = metricsRegistry
         self.onListening = onListening
     }
 
@@ -44,15 +52,35 @@ public final class HTTPServer: Service {
         }
         let loops = await LoopResourcesMap(group: group, redis: redis, hub: hub)
         loopsBox.withLockedValue { $0 = loops }
-        let server = ServerContext(configuration: self.configuration, authenticator: self.authenticator, logger: self.logger)
-        let quiesce = ServerQuiescingHelper(group: group)
+        let server = ServerContext(
+            configuration: self.configuration,
+            authenticator: self.authenticator,
+            logger: self.logger,
+            metricsRegistry: self.metricsRegistry
+        )
+        // Released before the event loops stop: its deinit completes a promise on one of them.
+        var quiesce: ServerQuiescingHelper? = ServerQuiescingHelper(group: group)
 
         let channel: any Channel
+        var operatorChannel: (any Channel)?
         do {
-            channel = try await self.bootstrap(group: group, quiesce: quiesce, server: server, loops: loops)
+            channel = try await self.bootstrap(group: group, quiesce: quiesce!, server: server, loops: loops)
                 .bind(host: self.configuration.host, port: self.configuration.port)
                 .get()
+            if self.configuration.metricsPort > 0 {
+                let operatorContext = ServerContext(
+                    configuration: self.configuration,
+                    authenticator: nil,
+                    logger: self.logger,
+                    metricsRegistry: self.metricsRegistry,
+                    isOperatorListener: true
+                )
+                operatorChannel = try await self.bootstrap(group: group, quiesce: nil, server: operatorContext, loops: loops)
+                    .bind(host: self.configuration.host, port: self.configuration.metricsPort)
+                    .get()
+            }
         } catch {
+            quiesce = nil
             await hub.shutdown()
             await redis.shutdown()
             try? await group.shutdownGracefully()
@@ -71,25 +99,37 @@ public final class HTTPServer: Service {
         self.onListening(port)
 
         let drained = group.next().makePromise(of: Void.self)
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            quiesce.initiateShutdown(promise: drained)
+        if let operatorChannel {
+            self.logger.info("serving metrics and health for operators", metadata: ["port": "\(self.configuration.metricsPort)"])
+            _ = operatorChannel
         }
+        do {
+            let draining = quiesce!
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                draining.initiateShutdown(promise: drained)
+            }
+        }
+        try? await operatorChannel?.close()
         self.logger.info("shutting down: no new connections, finishing in-flight requests")
         await Self.wait(for: drained.futureResult, atMost: self.configuration.shutdownTimeout, on: group.next())
+        quiesce = nil
         await hub.shutdown()
         await redis.shutdown()
         try await group.shutdownGracefully()
         self.logger.info("stopped")
     }
 
+    /// - Parameter quiesce: collects the connections to drain on shutdown (nil for the operator
+    ///   listener, which simply closes).
     private func bootstrap(
         group: MultiThreadedEventLoopGroup,
-        quiesce: ServerQuiescingHelper,
+        quiesce: ServerQuiescingHelper?,
         server: ServerContext,
         loops: LoopResourcesMap
     ) -> ServerBootstrap {
+        let connections = ConnectionCounter(limit: self.configuration.maxConnections)
         let headerTimeout = TimeAmount(self.configuration.headerTimeout)
         let idleTimeout = TimeAmount(self.configuration.idleTimeout)
         let limits = {
@@ -103,13 +143,21 @@ public final class HTTPServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    if let quiesce {
+                        try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    }
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard connections.open() else {
+                    // Over limits.max_connections: refuse at once rather than degrade everyone.
+                    RequestMetrics.refusedConnections.increment()
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in connections.close() }
+                return channel.eventLoop.makeCompletedFuture {
                     let timeouts = ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout)
                     let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
                     let handler = JobRequestHandler(server: server, loop: loops.resources(on: channel.eventLoop), timeouts: timeouts)
@@ -132,6 +180,30 @@ public final class HTTPServer: Service {
             future.whenComplete { _ in resume() }
             eventLoop.scheduleTask(in: TimeAmount(limit)) { resume() }
         }
+    }
+}
+
+/// Counts open HTTP connections against `limits.max_connections`.
+final class ConnectionCounter: Sendable {
+    private let limit: Int
+    private let count = Atomic<Int>(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a place for a new connection; false when there is none.
+    func open() -> Bool {
+        let now = self.count.wrappingAdd(1, ordering: .relaxed).newValue
+        guard now <= self.limit else {
+            self.count.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func close() {
+        self.count.wrappingSubtract(1, ordering: .relaxed)
     }
 }
 

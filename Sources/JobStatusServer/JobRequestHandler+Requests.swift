@@ -78,10 +78,9 @@ extension JobRequestHandler {
             connection: connection,
             meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID)
         )
-        if self.server.configuration.accessLog {
-            request.method = head.method.rawValue
-            request.startedAt = .now()
-        }
+        request.route = target.label
+        request.method = head.method.rawValue
+        request.startedAt = .now()
         request.action = self.decideAction(head: head, target: target, headers: headers, request: &request)
         self.request = request
     }
@@ -100,6 +99,13 @@ extension JobRequestHandler {
             .methodNotAllowed(head.method.rawValue),
             ResponseHeaders(allowGetHead: true, cacheControl: .noStore)
         )
+        if self.server.isOperatorListener {
+            // The operator port serves metrics and health, nothing else.
+            switch target.route {
+            case .metrics, .healthLive, .healthReady: break
+            case .job, .jobEvents, .unknown: return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+            }
+        }
         switch target.route {
         case .unknown:
             return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
@@ -107,10 +113,18 @@ extension JobRequestHandler {
             return isReadMethod ? .live : methodNotAllowed
         case .healthReady:
             return isReadMethod ? .ready : methodNotAllowed
+        case .metrics:
+            guard self.server.servesMetrics else { return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore)) }
+            return isReadMethod ? .metrics : methodNotAllowed
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed }
             if let denied = self.authorize(headers.authorization, request: &request) {
-                return denied
+                // Refusals count against the caller's address, which slows down token guessing.
+                return self.rateLimited(self.remoteAddress) ?? denied
+            }
+            request.limitKey = request.clientID ?? self.remoteAddress
+            if let limited = self.rateLimited(request.limitKey) {
+                return limited
             }
             // A malformed id cannot name a job: answer without asking Redis.
             guard isValidID else { return .error(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
@@ -140,6 +154,21 @@ extension JobRequestHandler {
             }
             return .readJob
         }
+    }
+
+    /// Nil while `client` is within its rate, else the 429 to answer.
+    private func rateLimited(_ client: String) -> Action? {
+        guard let retryAfter = self.server.limits.admit(client) else { return nil }
+        RequestMetrics.rateLimited.increment()
+        return .error(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore))
+    }
+
+    /// The peer's IP address: the client when it has no identity.
+    private var remoteAddress: String {
+        if let known = self.cachedRemoteAddress { return known }
+        let address = "ip:" + (self.context?.channel.remoteAddress?.ipAddress ?? "unknown")
+        self.cachedRemoteAddress = address
+        return address
     }
 
     /// Nil when the caller may read jobs (its client id stored in `request`), else the refusal.
@@ -182,14 +211,29 @@ extension JobRequestHandler {
                 RedisCommandEncoder.encode(["PING"], into: &buffer)
             }
         case .readJob:
-            if request.wait != nil {
-                self.startWatching(for: .longPoll)
-            } else {
+            if request.wait == nil {
                 self.readRecord(for: .answer)
+            } else if self.admitWaiter(request, context: context) {
+                self.startWatching(for: .longPoll)
             }
         case .streamEvents:
-            self.startWatching(for: .stream)
+            if self.admitWaiter(request, context: context) {
+                self.startWatching(for: .stream)
+            }
+        case .metrics:
+            self.respondMetrics(context: context)
         }
+    }
+
+    /// Counts a long poll or stream against its client's cap, or answers 429 when it is full.
+    private func admitWaiter(_ request: Request, context: ChannelHandlerContext) -> Bool {
+        guard self.server.limits.startWaiting(request.limitKey) else {
+            RequestMetrics.rateLimited.increment()
+            self.respond(.tooManyWaiters, headers: ResponseHeaders(retryAfter: 1, cacheControl: .noStore), context: context)
+            return false
+        }
+        self.waitingClient = request.limitKey
+        return true
     }
 
     /// Sends the poll's one Redis command.

@@ -27,6 +27,17 @@ extension JobRequestHandler {
         )
     }
 
+    /// The Prometheus text of every metric.
+    func respondMetrics(context: ChannelHandlerContext) {
+        self.loop.bodyScratch.clear()
+        if let registry = self.server.metricsRegistry {
+            var text: [UInt8] = []
+            registry.emit(into: &text)
+            self.loop.bodyScratch.writeBytes(text)
+        }
+        self.send(.ok, headers: ResponseHeaders(cacheControl: .noStore), contentType: .prometheus, context: context)
+    }
+
     /// A request that could not be parsed: answered after the requests before it, then closed.
     func respondToProtocolError(_ error: APIError, context: ChannelHandlerContext) {
         self.request = Request(
@@ -45,12 +56,18 @@ extension JobRequestHandler {
     }
 
     /// Frames the body in `bodyScratch` and sends the response.
-    func send(_ status: ResponseStatus, headers: ResponseHeaders, context: ChannelHandlerContext) {
+    func send(
+        _ status: ResponseStatus,
+        headers: ResponseHeaders,
+        contentType: HTTPResponseComposer.ContentType = .json,
+        context: ChannelHandlerContext
+    ) {
         guard let request = self.request else { return }
         let connection = self.quiescing ? .close : request.connection
         let response = HTTPResponseComposer.compose(
             status: status,
             headers: headers,
+            contentType: contentType,
             requestID: request.meta.requestID,
             date: self.loop.dates.now(),
             connection: connection,
@@ -58,14 +75,17 @@ extension JobRequestHandler {
             includeBody: !request.isHead,
             allocator: context.channel.allocator
         )
-        self.logAccess(status: status.code)
+        self.requestAnswered(status: status.code)
         self.finish(closing: connection == .close, last: response, context: context)
     }
 
-    /// One line per answered request when `log.access` is on: who asked what, the answer, how long.
-    func logAccess(status: Int) {
-        guard let request = self.request, let startedAt = request.startedAt else { return }
-        let elapsed = NIODeadline.now() - startedAt
+    /// Records the answered request in the metrics and, when `log.access` is on, the access log:
+    /// who asked what, the answer, how long it took.
+    func requestAnswered(status: Int) {
+        guard let request = self.request else { return }
+        let elapsed = NIODeadline.now() - request.startedAt
+        self.loop.metrics.record(route: request.route, status: status, nanoseconds: elapsed.nanoseconds)
+        guard self.server.configuration.accessLog else { return }
         var logger = self.server.logger
         logger[metadataKey: "request_id"] = "\(request.meta.requestID)"
         logger.info(

@@ -85,6 +85,10 @@ extension JobRequestHandler: JobWatcher {
     func stopWatching() {
         self.parkTimer?.cancel()
         self.parkTimer = nil
+        if let client = self.waitingClient {
+            self.waitingClient = nil
+            self.server.limits.stopWaiting(client)
+        }
         if let key = self.watchedKey {
             self.watchedKey = nil
             self.loop.watches.unwatch(key, self)
@@ -178,7 +182,7 @@ extension JobRequestHandler: JobWatcher {
             last = context.channel.allocator.buffer(capacity: 8)
             last!.writeStaticString(EventStreamFraming.lastChunk)
         }
-        self.logAccess(status: 200)
+        self.requestAnswered(status: 200)
         self.finish(closing: request.isHTTP10 || self.quiescing || request.connection == .close, last: last, context: context)
     }
 }

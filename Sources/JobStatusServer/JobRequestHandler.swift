@@ -25,6 +25,7 @@ final class JobRequestHandler: ChannelDuplexHandler {
         case ready
         case readJob
         case streamEvents
+        case metrics
     }
 
     struct Request {
@@ -43,9 +44,12 @@ final class JobRequestHandler: ChannelDuplexHandler {
         var appliedWait: Int?
         /// `Last-Event-ID` of an event stream: the version the client already has.
         var lastEventID: Int64?
-        /// For the access log (only set when it is on): the method and when the head arrived.
+        /// For the metrics and the access log: the route, the method and when the head arrived.
+        var route = RouteLabel.unknown
+        /// Who the per-client limits count this request against.
+        var limitKey = ""
         var method: String = ""
-        var startedAt: NIODeadline?
+        var startedAt = NIODeadline.uptimeNanoseconds(0)
     }
 
     enum Phase {
@@ -87,6 +91,9 @@ final class JobRequestHandler: ChannelDuplexHandler {
     /// The last `Authorization` value of this connection and what it was found to be, so a
     /// keep-alive client's token is hashed once rather than per request.
     var cachedAuthorization: (header: String, decision: AuthorizationDecision)?
+    var cachedRemoteAddress: String?
+    /// The client whose waiter count this connection's long poll or stream holds.
+    var waitingClient: String?
 
     // Long polls and event streams.
     var readPurpose = ReadPurpose.answer
@@ -110,11 +117,13 @@ final class JobRequestHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        RequestMetrics.connections.increment()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.stopWatching()
         self.context = nil
+        RequestMetrics.connections.decrement()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

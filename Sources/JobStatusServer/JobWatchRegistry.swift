@@ -22,6 +22,7 @@ final class JobWatchRegistry {
 
     /// Starts feeding `watcher` with changes of `key`; `watcher.watchReady` follows.
     func watch(_ key: String, _ watcher: any JobWatcher) {
+        RequestMetrics.waiters.increment()
         if var watch = self.watches[key] {
             watch.watchers[ObjectIdentifier(watcher)] = watcher
             self.watches[key] = watch
@@ -40,6 +41,7 @@ final class JobWatchRegistry {
     /// Stops feeding `watcher`; the last watcher of a job releases the subscription.
     func unwatch(_ key: String, _ watcher: any JobWatcher) {
         guard var watch = self.watches[key], watch.watchers.removeValue(forKey: ObjectIdentifier(watcher)) != nil else { return }
+        RequestMetrics.waiters.decrement()
         if watch.watchers.isEmpty {
             self.watches[key] = nil
             self.hub.release(key, from: self.eventLoop)
@@ -54,6 +56,7 @@ final class JobWatchRegistry {
             // Every subscription is gone: forget them all, and let every watcher re-read.
             let all = self.watches.values.flatMap { $0.watchers.values }
             self.watches = [:]
+            RequestMetrics.waiters.decrement(by: Double(all.count))
             for watcher in all { watcher.subscriptionLost() }
             return
         }
@@ -71,6 +74,7 @@ final class JobWatchRegistry {
         } else {
             // The hub kept nothing: forget the job, so the next watcher asks again.
             self.watches[key] = nil
+            RequestMetrics.waiters.decrement(by: Double(watch.watchers.count))
         }
         for watcher in watch.watchers.values {
             watcher.watchReady(subscribed)

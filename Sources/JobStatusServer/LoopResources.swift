@@ -9,6 +9,7 @@ final class LoopResources {
     /// The long polls and event streams of this loop, by job.
     let watches: JobWatchRegistry
     let requestIDs = RequestIDGenerator()
+    let metrics = RequestMetrics()
     let dates = HTTPDateCache()
     /// Where response bodies are written before they are framed; reused by every request.
     var bodyScratch: ByteBuffer

@@ -13,6 +13,8 @@ struct RequestTarget {
         case jobEvents(id: Substring, isValidID: Bool)
         case healthLive
         case healthReady
+        /// `/metrics`: Prometheus text format.
+        case metrics
         case unknown
     }
 
@@ -29,6 +31,17 @@ struct RequestTarget {
     let path: Substring
     let route: Route
     let wait: WaitParameter
+
+    /// The route as the metrics name it.
+    var label: RouteLabel {
+        switch self.route {
+        case .job: .job
+        case .jobEvents: .events
+        case .healthLive, .healthReady: .health
+        case .metrics: .metrics
+        case .unknown: .unknown
+        }
+    }
 
     init(uri: String) {
         var uri = uri
@@ -53,6 +66,7 @@ struct RequestTarget {
             self.route = events ? .jobEvents(id: idText, isValidID: isValid) : .job(id: idText, isValidID: isValid)
         case .healthLive: self.route = .healthLive
         case .healthReady: self.route = .healthReady
+        case .metrics: self.route = .metrics
         case .unknown: self.route = .unknown
         }
         self.wait = wait
@@ -63,6 +77,7 @@ struct RequestTarget {
         case job(id: Range<Int>, isValid: Bool, events: Bool)
         case healthLive
         case healthReady
+        case metrics
         case unknown
     }
 
@@ -86,6 +101,7 @@ struct RequestTarget {
     private static func route(_ path: UnsafeBufferPointer<UInt8>) -> RawRoute {
         if Self.equals(path, "/health/live") { return .healthLive }
         if Self.equals(path, "/health/ready") { return .healthReady }
+        if Self.equals(path, "/metrics") { return .metrics }
         var cursor = 0
         if Self.hasPrefix(path, "/api/") {
             cursor = 5

@@ -10,6 +10,7 @@ enum ResponseStatus: Int {
     case methodNotAllowed = 405
     case notAcceptable = 406
     case unprocessableContent = 422
+    case tooManyRequests = 429
     case requestHeaderFieldsTooLarge = 431
     case internalServerError = 500
     case serviceUnavailable = 503
@@ -28,6 +29,7 @@ enum ResponseStatus: Int {
         case .methodNotAllowed: "HTTP/1.1 405 Method Not Allowed\r\n"
         case .notAcceptable: "HTTP/1.1 406 Not Acceptable\r\n"
         case .unprocessableContent: "HTTP/1.1 422 Unprocessable Content\r\n"
+        case .tooManyRequests: "HTTP/1.1 429 Too Many Requests\r\n"
         case .requestHeaderFieldsTooLarge: "HTTP/1.1 431 Request Header Fields Too Large\r\n"
         case .internalServerError: "HTTP/1.1 500 Internal Server Error\r\n"
         case .serviceUnavailable: "HTTP/1.1 503 Service Unavailable\r\n"

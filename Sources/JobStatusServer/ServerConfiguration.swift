@@ -53,6 +53,17 @@ public struct ServerConfiguration: Sendable {
     public var heartbeat: Duration = .seconds(15)
     /// `log.access`: one log line per answered request.
     public var accessLog = false
+    /// `metrics.port`: 0 serves `/metrics` on `http.port`; another port serves it (and health)
+    /// there only, for operators.
+    public var metricsPort = 0
+    /// `limits.rate`: requests per second per client (0: no rate limit).
+    public var rateLimit = 1000
+    /// `limits.burst`: requests a client may send at once above its rate.
+    public var rateBurst = 2000
+    /// `limits.max_connections`: open HTTP connections per instance; more are closed at once.
+    public var maxConnections = 20_000
+    /// `limits.max_waiters_per_client`: long polls and event streams one client may hold open.
+    public var maxWaitersPerClient = 1000
 
     public init() {}
 
@@ -81,6 +92,15 @@ public struct ServerConfiguration: Sendable {
         self.terminalMaxAge = try settings.duration("polling.terminal_max_age", default: defaults.terminalMaxAge)
         self.heartbeat = try settings.duration("polling.heartbeat", default: defaults.heartbeat)
         self.accessLog = try settings.bool("log.access", default: defaults.accessLog)
+        self.metricsPort = try settings.int("metrics.port", default: defaults.metricsPort, in: 0...65535)
+        self.rateLimit = try settings.int("limits.rate", default: defaults.rateLimit, in: 0...10_000_000)
+        self.rateBurst = try settings.int("limits.burst", default: defaults.rateBurst, in: 1...10_000_000)
+        self.maxConnections = try settings.int("limits.max_connections", default: defaults.maxConnections, in: 1...10_000_000)
+        self.maxWaitersPerClient = try settings.int(
+            "limits.max_waiters_per_client",
+            default: defaults.maxWaitersPerClient,
+            in: 0...10_000_000
+        )
         try self.validate()
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import Prometheus
 
 /// What every connection of the front shares, immutable after start-up.
 final class ServerContext: Sendable {
@@ -9,9 +10,32 @@ final class ServerContext: Sendable {
     /// `meta.url`'s authority when a request carries no Host (HTTP/1.0).
     let defaultAuthority: String
     let logger: Logger
+    /// Where `/metrics` reads from; nil when metrics are not collected.
+    let metricsRegistry: PrometheusCollectorRegistry?
+    /// The listener for operators only (`metrics.port`): metrics and health, no jobs.
+    let isOperatorListener: Bool
+    let limits: ClientLimits
 
-    init(configuration: ServerConfiguration, authenticator: TokenAuthenticator?, logger: Logger) {
+    /// Whether this listener answers `/metrics`.
+    var servesMetrics: Bool {
+        self.isOperatorListener || self.configuration.metricsPort == 0
+    }
+
+    init(
+        configuration: ServerConfiguration,
+        authenticator: TokenAuthenticator?,
+        logger: Logger,
+        metricsRegistry: PrometheusCollectorRegistry?,
+        isOperatorListener: Bool = false
+    ) {
         self.configuration = configuration
+        self.metricsRegistry = metricsRegistry
+        self.isOperatorListener = isOperatorListener
+        self.limits = ClientLimits(
+            rate: configuration.rateLimit,
+            burst: configuration.rateBurst,
+            maxWaitersPerClient: configuration.maxWaitersPerClient
+        )
         self.authenticator = authenticator
         self.keyPrefix = Array(configuration.keyPrefix.utf8)
         let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "localhost" : configuration.host

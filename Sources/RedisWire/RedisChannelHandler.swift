@@ -77,6 +77,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         var unexpectedReply = false
         do {
             try self.reader.feed(bytes)
+            let now = context.eventLoop.now
             try self.reader.drainReplies { reply in
                 if let pushReceiver = self.pushReceiver, reply.kind == .array, reply.count == 3, reply[0].bytesEqual("message") {
                     pushReceiver.receiveMessage(channel: reply[1], payload: reply[2])
@@ -86,6 +87,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                     unexpectedReply = true
                     return
                 }
+                RedisMetrics.commandDuration.recordNanoseconds((now - command.deadline + self.commandTimeout).nanoseconds)
                 command.receiver.receive(reply)
             }
         } catch {
@@ -139,6 +141,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     /// Fails every waiting command and closes the connection: after a timeout or a protocol
     /// error the reply stream can no longer be matched to commands.
     private func reset(_ error: RedisError, context: ChannelHandlerContext) {
+        if error != .connectionLost {
+            // A lost connection is counted once, by the connection.
+            RedisMetrics.count(error)
+        }
         self.failAll(error)
         context.close(promise: nil)
     }

@@ -191,6 +191,7 @@ public final class RedisConnection: RedisRouter {
             return
         }
         if self.failedAttempts > 0 {
+            RedisMetrics.reconnects.increment()
             self.logger.notice(
                 "reconnected to Redis",
                 metadata: ["redis": "\(self.currentURL)", "failed_attempts": "\(self.failedAttempts)"]
@@ -212,6 +213,7 @@ public final class RedisConnection: RedisRouter {
 
     private func connectionClosed(_ channel: any Channel) {
         guard case .ready(let current, _) = self.state, current === channel else { return }
+        RedisMetrics.count(.connectionLost)
         self.logger.warning("lost the connection to Redis", metadata: ["redis": "\(self.configuration.url)"])
         self.scheduleReconnect()
         self.onReadinessChange?(false)
@@ -220,6 +222,7 @@ public final class RedisConnection: RedisRouter {
     private func attemptFailed(_ error: any Error) {
         guard case .connecting = self.state else { return }
         self.failedAttempts += 1
+        RedisMetrics.count(.unavailable(""))
         let metadata: Logger.Metadata = [
             "redis": "\(self.currentURL)", "error": "\(error)", "attempt": "\(self.failedAttempts)",
         ]

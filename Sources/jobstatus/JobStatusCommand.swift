@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobStatusCore
 
 @main
 struct JobStatusCommand: AsyncParsableCommand {
@@ -10,6 +11,7 @@ struct JobStatusCommand: AsyncParsableCommand {
             4 Redis unavailable, 5 not replicated (--durability replicated), 64 usage error or \
             invalid input, 78 unusable configuration.
             """,
+        version: JobStatusVersion.current,
         subcommands: [
             ServeCommand.self, CreateCommand.self, ProgressCommand.self, ProcessedCommand.self,
             FailedCommand.self, FailedWithErrorCommand.self, GetCommand.self,

@@ -1,6 +1,9 @@
 import ArgumentParser
+import CoreMetrics
+import JobStatusCore
 import JobStatusServer
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -43,9 +46,11 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration: ServerConfiguration
         let authenticator: TokenAuthenticator?
         let level: Logger.Level
+        let format: LogFormat
         do {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
             level = try settings.choice("log.level", default: Logger.Level.info)
+            format = try settings.choice("log.format", default: LogFormat.text)
             configuration = try ServerConfiguration(settings: settings)
             authenticator = try configuration.tokensFile.map { path throws(ConfigurationError) in
                 try TokenAuthenticator(contentsOfFile: path)
@@ -56,10 +61,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(label: label, logLevel: level)
+            }
         }
+        // Before any metric object exists: they bind to the factory that is current when made.
+        let metrics = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: metrics)
+        // Polls take about a millisecond; long polls up to polling.max_wait.
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .seconds(1), .seconds(5), .seconds(30),
+        ]
+        MetricsSystem.bootstrap(factory)
+        Gauge(label: "jobstatus_build_info", dimensions: [("version", JobStatusVersion.current)]).record(1)
         let logger = Logger(label: "jobstatus")
         if configuration.authMode == .none {
             logger.warning("auth.mode is none: every caller may read every job; use this for local development only")
@@ -67,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HTTPServer(
             configuration: configuration,
             authenticator: configuration.authMode == .tokens ? authenticator : nil,
-            logger: logger
+            logger: logger,
+            metricsRegistry: metrics
         )
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
@@ -77,4 +99,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitStatus.configuration
         }
     }
+}
+
+/// `log.format`.
+enum LogFormat: String, CaseIterable {
+    /// swift-log's default text lines.
+    case text
+    /// One JSON object per line.
+    case json
 }

@@ -21,7 +21,7 @@ struct TopologyTests {
         let environment = [
             "TOPOLOGY_DIR": directory, "TOPOLOGY_REDIS_PORT": "\(redisPort)",
             "TOPOLOGY_FRONT_PORTS": frontPorts.map(String.init).joined(separator: " "),
-            "TOPOLOGY_LB_PORT": "\(balancerPort)", "JOBSTATUS_BINARY": Binary.path, "LOG_ACCESS": "true",
+            "TOPOLOGY_LB_PORT": "\(balancerPort)", "JOBSTATUS_BINARY": Binary.path, "LOG_ACCESS": "true", "LIMITS_RATE": "0",
         ]
         let script = "\(Self.repository)/scripts/topology.sh"
         func topology(_ arguments: String...) async throws {

@@ -118,6 +118,8 @@ def main():
     front = start("jobstatus", [str(binary), "serve"], {
         "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(front_port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
         "AUTH_TOKENS_FILE": str(RUN / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
+        # One bench client makes every request: no per-client limits in the way.
+        "LIMITS_RATE": "0", "LIMITS_MAX_WAITERS_PER_CLIENT": "1000000",
     })
     wait_for_port(front_port)
     time.sleep(1)

@@ -125,6 +125,10 @@ final class Front: @unchecked Sendable {
         var variables = [
             "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port)", "REDIS_URL": redisURL, "AUTH_MODE": "tokens",
             "AUTH_TOKENS_FILE": tokensFile, "REDIS_TIMEOUT": "500ms", "JOBSTATUS_CONFIG": "", "LOG_LEVEL": "info",
+            // The tests poll hard with few tokens; the limits have their own tests.
+            "LIMITS_RATE": "0",
+            // Misuse of event loops crashes instead of printing a warning.
+            "SWIFTNIO_STRICT": "1",
         ]
         variables.merge(environment) { _, new in new }
         let child = try ChildProcess(

@@ -1,0 +1,25 @@
+import CoreMetrics
+
+/// What RedisWire reports through swift-metrics (no-ops until a metrics backend is bootstrapped,
+/// which must happen before the first command).
+enum RedisMetrics {
+    /// From a command being queued to its reply being parsed.
+    static let commandDuration = Timer(label: "jobstatus_redis_command_duration_seconds")
+    static let reconnects = Counter(label: "jobstatus_redis_reconnects_total")
+
+    private static let timeouts = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "timeout")])
+    private static let connectionLosses = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connection_lost")])
+    private static let protocolViolations = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "protocol")])
+    private static let connectFailures = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connect")])
+
+    /// Counts a failure that reset a connection or prevented one.
+    static func count(_ error: RedisError) {
+        switch error {
+        case .timeout: self.timeouts.increment()
+        case .connectionLost: self.connectionLosses.increment()
+        case .protocolViolation: self.protocolViolations.increment()
+        case .unavailable, .server: self.connectFailures.increment()
+        case .overloaded: break
+        }
+    }
+}
