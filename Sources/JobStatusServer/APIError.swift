@@ -85,11 +85,18 @@ struct APIError {
         )
     }
 
+    static let missingGatewayCredentials = APIError(
+        status: .unauthorized,
+        type: "access_denied",
+        message: "The request did not come through the API gateway"
+    )
+
     static func denied(_ failure: AuthorizationFailure) -> APIError {
         switch failure {
         case .missingBearerToken: .missingBearerToken
         case .invalidToken: .invalidToken
         case .missingScope: .missingScope
+        case .missingGatewayCredentials: .missingGatewayCredentials
         }
     }
 }

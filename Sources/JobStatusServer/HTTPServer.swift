@@ -15,7 +15,7 @@ import Synchronization
 /// in-flight requests finish for at most `http.shutdown_timeout`, then closes Redis and exits.
 public final class HTTPServer: Service {
     private let configuration: ServerConfiguration
-    private let authenticator: TokenAuthenticator?
+    private let authentication: Authentication
     private let logger: Logger
     private let metricsRegistry: PrometheusCollectorRegistry?
     private let onListening: @Sendable (Int) -> Void
@@ -26,13 +26,13 @@ public final class HTTPServer: Service {
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
         configuration: ServerConfiguration,
-        authenticator: TokenAuthenticator?,
+        authentication: Authentication,
         logger: Logger,
         metricsRegistry: PrometheusCollectorRegistry? = nil,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.configuration = configuration
-        self.authenticator = authenticator
+        self.authentication = authentication
         self.logger = logger
         self.metricsRegistry = metricsRegistry
         self.onListening = onListening
@@ -54,7 +54,7 @@ public final class HTTPServer: Service {
         loopsBox.withLockedValue { $0 = loops }
         let server = ServerContext(
             configuration: self.configuration,
-            authenticator: self.authenticator,
+            authentication: self.authentication,
             logger: self.logger,
             metricsRegistry: self.metricsRegistry
         )
@@ -70,7 +70,7 @@ public final class HTTPServer: Service {
             if self.configuration.metricsPort > 0 {
                 let operatorContext = ServerContext(
                     configuration: self.configuration,
-                    authenticator: nil,
+                    authentication: .none,
                     logger: self.logger,
                     metricsRegistry: self.metricsRegistry,
                     isOperatorListener: true

@@ -17,6 +17,8 @@ extension JobRequestHandler {
         var prefer: [String] = []
         var accept: String?
         var lastEventID: String?
+        var consumerID: String?
+        var presharedKey: String?
 
         init(_ headers: HTTPHeaders) {
             for (name, value) in headers {
@@ -36,6 +38,10 @@ extension JobRequestHandler {
                     self.ifNoneMatch = self.ifNoneMatch.map { "\($0), \(value)" } ?? value
                 case 13 where name.isASCIIEqualIgnoringCase("last-event-id"):
                     self.lastEventID = self.lastEventID ?? value
+                case 13 where name.isASCIIEqualIgnoringCase("x-consumer-id"):
+                    self.consumerID = self.consumerID ?? value
+                case 12 where name.isASCIIEqualIgnoringCase("x-custom-psk"):
+                    self.presharedKey = self.presharedKey ?? value
                 case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
                     self.forwardedProto = self.forwardedProto ?? value
                 case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
@@ -118,7 +124,7 @@ extension JobRequestHandler {
             return isReadMethod ? .metrics : methodNotAllowed
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed }
-            if let denied = self.authorize(headers.authorization, request: &request) {
+            if let denied = self.authorize(headers, request: &request) {
                 // Refusals count against the caller's address, which slows down token guessing.
                 return self.rateLimited(self.remoteAddress) ?? denied
             }
@@ -172,30 +178,51 @@ extension JobRequestHandler {
     }
 
     /// Nil when the caller may read jobs (its client id stored in `request`), else the refusal.
-    private func authorize(_ authorization: String?, request: inout Request) -> Action? {
-        guard let authenticator = self.server.authenticator else { return nil }
+    private func authorize(_ headers: RequestHeaders, request: inout Request) -> Action? {
         let decision: AuthorizationDecision
-        if let cached = self.cachedAuthorization, let authorization, cached.header == authorization {
-            decision = cached.decision
-        } else {
-            decision = authenticator.authenticate(authorization)
-            if let authorization {
-                self.cachedAuthorization = (authorization, decision)
-            }
+        switch self.server.authentication {
+        case .none:
+            return nil
+        case .gateway(let gateway):
+            decision = gateway.authenticate(consumerID: headers.consumerID, presharedKey: headers.presharedKey)
+        case .tokens(let tokens):
+            decision = self.cachedDecision(for: headers.authorization) { (tokens.authenticate($0), .infinity) }
+        case .jwt(let jwt):
+            decision = self.cachedDecision(for: headers.authorization) { jwt.authenticate($0) }
         }
         switch decision {
         case .allowed(let clientID):
             request.clientID = clientID
             return nil
         case .denied(let failure):
-            var headers = ResponseHeaders(cacheControl: .noStore)
+            var responseHeaders = ResponseHeaders(cacheControl: .noStore)
             switch failure {
-            case .missingBearerToken: headers.wwwAuthenticate = #"Bearer realm="jobstatus""#
-            case .invalidToken: headers.wwwAuthenticate = #"Bearer realm="jobstatus", error="invalid_token""#
-            case .missingScope: headers.wwwAuthenticate = #"Bearer realm="jobstatus", error="insufficient_scope", scope="job:read""#
+            case .missingBearerToken: responseHeaders.wwwAuthenticate = #"Bearer realm="jobstatus""#
+            case .invalidToken: responseHeaders.wwwAuthenticate = #"Bearer realm="jobstatus", error="invalid_token""#
+            case .missingScope:
+                responseHeaders.wwwAuthenticate = #"Bearer realm="jobstatus", error="insufficient_scope", scope="job:read""#
+            case .missingGatewayCredentials: break
             }
-            return .error(.denied(failure), headers)
+            return .error(.denied(failure), responseHeaders)
         }
+    }
+
+    /// A keep-alive client sends the same `Authorization` again and again: the decision is kept
+    /// per connection until it expires (a JWT's `exp`), so a token is checked once.
+    private func cachedDecision(
+        for authorization: String?,
+        _ decide: (String?) -> (AuthorizationDecision, validUntil: Double)
+    ) -> AuthorizationDecision {
+        if let cached = self.cachedAuthorization, let authorization, cached.header == authorization,
+            cached.validUntil == .infinity || cached.validUntil > Double(WallClock.millisecondsSinceEpoch()) / 1000
+        {
+            return cached.decision
+        }
+        let (decision, validUntil) = decide(authorization)
+        if let authorization {
+            self.cachedAuthorization = (authorization, decision, validUntil)
+        }
+        return decision
     }
 
     func execute(context: ChannelHandlerContext) {

@@ -90,7 +90,7 @@ final class JobRequestHandler: ChannelDuplexHandler {
     var protocolError: APIError?
     /// The last `Authorization` value of this connection and what it was found to be, so a
     /// keep-alive client's token is hashed once rather than per request.
-    var cachedAuthorization: (header: String, decision: AuthorizationDecision)?
+    var cachedAuthorization: (header: String, decision: AuthorizationDecision, validUntil: Double)?
     var cachedRemoteAddress: String?
     /// The client whose waiter count this connection's long poll or stream holds.
     var waitingClient: String?

@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var authMode: AuthMode = .tokens
     /// `auth.tokens_file`: the tokens file for `auth.mode: tokens`.
     public var tokensFile: String?
+    /// `auth.jwt.*`: keys and expected claims for `auth.mode: jwt`.
+    public var jwt = JWTConfiguration()
+    /// `auth.gateway.psk`: the pre-shared key an API gateway sends in `X-Custom-PSK`.
+    public var gatewayPSK: String?
     /// `polling.max_wait`: the longest a long poll (`?wait=N`, `Prefer: wait=N`) is held.
     public var maxWait: Duration = .seconds(30)
     /// `polling.retry_after_min`: the least `Retry-After` a pending job answers with.
@@ -86,6 +90,13 @@ public struct ServerConfiguration: Sendable {
         self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
         self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
         self.tokensFile = settings.optionalString("auth.tokens_file")
+        self.jwt.jwksFile = settings.optionalString("auth.jwt.jwks_file")
+        self.jwt.publicKeyFile = settings.optionalString("auth.jwt.public_key_file")
+        self.jwt.hmacSecret = settings.optionalString("auth.jwt.hmac_secret", isSecret: true)
+        self.jwt.issuer = settings.optionalString("auth.jwt.issuer")
+        self.jwt.audience = settings.optionalString("auth.jwt.audience")
+        self.jwt.leeway = try settings.duration("auth.jwt.leeway", default: defaults.jwt.leeway)
+        self.gatewayPSK = settings.optionalString("auth.gateway.psk", isSecret: true)
         self.maxWait = try settings.duration("polling.max_wait", default: defaults.maxWait)
         self.retryAfterMin = try settings.duration("polling.retry_after_min", default: defaults.retryAfterMin)
         self.retryAfterMax = try settings.duration("polling.retry_after_max", default: defaults.retryAfterMax)
@@ -102,6 +113,20 @@ public struct ServerConfiguration: Sendable {
             in: 0...10_000_000
         )
         try self.validate()
+    }
+
+    /// Makes the configured authentication: reads the tokens file or the JWT keys.
+    public func loadAuthentication() async throws(ConfigurationError) -> Authentication {
+        switch self.authMode {
+        case .none:
+            return .none
+        case .tokens:
+            return .tokens(try TokenAuthenticator(contentsOfFile: self.tokensFile ?? ""))
+        case .jwt:
+            return .jwt(try await JWTAuthenticator.load(self.jwt))
+        case .gateway:
+            return .gateway(GatewayAuthenticator(presharedKey: self.gatewayPSK ?? ""))
+        }
     }
 
     /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds. Shared with
@@ -148,6 +173,14 @@ public struct ServerConfiguration: Sendable {
         }
         if self.retryAfterMin > self.retryAfterMax {
             throw ConfigurationError("polling.retry_after_min must not exceed polling.retry_after_max")
+        }
+        if self.authMode == .jwt && self.jwt.jwksFile == nil && self.jwt.publicKeyFile == nil && self.jwt.hmacSecret == nil {
+            throw ConfigurationError(
+                "auth.mode is jwt but no key is set: set auth.jwt.jwks_file (AUTH_JWT_JWKS_FILE), auth.jwt.public_key_file (AUTH_JWT_PUBLIC_KEY_FILE) or auth.jwt.hmac_secret (AUTH_JWT_HMAC_SECRET)"
+            )
+        }
+        if self.authMode == .gateway && (self.gatewayPSK?.count ?? 0) < 16 {
+            throw ConfigurationError("auth.mode is gateway but auth.gateway.psk (AUTH_GATEWAY_PSK) is not set to a key of at least 16 characters")
         }
         if self.authMode == .tokens && self.tokensFile == nil {
             throw ConfigurationError(

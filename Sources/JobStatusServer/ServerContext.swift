@@ -4,8 +4,7 @@ import Prometheus
 /// What every connection of the front shares, immutable after start-up.
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
-    /// Nil when `auth.mode` is `none`.
-    let authenticator: TokenAuthenticator?
+    let authentication: Authentication
     let keyPrefix: [UInt8]
     /// `meta.url`'s authority when a request carries no Host (HTTP/1.0).
     let defaultAuthority: String
@@ -23,7 +22,7 @@ final class ServerContext: Sendable {
 
     init(
         configuration: ServerConfiguration,
-        authenticator: TokenAuthenticator?,
+        authentication: Authentication,
         logger: Logger,
         metricsRegistry: PrometheusCollectorRegistry?,
         isOperatorListener: Bool = false
@@ -36,7 +35,7 @@ final class ServerContext: Sendable {
             burst: configuration.rateBurst,
             maxWaitersPerClient: configuration.maxWaitersPerClient
         )
-        self.authenticator = authenticator
+        self.authentication = authentication
         self.keyPrefix = Array(configuration.keyPrefix.utf8)
         let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "localhost" : configuration.host
         self.defaultAuthority = "\(host):\(configuration.port)"

@@ -65,31 +65,12 @@ public final class TokenAuthenticator: Sendable {
 
     /// Decides who sent `authorization` (the raw `Authorization` header value, if any).
     func authenticate(_ authorization: String?) -> AuthorizationDecision {
-        guard var header = authorization else { return .denied(.missingBearerToken) }
-        return header.withUTF8 { bytes in
-            guard let token = Self.bearerToken(in: UnsafeRawBufferPointer(bytes)) else {
-                return .denied(.missingBearerToken)
-            }
-            guard let client = self.clients[TokenDigest(hashing: token)] else {
-                return .denied(.invalidToken)
-            }
-            return client.canReadJobs ? .allowed(clientID: client.clientID) : .denied(.missingScope)
+        guard let authorization, var token = BearerToken.extract(authorization) else { return .denied(.missingBearerToken) }
+        let digest = token.withUTF8 { TokenDigest(hashing: UnsafeRawBufferPointer($0)) }
+        guard let client = self.clients[digest] else {
+            return .denied(.invalidToken)
         }
-    }
-
-    /// The token of `Bearer <token>` (scheme case-insensitive), or nil.
-    private static func bearerToken(in header: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        let scheme = "bearer".utf8
-        guard header.count > scheme.count,
-            zip(header.prefix(scheme.count), scheme).allSatisfy({ $0 | 0x20 == $1 }),
-            header[scheme.count] == UInt8(ascii: " ")
-        else { return nil }
-        var start = scheme.count
-        while start < header.count && header[start] == UInt8(ascii: " ") { start += 1 }
-        var end = header.count
-        while end > start && header[end - 1] == UInt8(ascii: " ") { end -= 1 }
-        guard end > start else { return nil }
-        return UnsafeRawBufferPointer(rebasing: header[start..<end])
+        return client.canReadJobs ? .allowed(clientID: client.clientID) : .denied(.missingScope)
     }
 }
 
@@ -105,4 +86,6 @@ enum AuthorizationFailure: Equatable {
     case missingBearerToken
     case invalidToken
     case missingScope
+    /// `auth.mode: gateway`: no consumer id, or not the pre-shared key.
+    case missingGatewayCredentials
 }

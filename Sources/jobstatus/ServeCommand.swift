@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let logLevel { flags["log.level"] = logLevel }
 
         let configuration: ServerConfiguration
-        let authenticator: TokenAuthenticator?
+        let authentication: Authentication
         let level: Logger.Level
         let format: LogFormat
         do {
@@ -52,9 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             level = try settings.choice("log.level", default: Logger.Level.info)
             format = try settings.choice("log.format", default: LogFormat.text)
             configuration = try ServerConfiguration(settings: settings)
-            authenticator = try configuration.tokensFile.map { path throws(ConfigurationError) in
-                try TokenAuthenticator(contentsOfFile: path)
-            }
+            authentication = try await configuration.loadAuthentication()
         } catch {
             WriterOptions.report("\(error)")
             throw ExitStatus.configuration
@@ -87,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server = HTTPServer(
             configuration: configuration,
-            authenticator: configuration.authMode == .tokens ? authenticator : nil,
+            authentication: authentication,
             logger: logger,
             metricsRegistry: metrics
         )
