@@ -13,27 +13,32 @@ final class RedisServer: @unchecked Sendable {
     private(set) var child: ChildProcess
 
     var url: String { "redis://127.0.0.1:\(self.port)" }
+    /// The URL the tests' own commands use (credentials of an all-powerful user, when the server
+    /// has ACL users).
+    var adminURL: String
 
     let extraArguments: [String]
 
     /// Starts a server on a free port; `arguments` add to (or override) the defaults.
-    static func start(_ name: String, arguments: [String] = [], port: Int? = nil) async throws -> RedisServer {
+    static func start(_ name: String, arguments: [String] = [], port: Int? = nil, admin: String? = nil) async throws -> RedisServer {
         let directory = makeTemporaryDirectory("redis-\(name)")
         let port = port ?? freePort()
         let server = RedisServer(
             port: port,
             directory: directory,
             extraArguments: arguments,
+            adminURL: "redis://\(admin.map { "\($0)@" } ?? "")127.0.0.1:\(port)",
             child: try Self.launch(port: port, directory: directory, extraArguments: arguments)
         )
         try await server.waitUntilReady()
         return server
     }
 
-    private init(port: Int, directory: String, extraArguments: [String], child: ChildProcess) {
+    private init(port: Int, directory: String, extraArguments: [String], adminURL: String, child: ChildProcess) {
         self.port = port
         self.directory = directory
         self.extraArguments = extraArguments
+        self.adminURL = adminURL
         self.child = child
     }
 
@@ -77,10 +82,15 @@ final class RedisServer: @unchecked Sendable {
     func pause() { self.child.signal(SIGSTOP) }
     func resume() { self.child.signal(SIGCONT) }
 
-    /// Runs one command on a short-lived connection.
+    /// Runs one command on a short-lived connection (as the admin user, if any).
     func command(_ arguments: [String]) async throws -> RESPValue {
+        try await self.command(arguments, as: self.adminURL)
+    }
+
+    /// Runs one command on a short-lived connection to `url` (this server, some user).
+    func command(_ arguments: [String], as url: String) async throws -> RESPValue {
         let client = try await RedisClient.connect(
-            configuration: RedisConnectionConfiguration(url: try RedisURL(parsing: self.url), commandTimeout: .seconds(2)),
+            configuration: RedisConnectionConfiguration(url: try RedisURL(parsing: url), commandTimeout: .seconds(2)),
             on: TestEventLoop.shared,
             logger: quietLogger
         )
