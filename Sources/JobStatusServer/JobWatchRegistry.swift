@@ -8,11 +8,11 @@ final class JobWatchRegistry {
         var subscribed = false
     }
 
-    private let hub: SubscriptionHub
+    private let hub: any SubscriptionSource
     private let eventLoop: any EventLoop
     private var watches: [String: Watch] = [:]
 
-    init(hub: SubscriptionHub, eventLoop: any EventLoop) {
+    init(hub: any SubscriptionSource, eventLoop: any EventLoop) {
         self.hub = hub
         self.eventLoop = eventLoop
     }

@@ -9,7 +9,7 @@ import RedisWire
 /// one subscription per watched job however many requests wait on it. Published changes are
 /// forwarded to the loops that watch the job. If the connection drops, every loop is told to
 /// re-read everything it watches, and all subscriptions are forgotten.
-final class SubscriptionHub: Sendable {
+final class SubscriptionHub: SubscriptionSource {
     /// Delivers a change to a loop: the job key, or nil for "everything you watch".
     typealias Delivery = @Sendable (_ eventLoop: any EventLoop, _ key: String?) -> Void
 
