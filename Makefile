@@ -1,11 +1,15 @@
 # jobstatus — see README.md. Every target installs what it needs on a Debian machine.
-.PHONY: run test bench microbench topology topology-down build clean
+.PHONY: run test fuzz bench microbench topology topology-down build clean
 
 run:
 	scripts/run.sh
 
 test:
 	scripts/test.sh
+
+fuzz:
+	scripts/install-deps.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} scripts/fuzz.sh
 
 bench:
 	scripts/bench.sh

@@ -1,5 +1,12 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+/// scripts/fuzz.sh sets JOBSTATUS_FUZZ: then the product's own modules are compiled with libFuzzer's
+/// coverage instrumentation (the dependencies are not, so they are not rebuilt) and the fuzz targets
+/// at the end of this file exist.
+let fuzzing = ProcessInfo.processInfo.environment["JOBSTATUS_FUZZ"] != nil
+let fuzzInstrumentation: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
 
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -44,7 +51,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + fuzzInstrumentation
         ),
         .target(
             name: "JobStatusCore",
@@ -52,7 +59,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.embedInCode("Resources/jobstatus_write.lua")],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + fuzzInstrumentation
         ),
         .target(
             name: "JobStatusWriter",
@@ -84,7 +91,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + fuzzInstrumentation
         ),
         .executableTarget(
             name: "jobstatus",
@@ -150,3 +157,32 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets, built only by scripts/fuzz.sh: without the sanitizer they have no main.
+if fuzzing {
+    let fuzzTarget: [SwiftSetting] = strictSettings + [.unsafeFlags(["-sanitize=fuzzer", "-parse-as-library"])]
+    let fuzzLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer"])]
+    package.targets += [
+        .target(name: "FuzzSupport", path: "Fuzz/Support", swiftSettings: strictSettings),
+        .executableTarget(
+            name: "FuzzRequests",
+            dependencies: [
+                "FuzzSupport", "JobStatusServer", "JobStatusCore", "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/Requests",
+            swiftSettings: fuzzTarget,
+            linkerSettings: fuzzLink
+        ),
+        .executableTarget(
+            name: "FuzzEnvelopes",
+            dependencies: ["FuzzSupport", "JobStatusCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/Envelopes",
+            swiftSettings: fuzzTarget,
+            linkerSettings: fuzzLink
+        ),
+    ]
+}

@@ -22,3 +22,9 @@ trap cleanup EXIT
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# A short bounded fuzz run of the request path and the envelope writer (scripts/fuzz.sh; a filtered
+# run, with arguments, skips it).
+if [ "$#" -eq 0 ]; then
+    FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
+fi
