@@ -69,6 +69,63 @@ struct RedisOutageTests {
     }
 }
 
+@Suite("Writes during an outage", .serialized)
+struct WriterOutageTests {
+    @Test("a write while Redis is paused fails clearly within the timeout and is all-or-nothing")
+    func pausedWrite() async throws {
+        let redis = try await RedisServer.start("writer-outage")
+        defer { Task { redis.resume(); await redis.stop() } }
+        let writer = try await JobWriter.connect(
+            url: try RedisURL(parsing: redis.url),
+            commandTimeout: .milliseconds(500),
+            eventLoop: TestEventLoop.shared,
+            logger: quietLogger
+        )
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        redis.pause()
+        let started = ContinuousClock.now
+        do {
+            _ = try await writer.processed(id: id, links: [JobLink(entity: "encounter", href: "/e/1")])
+            Issue.record("the write should have failed")
+        } catch {
+            guard case .redisUnavailable(let message) = error else { throw error }
+            #expect(message.contains("fully happened or not at all"), "\(message)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+        redis.resume()
+        // Whether Redis ran the write after all or not, the record is one whole state.
+        let record = try await redis.command(["HGETALL", "job:\(id)"]).array?.compactMap(\.string) ?? []
+        let fields = Dictionary(uniqueKeysWithValues: stride(from: 0, to: record.count, by: 2).map { (record[$0], record[$0 + 1]) })
+        switch fields["status"] {
+        case "pending":
+            #expect(fields["version"] == "1" && fields["links"] == nil && fields["status_code"] == nil)
+        case "processed":
+            #expect(fields["version"] == "2" && fields["links"] != nil && fields["status_code"] == "200")
+        default:
+            Issue.record("unexpected record \(fields)")
+        }
+        // Reconnected by itself: writes work again.
+        let again = try await writer.create()
+        #expect(again.outcome == .created)
+        await writer.close()
+    }
+
+    @Test("a write while Redis is down fails at once with Redis unavailable")
+    func downWrite() async throws {
+        let redis = try await RedisServer.start("writer-down")
+        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        await redis.stop()
+        do {
+            _ = try await writer.create(id: uniqueID())
+            Issue.record("the write should have failed")
+        } catch {
+            guard case .redisUnavailable = error else { throw error }
+        }
+        await writer.close()
+    }
+}
+
 @Suite("Connection timeouts", .serialized)
 struct ConnectionTimeoutTests {
     @Test("a request head that does not complete within http.header_timeout is closed; others keep being served")

@@ -77,9 +77,14 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// A free loopback port for a cluster node: below the ephemeral range (32768 and up), as is
-/// its cluster bus port (the port + 10000), and both free right now.
-func freeClusterPort() -> Int {
+/// Ports this test process has handed out; never handed out twice, so parallel tests cannot race
+/// for one.
+private let handedOutPorts = NIOLockedValueBox<Set<Int>>([])
+
+/// A loopback port nobody listens on right now, below the ephemeral range (32768 and up) so that
+/// no outgoing connection can take it before the server binds it. A cluster node also needs its
+/// bus port (the port + 10000) free.
+func freePort(withClusterBus: Bool = false) -> Int {
     func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -93,26 +98,15 @@ func freeClusterPort() -> Int {
     }
     while true {
         let candidate = Int.random(in: 10000...22000)
-        if isFree(candidate) && isFree(candidate + 10000) { return candidate }
-    }
-}
-
-/// A loopback port nobody listens on right now.
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-            _ = bind(fd, raw, length)
-            _ = getsockname(fd, raw, &length)
+        guard isFree(candidate), !withClusterBus || isFree(candidate + 10000) else { continue }
+        let fresh = handedOutPorts.withLockedValue { ports in
+            guard !ports.contains(candidate), !ports.contains(candidate + 10000), !ports.contains(candidate - 10000) else { return false }
+            ports.insert(candidate)
+            if withClusterBus { ports.insert(candidate + 10000) }
+            return true
         }
+        if fresh { return candidate }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A fresh directory for one test environment's files and logs.

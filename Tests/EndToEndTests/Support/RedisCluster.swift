@@ -29,7 +29,7 @@ final class RedisCluster: @unchecked Sendable {
                         "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--cluster-config-file", "nodes.conf",
                         "--repl-diskless-sync-delay", "0",
                     ],
-                    port: freeClusterPort()
+                    port: freePort(withClusterBus: true)
                 )
             )
         }
