@@ -6,7 +6,7 @@
 #   scripts/topology.sh down               stop everything it started
 #   scripts/topology.sh status             what runs
 #   scripts/topology.sh stop-front N [SIG] stop front N (1-based) with SIGTERM (default) or SIG
-#   scripts/topology.sh start-front N      start front N again and wait until it is ready
+#   scripts/topology.sh start-front N      start front N again, wait until it is ready and back in nginx's rotation
 #
 # Ports and places (environment): TOPOLOGY_DIR (.run/topology), TOPOLOGY_REDIS_PORT (6390),
 # TOPOLOGY_FRONT_PORTS ("8081 8082 8083"), TOPOLOGY_LB_PORT (8080), TOPOLOGY_TOKENS_FILE
@@ -72,10 +72,13 @@ stop_pid() { # name signal
     rm -f "$file"
 }
 
+# nginx's fail_timeout for a front (seconds); also how long start-front waits for it to rejoin.
+fail_timeout=2
+
 render_nginx() {
     local servers=""
     for port in "${front_ports[@]}"; do
-        servers+="server 127.0.0.1:$port max_fails=1 fail_timeout=2s; "
+        servers+="server 127.0.0.1:$port max_fails=1 fail_timeout=${fail_timeout}s; "
     done
     NGINX_PORT="127.0.0.1:$lb_port" JOBSTATUS_UPSTREAM_SERVERS="$servers" python3 -c \
         'import os, sys; sys.stdout.write(os.path.expandvars(open(sys.argv[1]).read()))' \
@@ -141,7 +144,13 @@ case "${1:-up}" in
         done
         ;;
     stop-front) stop_pid "front-$2" "${3:-TERM}" ;;
-    start-front) start_front "$2" "$(binary)" ;;
+    start-front)
+        start_front "$2" "$(binary)"
+        # nginx's check is passive: a front that refused a connection while it was down stays out
+        # of rotation for fail_timeout. A rolling restart must not stop the next front before this
+        # one is back in, or every front can be out at once.
+        sleep "$fail_timeout"
+        ;;
     *)
         echo "usage: $0 up|down|status|stop-front N [SIGNAL]|start-front N" >&2
         exit 64
