@@ -1,6 +1,5 @@
 import JobStatusCore
-import JobStatusCore
-public import NIOCore
+import NIOCore
 public import RedisWire
 
 /// Everything `jobstatus serve` can be configured with.
@@ -60,6 +59,8 @@ public struct ServerConfiguration: Sendable {
     /// `metrics.port`: 0 serves `/metrics` on `http.port`; another port serves it (and health)
     /// there only, for operators.
     public var metricsPort = 0
+    /// `metrics.enabled`: collect and serve metrics at all.
+    public var metricsEnabled = true
     /// `limits.rate`: requests per second per client (0: no rate limit).
     public var rateLimit = 1000
     /// `limits.burst`: requests a client may send at once above its rate.
@@ -104,6 +105,7 @@ public struct ServerConfiguration: Sendable {
         self.heartbeat = try settings.duration("polling.heartbeat", default: defaults.heartbeat)
         self.accessLog = try settings.bool("log.access", default: defaults.accessLog)
         self.metricsPort = try settings.int("metrics.port", default: defaults.metricsPort, in: 0...65535)
+        self.metricsEnabled = try settings.bool("metrics.enabled", default: defaults.metricsEnabled)
         self.rateLimit = try settings.int("limits.rate", default: defaults.rateLimit, in: 0...10_000_000)
         self.rateBurst = try settings.int("limits.burst", default: defaults.rateBurst, in: 1...10_000_000)
         self.maxConnections = try settings.int("limits.max_connections", default: defaults.maxConnections, in: 1...10_000_000)

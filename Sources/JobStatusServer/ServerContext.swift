@@ -17,7 +17,7 @@ final class ServerContext: Sendable {
 
     /// Whether this listener answers `/metrics`.
     var servesMetrics: Bool {
-        self.isOperatorListener || self.configuration.metricsPort == 0
+        self.metricsRegistry != nil && (self.isOperatorListener || self.configuration.metricsPort == 0)
     }
 
     init(

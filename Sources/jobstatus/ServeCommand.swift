@@ -69,16 +69,20 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         // Before any metric object exists: they bind to the factory that is current when made.
-        let metrics = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: metrics)
-        // Polls take about a millisecond; long polls up to polling.max_wait.
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-            .seconds(1), .seconds(5), .seconds(30),
-        ]
-        MetricsSystem.bootstrap(factory)
-        Gauge(label: "jobstatus_build_info", dimensions: [("version", JobStatusVersion.current)]).record(1)
+        var metrics: PrometheusCollectorRegistry?
+        if configuration.metricsEnabled {
+            let registry = PrometheusCollectorRegistry()
+            var factory = PrometheusMetricsFactory(registry: registry)
+            // Polls take about a millisecond; long polls up to polling.max_wait.
+            factory.defaultDurationHistogramBuckets = [
+                .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .seconds(1), .seconds(5), .seconds(30),
+            ]
+            MetricsSystem.bootstrap(factory)
+            Gauge(label: "jobstatus_build_info", dimensions: [("version", JobStatusVersion.current)]).record(1)
+            metrics = registry
+        }
         let logger = Logger(label: "jobstatus")
         if configuration.authMode == .none {
             logger.warning("auth.mode is none: every caller may read every job; use this for local development only")

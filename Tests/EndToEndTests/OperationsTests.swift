@@ -46,6 +46,19 @@ struct OperationsTests {
         #expect(try await operatorClient.request("/api/jobs/\(id)", token: Tokens.owner).status == 404)
     }
 
+    @Test("metrics.enabled false: no /metrics route; jobs are served as usual")
+    func metricsDisabled() async throws {
+        let (redis, _, writer) = try await SharedEnvironment.shared.get()
+        let front = try await Front.start("nometrics", redis: redis, environment: ["METRICS_ENABLED": "false"])
+        defer { Task { await front.child.kill() } }
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        #expect(try await front.get("/api/jobs/\(id)").status == 200)
+        let metrics = try await front.get("/metrics", token: nil)
+        #expect(metrics.status == 404)
+        #expect(metrics.body.contains("Route not found"))
+    }
+
     @Test("rate limit: beyond the burst a client gets 429 too_many_requests with Retry-After; others are not affected")
     func rateLimit() async throws {
         let (redis, _, writer) = try await SharedEnvironment.shared.get()

@@ -114,14 +114,20 @@ def main():
     import hashlib
     (RUN / "tokens.json").write_text(json.dumps({"tokens": [
         {"client_id": "bench", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(), "scopes": ["job:read"]}]}))
-    front_port = free_port()
-    front = start("jobstatus", [str(binary), "serve"], {
-        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(front_port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
-        "AUTH_TOKENS_FILE": str(RUN / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
-        # One bench client makes every request: no per-client limits in the way.
-        "LIMITS_RATE": "0", "LIMITS_MAX_WAITERS_PER_CLIENT": "1000000",
-    })
-    wait_for_port(front_port)
+    def start_front(name, extra=None):
+        port = free_port()
+        process = start(name, [str(binary), "serve"], {
+            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
+            "AUTH_TOKENS_FILE": str(RUN / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
+            # One bench client makes every request: no per-client limits in the way.
+            "LIMITS_RATE": "0", "LIMITS_MAX_WAITERS_PER_CLIENT": "1000000", **(extra or {}),
+        })
+        wait_for_port(port)
+        return process, port
+
+    front, front_port = start_front("jobstatus")
+    # The same front without metrics, to show what collecting them costs.
+    plain_front, plain_port = start_front("jobstatus-no-metrics", {"METRICS_ENABLED": "false"})
     time.sleep(1)
     idle_rss = memory_mb(front.pid, "VmRSS")
 
@@ -169,6 +175,7 @@ http {{
         "jobstatus (303 poll)": (f"http://127.0.0.1:{front_port}/", HERE / "jobs.lua", job_env),
         "jobstatus (304, If-None-Match)": (f"http://127.0.0.1:{front_port}/", HERE / "jobs.lua",
                                             {**job_env, "CONDITIONAL": "1"}),
+        "jobstatus (303, metrics off)": (f"http://127.0.0.1:{plain_port}/", HERE / "jobs.lua", job_env),
         "nginx (static envelope)": (f"http://127.0.0.1:{nginx_port}/", HERE / "jobs.lua", job_env),
         "webdis (HGETALL)": (f"http://127.0.0.1:{webdis_port}/", HERE / "jobs.lua", {**job_env, "WEBDIS": "1"}),
     }
@@ -180,8 +187,9 @@ http {{
     results = {name: [] for name in targets}
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
-            results[name].append(wrk(url, script, env, front.pid if name.startswith("jobstatus") else None))
-        print(f"  round {round_number + 1}: " + ", ".join(f"{name.split(' ')[0]} {runs[-1]['rps']:.0f}"
+            pid = (plain_front if "metrics off" in name else front).pid if name.startswith("jobstatus") else None
+            results[name].append(wrk(url, script, env, pid))
+        print(f"  round {round_number + 1}: " + ", ".join(f"{name} {runs[-1]['rps']:.0f}"
                                                          for name, runs in results.items()), flush=True)
     peak_rss = memory_mb(front.pid, "VmHWM")
 
@@ -205,6 +213,7 @@ http {{
     conditional = median["jobstatus (304, If-None-Match)"]
     print(f"304 / 303 poll     = {conditional['rps'] / poll:.2f} in req/s, "
           f"{median['jobstatus (303 poll)']['cpu_us'] / conditional['cpu_us']:.2f} in server CPU per request   (target > 1)")
+    print(f"metrics cost       = {1 - poll / median['jobstatus (303, metrics off)']['rps']:+.1%} of throughput   (target <= 5%)")
     print(f"jobstatus RSS: idle {idle_rss:.1f} MB (target <= 40), peak under load {peak_rss:.1f} MB")
 
     if WAITERS > 0:
