@@ -19,7 +19,13 @@ public enum EnvelopeWriter {
         buffer.writeStaticString(#"{"data":{"status":""#)
         buffer.writeString(job.status.rawValue)
         buffer.writeStaticString(#"","eta":"#)
-        buffer.writeJSONString(job.eta)
+        if !RFC3339.isPublishedForm(job.eta), let milliseconds = RFC3339.millisecondsSinceEpoch(job.eta) {
+            buffer.writeInteger(UInt8(ascii: "\""))
+            RFC3339.writePublishedForm(milliseconds: milliseconds, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: "\""))
+        } else {
+            buffer.writeJSONString(job.eta)
+        }
         if let statusCode = job.statusCode {
             buffer.writeStaticString(#","status_code":"#)
             buffer.writeJSONString(statusCode)

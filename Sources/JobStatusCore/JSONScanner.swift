@@ -35,17 +35,12 @@ public struct JSONScanner {
         return text.withUTF8 { self.validate(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Whether `bytes` are a links array: `[{"entity": "…", "href": "…"}, …]`, each object with
-    /// exactly those two string members, nothing else.
+    /// Whether `bytes` are a non-empty links array: `[{"entity": "…", "href": "…"}, …]`, each
+    /// object with exactly those two string members, nothing else.
     public static func isLinkArray(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var scanner = JSONScanner(bytes)
         scanner.skipWhitespace()
         guard scanner.consume(UInt8(ascii: "[")) else { return false }
-        scanner.skipWhitespace()
-        if scanner.consume(UInt8(ascii: "]")) {
-            scanner.skipWhitespace()
-            return scanner.atEnd
-        }
         repeat {
             scanner.skipWhitespace()
             guard scanner.scanLinkObject() else { return false }
@@ -54,6 +49,22 @@ public struct JSONScanner {
         guard scanner.consume(UInt8(ascii: "]")) else { return false }
         scanner.skipWhitespace()
         return scanner.atEnd
+    }
+
+    /// Whether `bytes` are an error object of the API: string `type` and `message` and, in a
+    /// validation error, an `invalid` array of `{"entry_type", "entry", "rules": [{"rule", …}], …}`;
+    /// no other members. These are the shapes the published job schema allows.
+    public static func isErrorObject(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        let isError = scanner.scanObject(required: 0b011) { name in
+            if name.elementsEqual("type".utf8) { return (.string, 0b001) }
+            if name.elementsEqual("message".utf8) { return (.string, 0b010) }
+            if name.elementsEqual("invalid".utf8) { return (.invalidEntries, 0b100) }
+            return nil
+        }
+        scanner.skipWhitespace()
+        return isError && scanner.atEnd
     }
 
     /// The raw text between the quotes of the first link's `href`, escapes not decoded; nil
@@ -162,6 +173,75 @@ public struct JSONScanner {
         guard self.scanString() else { return false }
         self.skipWhitespace()
         return self.consume(UInt8(ascii: ":"))
+    }
+
+    /// What an object member's value must be, for `scanObject`.
+    private enum MemberValue {
+        case string
+        case any
+        /// A non-empty array of `{"entry_type": string, "entry": string, "rules": […], …}`.
+        case invalidEntries
+        /// A non-empty array of `{"rule": string, …}`.
+        case rules
+    }
+
+    /// One object whose member names `expect` knows (nil refuses the member), each value of the
+    /// expected kind. A member's bit may be seen once; every bit of `required` must be seen.
+    private mutating func scanObject(
+        required: UInt8,
+        _ expect: (UnsafeRawBufferPointer) -> (MemberValue, bit: UInt8)?
+    ) -> Bool {
+        guard self.consume(UInt8(ascii: "{")) else { return false }
+        var seen: UInt8 = 0
+        self.skipWhitespace()
+        if self.consume(UInt8(ascii: "}")) { return required == 0 }
+        repeat {
+            self.skipWhitespace()
+            let nameStart = self.position + 1
+            guard self.current == UInt8(ascii: "\""), self.scanString() else { return false }
+            let name = UnsafeRawBufferPointer(rebasing: self.bytes[nameStart..<(self.position - 1)])
+            guard let (kind, bit) = expect(name), seen & bit == 0 else { return false }
+            seen |= bit
+            self.skipWhitespace()
+            guard self.consume(UInt8(ascii: ":")) else { return false }
+            self.skipWhitespace()
+            switch kind {
+            case .string:
+                guard self.current == UInt8(ascii: "\""), self.scanString() else { return false }
+            case .any:
+                guard self.scanValue() != nil else { return false }
+            case .invalidEntries:
+                guard self.scanArray(of: .invalidEntries) else { return false }
+            case .rules:
+                guard self.scanArray(of: .rules) else { return false }
+            }
+            self.skipWhitespace()
+        } while self.consume(UInt8(ascii: ","))
+        return self.consume(UInt8(ascii: "}")) && seen & required == required
+    }
+
+    /// A non-empty array of validation entries or of their rules.
+    private mutating func scanArray(of kind: MemberValue) -> Bool {
+        guard self.consume(UInt8(ascii: "[")) else { return false }
+        repeat {
+            self.skipWhitespace()
+            let element: Bool
+            if case .invalidEntries = kind {
+                element = self.scanObject(required: 0b111) { name in
+                    if name.elementsEqual("entry_type".utf8) { return (.string, 0b001) }
+                    if name.elementsEqual("entry".utf8) { return (.string, 0b010) }
+                    if name.elementsEqual("rules".utf8) { return (.rules, 0b100) }
+                    return (.any, 0)
+                }
+            } else {
+                element = self.scanObject(required: 0b1) { name in
+                    name.elementsEqual("rule".utf8) ? (.string, 0b1) : (.any, 0)
+                }
+            }
+            guard element else { return false }
+            self.skipWhitespace()
+        } while self.consume(UInt8(ascii: ","))
+        return self.consume(UInt8(ascii: "]"))
     }
 
     /// One link object: exactly `entity` and `href`, both strings, in any order.

@@ -34,6 +34,9 @@ public enum JobReadOutcome {
         guard let eta = record[.eta], !eta.isEmpty else {
             return .contractViolation("the record has no eta")
         }
+        guard RFC3339.isPublishedForm(eta) || RFC3339.isWritable(eta) else {
+            return .contractViolation("eta is not an RFC 3339 timestamp")
+        }
         let tag = EntityTag(version: record[.version], createdAt: record[.createdAt])
         if let tag, let ifNoneMatch, tag.matches(ifNoneMatch: ifNoneMatch) {
             return .notModified(status, eta: eta, tag: tag)
@@ -41,8 +44,8 @@ public enum JobReadOutcome {
         if status == .pending {
             return .found(JobReadResult(status: status, eta: eta, statusCode: nil, body: .ownLink, tag: tag))
         }
-        guard let statusCode = record[.statusCode], Self.isStatusCode(statusCode) else {
-            return .contractViolation("a terminal record needs a three-digit status_code")
+        guard let statusCode = record[.statusCode], Self.isStatusCode(statusCode, of: status) else {
+            return .contractViolation("a terminal record needs a status_code of its kind: 2xx processed, 4xx or 5xx failed, 500 failed_with_error")
         }
         switch status {
         case .processed:
@@ -65,20 +68,25 @@ public enum JobReadOutcome {
             guard let error = record[.error] else {
                 return .contractViolation("a failed record needs an error")
             }
-            switch JSONScanner.validate(error) {
-            case .string, .object:
-                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .error(error), tag: tag))
-            default:
-                return .contractViolation("error is not a JSON string or object")
+            let isErrorText = status == .failed && JSONScanner.validate(error) == .string
+            guard isErrorText || JSONScanner.isErrorObject(error) else {
+                return .contractViolation("error is not a JSON string (failed only) or a {type, message[, invalid]} object")
             }
+            return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .error(error), tag: tag))
         case .pending:
             preconditionFailure("handled above")
         }
     }
 
-    private static func isStatusCode(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count == 3 && bytes[0] >= UInt8(ascii: "1") && bytes[0] <= UInt8(ascii: "5")
-            && bytes.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    /// Three digits in the range the record contract gives `status`.
+    private static func isStatusCode(_ bytes: UnsafeRawBufferPointer, of status: JobStatus) -> Bool {
+        guard bytes.count == 3, bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return false }
+        switch status {
+        case .processed: return bytes[0] == UInt8(ascii: "2")
+        case .failed: return bytes[0] == UInt8(ascii: "4") || bytes[0] == UInt8(ascii: "5")
+        case .failedWithError: return bytes.elementsEqual("500".utf8)
+        case .pending: return false
+        }
     }
 
     private static func constantTimeEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {

@@ -1,7 +1,89 @@
+public import NIOCore
+
 /// Reads RFC 3339 timestamps (`2026-11-28T10:45:16.000Z`, `2026-11-28T12:45:16+02:00`) as
 /// milliseconds since the epoch, without Foundation: the front turns a job's eta into
-/// `Retry-After` on every pending poll.
+/// `Retry-After` on every pending poll. Writes the one form the published job schema allows, so
+/// an eta stored with an offset still answers in that form.
 public enum RFC3339 {
+    /// The years the published form can write.
+    static let writableMilliseconds: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
+    /// Whether `bytes` already are in the published form, `YYYY-MM-DDTHH:MM:SS.f…Z` in UTC with
+    /// one to six fraction digits; such an eta is emitted as stored.
+    public static func isPublishedForm(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= 22, bytes.count <= 27, bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return false }
+        for (index, byte) in bytes.dropLast().enumerated() {
+            let expected: UInt8? =
+                switch index {
+                case 4, 7: UInt8(ascii: "-")
+                case 10: UInt8(ascii: "T")
+                case 13, 16: UInt8(ascii: ":")
+                case 19: UInt8(ascii: ".")
+                default: nil
+                }
+            if let expected {
+                guard byte == expected else { return false }
+            } else {
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return false }
+            }
+        }
+        return self.millisecondsSinceEpoch(bytes) != nil
+    }
+
+    /// Whether `bytes` are an RFC 3339 timestamp the published form can express (years 0–9999
+    /// once in UTC).
+    public static func isWritable(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let milliseconds = self.millisecondsSinceEpoch(bytes) else { return false }
+        return self.writableMilliseconds.contains(milliseconds)
+    }
+
+    /// Writes `milliseconds` since the epoch as `2026-11-28T10:45:16.000Z` (UTC, milliseconds).
+    public static func writePublishedForm(milliseconds: Int64, into buffer: inout ByteBuffer) {
+        let clamped = min(max(milliseconds, self.writableMilliseconds.lowerBound), self.writableMilliseconds.upperBound)
+        let (days, millisecondOfDay) = Self.floorDivide(clamped, 86_400_000)
+        let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                buffer.writeInteger(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(month, 2)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        digits(day, 2)
+        buffer.writeInteger(UInt8(ascii: "T"))
+        digits(millisecondOfDay / 3_600_000, 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(millisecondOfDay / 60_000 % 60, 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(millisecondOfDay / 1000 % 60, 2)
+        buffer.writeInteger(UInt8(ascii: "."))
+        digits(millisecondOfDay % 1000, 3)
+        buffer.writeInteger(UInt8(ascii: "Z"))
+    }
+
+    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
+
+    /// The civil date of a day count from 1970-01-01: the inverse of `daysSinceEpoch`.
+    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     public static func millisecondsSinceEpoch(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         var reader = DigitReader(bytes: bytes)
         guard let year = reader.number(4), reader.skip("-"), let month = reader.number(2), reader.skip("-"),

@@ -198,6 +198,9 @@ struct ReadPathTests {
             ["status", "weird", "eta", "e"],
             ["eta", "e", "version", "3"],
             ["status", "failed", "eta", "e", "status_code", "422", "error", "not json"],
+            ["status", "pending", "eta", "soon"],
+            ["status", "failed", "eta", "2026-11-28T10:00:00.000Z", "status_code", "404", "error", "{\"code\":1}"],
+            ["status", "processed", "eta", "2026-11-28T10:00:00.000Z", "status_code", "500", "response_data", "{}"],
         ]
         for fields in broken {
             let id = uniqueID()

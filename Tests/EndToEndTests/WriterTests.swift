@@ -100,7 +100,7 @@ struct WriterTests {
     }
 
     @Test(
-        "failed: 422 needs the validation object, 409 {type, message}; other errors may be strings",
+        "failed: 422 needs the validation object, 409 {type, message}; others a string or {type, message}; objects carry nothing else",
         arguments: [
             (422, #"{"type":"validation_failed","message":"m"}"#, false),
             (422, #""Validation failed""#, false),
@@ -110,6 +110,10 @@ struct WriterTests {
             (403, #""Access denied""#, true),
             (404, #"{"type":"not_found","message":"Patient not found"}"#, true),
             (403, "[1,2]", false),
+            (404, #"{"code":"P404"}"#, false),
+            (404, #"{"type":"not_found","message":"m","detail":"x"}"#, false),
+            (503, #"{"type":"upstream_unavailable","message":"m"}"#, true),
+            (409, #"{"type":"request_conflict","message":"m","invalid":[]}"#, false),
             (200, #""ok""#, false),
             (600, #""x""#, false),
         ]

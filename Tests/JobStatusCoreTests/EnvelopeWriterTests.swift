@@ -93,10 +93,10 @@ struct EnvelopeWriterTests {
             {"type":"validation_failed","message":"Validation failed. You can find validators description at our API Manifest: http://docs.apimanifest.apiary.io/#introduction/interacting","invalid":[{"entry_type":"json_data_proprty","entry":"$.cvv","rules":[{"rule":"required","params":[],"description":"must be present"}]}]}
             """
         let result = try #require(
-            self.envelope(id: "x", [.status: "failed", .eta: "2019-04-26T09:16:15.936", .statusCode: "422", .error: error])
+            self.envelope(id: "x", [.status: "failed", .eta: "2019-04-26T09:16:15.936Z", .statusCode: "422", .error: error])
         )
         let expected = """
-            {"data":{"status":"failed","status_code":"422","error":\(error),"eta":"2019-04-26T09:16:15.936"},
+            {"data":{"status":"failed","status_code":"422","error":\(error),"eta":"2019-04-26T09:16:15.936Z"},
              "meta":\(self.meta(code: 200))}
             """
         #expect(jsonEqual(result.json, expected), "\(result.json)")
@@ -139,10 +139,10 @@ struct EnvelopeWriterTests {
         #expect(jsonEqual(String(buffer: buffer), expected), "\(String(buffer: buffer))")
     }
 
-    @Test("text from the request and the record is escaped, so the envelope stays valid JSON")
+    @Test("text from the request is escaped, so the envelope stays valid JSON")
     func hostileText() throws {
         let meta = EnvelopeMeta(scheme: "http", host: "evil\"host\n", path: "/api/jobs/x\u{1}", requestID: "id")
-        let record = StoredRecord([.status: "pending", .eta: "\"}\u{0}\u{7f}"])
+        let record = StoredRecord([.status: "pending", .eta: "2026-11-28T10:00:00.000Z"])
         guard case .found(let job) = JobReadOutcome.decide(record.view, caller: nil) else {
             Issue.record("expected a job")
             return
@@ -150,16 +150,34 @@ struct EnvelopeWriterTests {
         var buffer = ByteBuffer()
         withBytes("x") { EnvelopeWriter.writeJob(job, id: $0, meta: meta, into: &buffer) }
         let json = try #require(parsedJSON(String(buffer: buffer)) as? [String: Any])
-        let data = try #require(json["data"] as? [String: Any])
-        #expect(data["eta"] as? String == "\"}\u{0}\u{7f}")
         let envelopeMeta = try #require(json["meta"] as? [String: Any])
         #expect(envelopeMeta["url"] as? String == "http://evil\"host\n/api/jobs/x\u{1}")
+    }
+
+    @Test(
+        "an eta stored in another RFC 3339 form answers in the published one: UTC, Z, milliseconds",
+        arguments: [
+            ("2026-11-28T12:45:16+02:00", "2026-11-28T10:45:16.000Z"),
+            ("2026-11-28T10:45:16Z", "2026-11-28T10:45:16.000Z"),
+            ("2026-11-28t10:45:16.5z", "2026-11-28T10:45:16.500Z"),
+            ("2026-11-28T10:45:16.1234567Z", "2026-11-28T10:45:16.123Z"),
+            ("2026-01-01T00:30:00+01:00", "2025-12-31T23:30:00.000Z"),
+            ("2024-02-29T23:00:00-01:00", "2024-03-01T00:00:00.000Z"),
+            ("2026-11-28T10:45:16.123456Z", "2026-11-28T10:45:16.123456Z"),
+            ("2026-11-28T10:45:16.1Z", "2026-11-28T10:45:16.1Z"),
+        ]
+    )
+    func publishedEta(stored: String, answered: String) throws {
+        let result = try #require(self.envelope(id: "x", [.status: "pending", .eta: stored]))
+        let json = try #require(parsedJSON(result.json) as? [String: Any])
+        let data = try #require(json["data"] as? [String: Any])
+        #expect(data["eta"] as? String == answered)
     }
 
     @Test("data carries no keys beyond the table's")
     func noExtraKeys() throws {
         let record: [JobRecordField: String] = [
-            .status: "processed", .eta: "e", .statusCode: "200", .links: #"[{"entity":"a","href":"b"}]"#,
+            .status: "processed", .eta: "2026-11-28T10:00:00.000Z", .statusCode: "200", .links: #"[{"entity":"a","href":"b"}]"#,
             .responseData: "{}", .error: #""x""#, .owner: "o", .version: "9",
         ]
         let result = try #require(self.envelope(id: "x", record, caller: "o"))

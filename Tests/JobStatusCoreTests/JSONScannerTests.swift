@@ -61,9 +61,9 @@ struct JSONScannerTests {
 
     @Test("links arrays: exactly entity and href, both strings")
     func links() {
-        let good = [#"[]"#, #"[{"entity":"a","href":"/b"}]"#, #" [ { "href" : "/b" , "entity" : "a" } , {"entity":"c","href":"d"} ] "#]
+        let good = [#"[{"entity":"a","href":"/b"}]"#, #" [ { "href" : "/b" , "entity" : "a" } , {"entity":"c","href":"d"} ] "#]
         let bad = [
-            #"{}"#, #"[1]"#, #"[{"entity":"a"}]"#, #"[{"entity":"a","href":1}]"#, #"[{"entity":"a","href":"b","x":1}]"#,
+            #"[]"#, #" [ ] "#, #"{}"#, #"[1]"#, #"[{"entity":"a"}]"#, #"[{"entity":"a","href":1}]"#, #"[{"entity":"a","href":"b","x":1}]"#,
             #"[{"entity":"a","entity":"a","href":"b"}]"#, #"[{"entity":"a","href":"b"}"#, #"[{"entity":"a","href":"b"},]"#,
         ]
         for text in good {
@@ -71,6 +71,31 @@ struct JSONScannerTests {
         }
         for text in bad {
             #expect(!withBytes(text) { JSONScanner.isLinkArray($0) }, "\(text)")
+        }
+    }
+
+    @Test("error objects: string type and message, optionally the validation list; nothing else")
+    func errorObjects() {
+        let invalid = #"[{"entry_type":"json_data_property","entry":"$.cvv","rules":[{"rule":"required","params":[],"description":"d"}]}]"#
+        let good = [
+            #"{"type":"request_conflict","message":"m"}"#, #" { "message" : "m" , "type" : "t" } "#,
+            #"{"type":"validation_failed","message":"m","invalid":"# + invalid + "}",
+            #"{"type":"t","message":"m","invalid":[{"entry":"e","rules":[{"rule":"r"}],"entry_type":"x","extra":[1,{"a":2}]}]}"#,
+        ]
+        let bad = [
+            #""text""#, #"{}"#, #"{"type":"t"}"#, #"{"message":"m"}"#, #"{"type":1,"message":"m"}"#,
+            #"{"type":"t","message":"m","code":1}"#, #"{"type":"t","type":"t","message":"m"}"#,
+            #"{"type":"t","message":"m","invalid":[]}"#, #"{"type":"t","message":"m","invalid":{}}"#,
+            #"{"type":"t","message":"m","invalid":[{"entry":"e","rules":[{"rule":"r"}]}]}"#,
+            #"{"type":"t","message":"m","invalid":[{"entry_type":"x","entry":"e","rules":[]}]}"#,
+            #"{"type":"t","message":"m","invalid":[{"entry_type":"x","entry":"e","rules":[{"params":[]}]}]}"#,
+            #"{"type":"t","message":"m"} x"#, #"{"type":"t","message":"m""#,
+        ]
+        for text in good {
+            #expect(withBytes(text) { JSONScanner.isErrorObject($0) }, "\(text)")
+        }
+        for text in bad {
+            #expect(!withBytes(text) { JSONScanner.isErrorObject($0) }, "\(text)")
         }
     }
 

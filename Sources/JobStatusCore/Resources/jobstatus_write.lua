@@ -101,33 +101,51 @@ local function check_links(text)
   return nil
 end
 
--- error: a JSON string or object; 409 and 422 carry the shapes the API documents
+-- error: a JSON string, or an object {type, message[, invalid]} with nothing else (the shapes of
+-- the published job schema); 409 and 422 need the object, 422 with its invalid array
+local function check_invalid(invalid)
+  if not is_array(invalid) then
+    return 'invalid must be a non-empty array'
+  end
+  for i, entry in ipairs(invalid) do
+    if type(entry) ~= 'table' or type(entry.entry_type) ~= 'string' or type(entry.entry) ~= 'string'
+      or not is_array(entry.rules) then
+      return 'invalid entry ' .. i .. ' must have string entry_type and entry and a non-empty rules array'
+    end
+    for j, rule in ipairs(entry.rules) do
+      if type(rule) ~= 'table' or type(rule.rule) ~= 'string' then
+        return 'rule ' .. j .. ' of invalid entry ' .. i .. ' must have a string rule'
+      end
+    end
+  end
+  return nil
+end
+
 local function check_error(text, status_code)
   local value = decode_json(text)
   local first = string.match(text, '^%s*(.)')
   if value == nil or (first ~= '"' and first ~= '{') then
     return 'error must be a JSON string or a JSON object'
   end
-  if status_code == '409' or status_code == '422' then
-    if first ~= '{' or type(value.type) ~= 'string' or type(value.message) ~= 'string' then
+  if first == '"' then
+    if status_code == '409' or status_code == '422' then
       return 'a ' .. status_code .. ' error must be an object with string type and message'
     end
+    return nil
   end
-  if status_code == '422' then
-    if not is_array(value.invalid) then
-      return 'a 422 error must carry a non-empty invalid array'
+  if type(value.type) ~= 'string' or type(value.message) ~= 'string' then
+    return 'an error object must have string type and message'
+  end
+  for name in pairs(value) do
+    if name ~= 'type' and name ~= 'message' and name ~= 'invalid' then
+      return 'an error object has only the members type, message and invalid, not ' .. tostring(name)
     end
-    for i, entry in ipairs(value.invalid) do
-      if type(entry) ~= 'table' or type(entry.entry_type) ~= 'string' or type(entry.entry) ~= 'string'
-        or not is_array(entry.rules) then
-        return 'invalid entry ' .. i .. ' must have string entry_type and entry and a non-empty rules array'
-      end
-      for j, rule in ipairs(entry.rules) do
-        if type(rule) ~= 'table' or type(rule.rule) ~= 'string' then
-          return 'rule ' .. j .. ' of invalid entry ' .. i .. ' must have a string rule'
-        end
-      end
-    end
+  end
+  if value.invalid ~= nil then
+    local problem = check_invalid(value.invalid)
+    if problem ~= nil then return problem end
+  elseif status_code == '422' then
+    return 'a 422 error must carry a non-empty invalid array'
   end
   return nil
 end
