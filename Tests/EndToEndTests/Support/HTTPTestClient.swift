@@ -29,6 +29,8 @@ struct HTTPTestResponse: Sendable {
 final class HTTPTestClient {
     private let fd: Int32
     private var received: [UInt8] = []
+    /// Method and target of each request sent and not answered yet, for `ContractLog`.
+    private var pendingRequests: [(method: String, target: String)] = []
     /// How long a read may wait for bytes.
     var timeout: Duration
 
@@ -45,7 +47,8 @@ final class HTTPTestClient {
             }
         }
         guard connected == 0 else {
-            close(self.fd)
+            // No close here: self is fully initialized, so deinit runs and closes the socket.
+            // Closing it twice could close a descriptor another test has opened meanwhile.
             throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(errno)")
         }
         // Non-blocking, so a test waiting for bytes sleeps instead of holding one of the few
@@ -62,6 +65,7 @@ final class HTTPTestClient {
     }
 
     func send(_ bytes: [UInt8]) throws {
+        self.pendingRequests += ContractLog.requestLines(in: bytes)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -119,7 +123,16 @@ final class HTTPTestClient {
         _ = try await self.readUntil { $0.count >= length ? length : nil }
         let body = String(decoding: self.received[..<length], as: UTF8.self)
         self.received.removeFirst(length)
-        return HTTPTestResponse(status: status, headers: headers, body: body)
+        let response = HTTPTestResponse(status: status, headers: headers, body: body)
+        self.record(response, hasBody: !isHead)
+        return response
+    }
+
+    /// Hands the response, with the request it answers, to the contract check.
+    private func record(_ response: HTTPTestResponse, hasBody: Bool) {
+        guard !self.pendingRequests.isEmpty else { return }
+        let request = self.pendingRequests.removeFirst()
+        ContractLog.shared?.record(method: request.method, target: request.target, response: response, hasBody: hasBody)
     }
 
     /// Reads the head of a chunked (streaming) response.
@@ -135,7 +148,9 @@ final class HTTPTestClient {
             let colon = line.firstIndex(of: ":") ?? line.endIndex
             return (String(line[..<colon]), String(line[colon...].dropFirst()).trimmingCharacters(in: .whitespaces))
         }
-        return HTTPTestResponse(status: status, headers: headers, body: "")
+        let response = HTTPTestResponse(status: status, headers: headers, body: "")
+        self.record(response, hasBody: false)
+        return response
     }
 
     /// Reads one chunk of a chunked body; the empty string is the last chunk.
