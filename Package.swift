@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            // docs/openapi.yaml (through a symbolic link), served at /openapi.yaml.
+            resources: [.embedInCode("Resources/openapi.yaml")],
             swiftSettings: strictSettings + fuzzInstrumentation
         ),
         .executableTarget(

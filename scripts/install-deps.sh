@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing jobstatus needs and is missing on a Debian machine:
-# hiredis (headers + pkg-config), redis-server, redis-cli, and the Python Redis client used by the
-# documented Python worker example. Runs apt-get as root, or through sudo otherwise.
+# hiredis (headers + pkg-config), redis-server, redis-cli, nginx, and the Python packages of the
+# examples and the contract tests. Runs apt-get as root, or through sudo otherwise.
 set -euo pipefail
 
 missing=()
@@ -20,11 +20,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The Python worker example, the load and benchmark scripts, and the Compose check.
+# The Python worker example and poll client, the load and benchmark scripts, the Compose check,
+# and the contract tests (the OpenAPI document's validator, schemathesis).
 python_missing=()
 python3 -c 'import redis' >/dev/null 2>&1 || python_missing+=('redis>=4,<7')
 python3 -c 'import yaml' >/dev/null 2>&1 || python_missing+=('pyyaml')
+python3 -c 'import requests' >/dev/null 2>&1 || python_missing+=('requests>=2.28')
+python3 -c 'import openapi_spec_validator' >/dev/null 2>&1 || python_missing+=('openapi-spec-validator>=0.7')
+python3 -c 'import jsonschema, referencing' >/dev/null 2>&1 || python_missing+=('jsonschema>=4.18' 'referencing')
+python3 -c 'import schemathesis.cli' >/dev/null 2>&1 || python_missing+=('schemathesis>=4,<5')
 if [ "${#python_missing[@]}" -gt 0 ]; then
     echo "installing Python packages: ${python_missing[*]}"
-    python3 -m pip install --quiet --disable-pip-version-check "${python_missing[@]}"
+    # A Debian-managed Python refuses plain pip installs (PEP 668); this machine's tools are ours.
+    python3 -m pip install --quiet --disable-pip-version-check "${python_missing[@]}" ||
+        python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${python_missing[@]}"
 fi

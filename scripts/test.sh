@@ -11,6 +11,9 @@ run_dir="$(pwd)/.run/test-$$"
 mkdir -p "$run_dir"
 export JOBSTATUS_TEST_PIDFILE="$run_dir/pids"
 : >"$JOBSTATUS_TEST_PIDFILE"
+# Every response the end-to-end tests receive, checked against docs/openapi.yaml afterwards.
+export JOBSTATUS_CONTRACT_LOG="$run_dir/responses.jsonl"
+: >"$JOBSTATUS_CONTRACT_LOG"
 
 cleanup() {
     while read -r pid; do
@@ -23,8 +26,10 @@ trap cleanup EXIT
 swift build --build-tests
 swift test --skip-build "$@"
 
-# A short bounded fuzz run of the request path and the envelope writer (scripts/fuzz.sh; a filtered
-# run, with arguments, skips it).
+# The whole run only (a filtered one, with arguments, skips these): every recorded response
+# against the OpenAPI document, then a short bounded fuzz run of the request path and the envelope
+# writer (scripts/fuzz.sh).
 if [ "$#" -eq 0 ]; then
+    python3 scripts/contract/validate_responses.py docs/openapi.yaml "$JOBSTATUS_CONTRACT_LOG"
     FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
 fi

@@ -16,11 +16,14 @@ enum HTTPResponseComposer {
         case json
         /// The Prometheus text exposition format.
         case prometheus
+        /// The OpenAPI document (RFC 9512).
+        case yaml
 
         var headerValue: StaticString {
             switch self {
             case .json: "application/json; charset=utf-8"
             case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
+            case .yaml: "application/yaml"
             }
         }
     }

@@ -12,7 +12,7 @@ extension JobRequestHandler: RedisReplyReceiver {
             self.respondHealth(ready: reply.kind == .simpleString && reply.bytesEqual("PONG"), context: context)
         case .readJob, .streamEvents:
             self.answerRecord(reply, request: request, context: context)
-        case .error, .live, .metrics:
+        case .error, .live, .metrics, .document:
             break
         }
     }

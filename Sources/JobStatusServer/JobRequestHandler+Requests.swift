@@ -109,7 +109,7 @@ extension JobRequestHandler {
             // The operator port serves metrics and health, nothing else.
             switch target.route {
             case .metrics, .healthLive, .healthReady: break
-            case .job, .jobEvents, .unknown: return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+            case .job, .jobEvents, .document, .unknown: return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
             }
         }
         switch target.route {
@@ -122,6 +122,8 @@ extension JobRequestHandler {
         case .metrics:
             guard self.server.servesMetrics else { return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore)) }
             return isReadMethod ? .metrics : methodNotAllowed
+        case .document:
+            return isReadMethod ? .document : methodNotAllowed
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed }
             if let denied = self.authorize(headers, request: &request) {
@@ -136,7 +138,8 @@ extension JobRequestHandler {
             guard isValidID else { return .error(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
             request.jobID = id
             if case .jobEvents = target.route {
-                if let accept = headers.accept, !Self.acceptsEventStream(accept) {
+                // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
+                if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
                     return .error(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
                 }
                 request.lastEventID = headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }
@@ -249,6 +252,10 @@ extension JobRequestHandler {
             }
         case .metrics:
             self.respondMetrics(context: context)
+        case .document:
+            self.loop.bodyScratch.clear()
+            self.loop.bodyScratch.writeBytes(PackageResources.openapi_yaml)
+            self.send(.ok, headers: ResponseHeaders(cacheControl: .noCache), contentType: .yaml, context: context)
         }
     }
 

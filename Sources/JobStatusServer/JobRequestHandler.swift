@@ -26,6 +26,7 @@ final class JobRequestHandler: ChannelDuplexHandler {
         case readJob
         case streamEvents
         case metrics
+        case document
     }
 
     struct Request {

@@ -15,6 +15,8 @@ struct RequestTarget {
         case healthReady
         /// `/metrics`: Prometheus text format.
         case metrics
+        /// `/openapi.yaml`: the API's OpenAPI document.
+        case document
         case unknown
     }
 
@@ -39,6 +41,7 @@ struct RequestTarget {
         case .jobEvents: .events
         case .healthLive, .healthReady: .health
         case .metrics: .metrics
+        case .document: .document
         case .unknown: .unknown
         }
     }
@@ -67,6 +70,7 @@ struct RequestTarget {
         case .healthLive: self.route = .healthLive
         case .healthReady: self.route = .healthReady
         case .metrics: self.route = .metrics
+        case .document: self.route = .document
         case .unknown: self.route = .unknown
         }
         self.wait = wait
@@ -78,6 +82,7 @@ struct RequestTarget {
         case healthLive
         case healthReady
         case metrics
+        case document
         case unknown
     }
 
@@ -102,6 +107,7 @@ struct RequestTarget {
         if Self.equals(path, "/health/live") { return .healthLive }
         if Self.equals(path, "/health/ready") { return .healthReady }
         if Self.equals(path, "/metrics") { return .metrics }
+        if Self.equals(path, "/openapi.yaml") { return .document }
         var cursor = 0
         if Self.hasPrefix(path, "/api/") {
             cursor = 5
