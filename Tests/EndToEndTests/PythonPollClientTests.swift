@@ -1,0 +1,88 @@
+import Foundation
+import JobStatusWriter
+import RedisWire
+import Testing
+
+/// examples/python/poll.py against a live front while a worker completes the job.
+@Suite("Python poll client example")
+struct PythonPollClientTests {
+    private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../examples/python/poll.py").standardized.path
+
+    /// Starts poll.py on `id`; its one line of JSON is in the returned process's log.
+    private func startClient(_ front: Front, id: String, arguments: [String] = []) throws -> ChildProcess {
+        try ChildProcess(
+            name: "poll-\(id)",
+            executable: "/usr/bin/env",
+            arguments: ["python3", Self.script, "--url", "http://127.0.0.1:\(front.port)", "--token", Tokens.owner, "--timeout", "30"]
+                + arguments + [id],
+            directory: makeTemporaryDirectory("poll")
+        )
+    }
+
+    private func report(_ client: ChildProcess) async throws -> (status: Int32?, report: [String: Any]) {
+        let status = await client.waitForExit()
+        let line = client.log.split(separator: "\n").last.map(String.init) ?? ""
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "poll.py said: \(client.log)")
+        return (status, report)
+    }
+
+    @Test("long polls: a job that progresses and completes takes a handful of requests; the 303 links are followed")
+    func longPolls() async throws {
+        let (_, front, writer) = try await SharedEnvironment.shared.get()
+        let result = uniqueID()
+        _ = try await writer.create(id: result, owner: "mis-1")
+        _ = try await writer.processed(id: result, responseData: #"{"answer":42}"#)
+        let id = uniqueID()
+        _ = try await writer.create(id: id, owner: "mis-1", eta: .after(.seconds(60)))
+
+        let client = try self.startClient(front, id: id, arguments: ["--wait", "20", "--follow"])
+        try await Task.sleep(for: .milliseconds(1500))
+        _ = try await writer.progress(id: id, eta: .after(.seconds(5)))
+        try await Task.sleep(for: .milliseconds(1500))
+        _ = try await writer.processed(id: id, links: [JobLink(entity: "job", href: "/api/jobs/\(result)")])
+
+        let (status, report) = try await self.report(client)
+        #expect(status == 0)
+        #expect(report["status"] as? String == "processed")
+        #expect(report["http_status"] as? Int == 303)
+        let followed = try #require(report["followed"] as? [[String: Any]])
+        #expect(followed.map { $0["status"] as? Int } == [200], "the link to the result job answers")
+        // One request held until the progress, one until completion (at most one more, should the
+        // client connect before the first write is visible), and the followed link.
+        let requests = try #require(report["requests"] as? Int)
+        print("poll.py (long polls): \(requests) requests in \(report["seconds"] ?? "?") s, link followed")
+        #expect(requests >= 3 && requests <= 4, "\(report)")
+        #expect((report["seconds"] as? Double ?? 99) < 10, "the completion must wake the waiting request")
+    }
+
+    @Test("without long polls (polling.max_wait 0) the client sleeps Retry-After between polls")
+    func retryAfter() async throws {
+        let (redis, _, writer) = try await SharedEnvironment.shared.get()
+        let front = try await Front.start("nowait", redis: redis, environment: ["POLLING_MAX_WAIT": "0s"])
+        defer { Task { await front.child.kill() } }
+        let id = uniqueID()
+        // An eta 1 s away: Retry-After is 1 (polling.retry_after_min).
+        _ = try await writer.create(id: id, owner: "mis-1", eta: .after(.seconds(1)))
+        let client = try self.startClient(front, id: id)
+        try await Task.sleep(for: .milliseconds(2500))
+        _ = try await writer.failed(id: id, statusCode: 404, error: .message("Patient not found"))
+
+        let (status, report) = try await self.report(client)
+        #expect(status == 2, "failed jobs exit 2")
+        #expect(report["status"] as? String == "failed")
+        let requests = try #require(report["requests"] as? Int)
+        print("poll.py (Retry-After 1 s): \(requests) requests in \(report["seconds"] ?? "?") s")
+        // About one poll per second over ~2.5 s, not a busy loop.
+        #expect(requests >= 2 && requests <= 5, "\(report)")
+    }
+
+    @Test("an unknown job or a bad token: exit 1 with the error, after one request")
+    func refusals() async throws {
+        let (_, front, _) = try await SharedEnvironment.shared.get()
+        let (status, report) = try await self.report(try self.startClient(front, id: uniqueID()))
+        #expect(status == 1)
+        #expect((report["error"] as? String)?.contains("HTTP 404 not_found") == true, "\(report)")
+        #expect(report["requests"] as? Int == 1)
+    }
+}

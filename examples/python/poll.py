@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Polls one job of a jobstatus front the way the service is meant to be polled.
+
+    pip install requests
+    python3 poll.py --url http://127.0.0.1:8080 --token demo-token-for-local-use-only JOB_ID
+    python3 poll.py --url ... --token ... --follow JOB_ID     # also GET what the job produced
+
+What it does, and why (docs/api.md, "Polling well"):
+
+- It asks the server to hold the request while nothing changes (`Prefer: wait=N`), so a job that
+  takes a minute costs a handful of requests, not sixty.
+- It sends back the last `ETag` as `If-None-Match`: an unchanged job answers 304 with no body.
+- When the server did not hold the request (no `Preference-Applied`, e.g. `polling.max_wait` is
+  0, or a proxy strips `Prefer`), and on 429 and 503, it sleeps for `Retry-After` before asking
+  again, instead of hammering the service.
+- It stops at a terminal state: processed (200 with `response_data`, or 303 with `links`), failed
+  or failed_with_error. With `--follow` it then GETs each link of a 303, as a client that
+  follows See Other would.
+- One keep-alive connection (a requests.Session) for every request.
+
+It prints one JSON object: the final `data`, how many requests it needed and how long it took.
+Exit status: 0 processed, 2 failed or failed_with_error, 1 when the job cannot be polled (401,
+403, 404, a deadline passed, the service unreachable).
+"""
+import argparse
+import json
+import sys
+import time
+import urllib.parse
+import uuid
+
+import requests
+
+TERMINAL = {"processed", "failed", "failed_with_error"}
+
+
+class Poller:
+    def __init__(self, base_url, token, wait, timeout, session=None):
+        self.base_url = base_url.rstrip("/")
+        self.wait = wait
+        self.deadline = time.monotonic() + timeout
+        self.session = session or requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.requests = 0
+
+    def _get(self, url, headers=None):
+        self.requests += 1
+        # The server never holds a request past its own cap (30 s by default): allow for that.
+        return self.session.get(url, headers=headers or {}, allow_redirects=False, timeout=self.wait + 15)
+
+    def _sleep(self, seconds):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline passed before the job finished")
+        time.sleep(min(seconds, remaining))
+
+    @staticmethod
+    def _retry_after(response, default=1):
+        try:
+            return max(0, int(response.headers.get("Retry-After", default)))
+        except ValueError:
+            return default
+
+    def poll(self, job_id):
+        """Returns the terminal envelope's `data` (and the HTTP status that carried it)."""
+        url = f"{self.base_url}/api/jobs/{urllib.parse.quote(job_id, safe='')}"
+        etag = None
+        while True:
+            headers = {"Prefer": f"wait={self.wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
+            if etag:
+                headers["If-None-Match"] = etag
+            try:
+                response = self._get(url, headers)
+            except requests.ConnectionError:
+                self._sleep(1)
+                continue
+            held = "Preference-Applied" in response.headers and response.headers["Preference-Applied"] != "wait=0"
+            if response.status_code == 304:
+                # Unchanged: the server already waited, unless it could not.
+                if not held:
+                    self._sleep(self._retry_after(response))
+                continue
+            if response.status_code in (429, 503):
+                self._sleep(self._retry_after(response))
+                continue
+            if response.status_code not in (200, 303):
+                error = response.json().get("error", {}) if response.content else {}
+                raise PollError(response.status_code, error.get("type"), error.get("message"))
+            data = response.json()["data"]
+            if data["status"] in TERMINAL:
+                return data, response.status_code
+            etag = response.headers.get("ETag", etag)
+            if not held:
+                self._sleep(self._retry_after(response))
+
+    def follow(self, links):
+        """GETs each link of a processed job (relative hrefs against the base URL)."""
+        results = []
+        for link in links:
+            response = self._get(urllib.parse.urljoin(self.base_url + "/", link["href"]))
+            results.append({"entity": link["entity"], "href": link["href"], "status": response.status_code})
+        return results
+
+
+class PollError(Exception):
+    def __init__(self, status, error_type, message):
+        super().__init__(f"HTTP {status} {error_type}: {message}")
+        self.status = status
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("job_id")
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="the front (or the load balancer)")
+    parser.add_argument("--token", required=True, help="a bearer token with the job:read scope")
+    parser.add_argument("--wait", type=int, default=30, help="seconds the server may hold each request (default 30)")
+    parser.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
+    parser.add_argument("--follow", action="store_true", help="GET every link of a processed job")
+    arguments = parser.parse_args()
+
+    poller = Poller(arguments.url, arguments.token, arguments.wait, arguments.timeout)
+    started = time.monotonic()
+    try:
+        data, http_status = poller.poll(arguments.job_id)
+    except (PollError, TimeoutError, requests.RequestException) as error:
+        print(json.dumps({"error": str(error), "requests": poller.requests}), flush=True)
+        sys.exit(1)
+    report = {"status": data["status"], "http_status": http_status, "data": data, "requests": poller.requests}
+    if arguments.follow and http_status == 303:
+        report["followed"] = poller.follow(data["links"])
+        report["requests"] = poller.requests
+    report["seconds"] = round(time.monotonic() - started, 3)
+    print(json.dumps(report), flush=True)
+    sys.exit(0 if data["status"] == "processed" else 2)
+
+
+if __name__ == "__main__":
+    main()
