@@ -6,9 +6,10 @@ struct FailedCommand: AsyncParsableCommand {
         commandName: "failed",
         abstract: "Fail a job with an expected error (403, 404, 409, 422, …).",
         discussion: """
-            --error text that parses as a JSON object or array is stored as that JSON; anything \
-            else is stored as a JSON string. 409 needs {"type": "request_conflict", "message": …}; \
-            422 needs the validation object {"type", "message", "invalid": [...]}.
+            --error text that parses as a JSON object or array is taken as JSON, which must be an \
+            object {"type", "message"} (with "invalid": [...] for 422); anything else is stored as a \
+            JSON string. 409 needs {"type": "request_conflict", "message": …}; 422 needs the \
+            validation object {"type", "message", "invalid": [...]}.
             """
     )
 
