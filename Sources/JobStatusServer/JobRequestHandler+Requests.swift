@@ -69,7 +69,8 @@ extension JobRequestHandler {
             !head.isKeepAlive || self.quiescing ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
         let target = RequestTarget(uri: head.uri)
         var scheme = "http"
-        var authority = headers.host ?? self.server.defaultAuthority
+        // With two Host lines neither is the client's: the answer (a 400) names this server instead.
+        var authority = headers.hostCount == 1 ? headers.host ?? self.server.defaultAuthority : self.server.defaultAuthority
         if self.server.configuration.trustForwardedHeaders {
             if let proto = headers.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
                 scheme = String(proto)
@@ -98,6 +99,9 @@ extension JobRequestHandler {
         request: inout Request
     ) -> Action {
         if !request.isHTTP10 && headers.hostCount != 1 {
+            // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
+            // different ones starts: answer, then close rather than trust the rest of the stream.
+            request.connection = .close
             return .error(.missingHost, ResponseHeaders(cacheControl: .noStore))
         }
         let isReadMethod = head.method == .GET || head.method == .HEAD

@@ -321,12 +321,22 @@ struct ReadPathTests {
         #expect(try self.meta(response)["url"] as? String == "http://jobs.internal:8443/api/jobs/\(id)")
     }
 
-    @Test("HTTP/1.1 without Host is a 400; HTTP/1.0 closes unless it asks for keep-alive")
+    @Test("HTTP/1.1 without Host, or with two, is a 400 that closes the connection; HTTP/1.0 closes unless it asks for keep-alive")
     func httpVersions() async throws {
         let (_, front, _) = try await self.environment()
         let noHost = try front.client()
         try noHost.send("GET /health/live HTTP/1.1\r\n\r\n")
         #expect(try await noHost.readResponse().status == 400)
+        #expect(await noHost.isClosedByPeer())
+
+        let twoHosts = try front.client()
+        try twoHosts.send("GET /api/jobs/x HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n")
+        let ambiguous = try await twoHosts.readResponse()
+        #expect(ambiguous.status == 400)
+        #expect(ambiguous.header("Connection") == "close")
+        let url = try self.meta(ambiguous)["url"] as? String
+        #expect(url?.hasPrefix("http://a.example") == false && url?.hasPrefix("http://b.example") == false, "\(url ?? "-")")
+        #expect(await twoHosts.isClosedByPeer())
 
         let http10 = try front.client()
         try http10.send("GET /health/live HTTP/1.0\r\n\r\n")
