@@ -19,6 +19,8 @@ What it does, and why (docs/api.md, "Polling well"):
 - One keep-alive connection (a requests.Session) for every request.
 
 It prints one JSON object: the final `data`, how many requests it needed and how long it took.
+With `--verbose` it also prints each request as it is sent (`-> GET …`) and its answer (`<- 303 …`)
+to stderr.
 Exit status: 0 processed, 2 failed or failed_with_error, 1 when the job cannot be polled (401,
 403, 404, a deadline passed, the service unreachable).
 """
@@ -35,9 +37,10 @@ TERMINAL = {"processed", "failed", "failed_with_error"}
 
 
 class Poller:
-    def __init__(self, base_url, token, wait, timeout, session=None):
+    def __init__(self, base_url, token, wait, timeout, session=None, verbose=False):
         self.base_url = base_url.rstrip("/")
         self.wait = wait
+        self.verbose = verbose
         self.deadline = time.monotonic() + timeout
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
@@ -45,8 +48,16 @@ class Poller:
 
     def _get(self, url, headers=None):
         self.requests += 1
+        headers = headers or {}
+        if self.verbose:
+            shown = " ".join(f"{name}: {value}" for name, value in headers.items() if name != "X-Request-ID")
+            print(f"-> GET {url} {shown}".rstrip(), file=sys.stderr, flush=True)
+        started = time.monotonic()
         # The server never holds a request past its own cap (30 s by default): allow for that.
-        return self.session.get(url, headers=headers or {}, allow_redirects=False, timeout=self.wait + 15)
+        response = self.session.get(url, headers=headers, allow_redirects=False, timeout=self.wait + 15)
+        if self.verbose:
+            print(f"<- {response.status_code} after {time.monotonic() - started:.3f} s", file=sys.stderr, flush=True)
+        return response
 
     def _sleep(self, seconds):
         remaining = self.deadline - time.monotonic()
@@ -116,9 +127,10 @@ def main():
     parser.add_argument("--wait", type=int, default=30, help="seconds the server may hold each request (default 30)")
     parser.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default 600)")
     parser.add_argument("--follow", action="store_true", help="GET every link of a processed job")
+    parser.add_argument("--verbose", action="store_true", help="print each request and its answer to stderr")
     arguments = parser.parse_args()
 
-    poller = Poller(arguments.url, arguments.token, arguments.wait, arguments.timeout)
+    poller = Poller(arguments.url, arguments.token, arguments.wait, arguments.timeout, verbose=arguments.verbose)
     started = time.monotonic()
     try:
         data, http_status = poller.poll(arguments.job_id)
