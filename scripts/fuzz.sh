@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
 export JOBSTATUS_FUZZ=1
+# Swift's own crash backtracer would take the signal from libFuzzer, which then never writes the
+# crashing input (crash-<sha1>) to the artifact folder.
+export SWIFT_BACKTRACE=enable=no
 swift build --product FuzzRequests
 swift build --product FuzzEnvelopes
 bin="$(swift build --show-bin-path)"
@@ -26,7 +29,7 @@ for target in Requests Envelopes; do
     cp Fuzz/Corpus/$target/* "$corpus"/
     echo "fuzzing $target for ${seconds}s"
     if ! "$bin/Fuzz$target" "$corpus" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
-        -artifact_prefix="$work/crash-$target-" -print_final_stats=1 >"$work/$target.log" 2>&1; then
+        -artifact_prefix="$work/$target-" -print_final_stats=1 >"$work/$target.log" 2>&1; then
         echo "Fuzz$target found a problem; the input is in $work:" >&2
         tail -40 "$work/$target.log" >&2
         status=1

@@ -77,13 +77,30 @@ enum Fixtures {
             if head.contains("Transfer-Encoding: chunked") { return }
             guard let lengthLine = head.split(separator: "\r\n").first(where: { $0.hasPrefix("Content-Length: ") }),
                 let length = Int(lengthLine.dropFirst(16))
-            else { continue }
+            else {
+                // No length and a close: the body runs to the end (an event stream to an HTTP/1.0
+                // client, which cannot take chunks). Each event's data must still be JSON.
+                if head.contains("Connection: close") {
+                    self.checkEvents(String(decoding: rest, as: UTF8.self))
+                    return
+                }
+                continue
+            }
             guard rest.count >= length, !rest.starts(with: Array("HTTP/1.1 ".utf8)) else { continue }
             let body = Data(rest.prefix(length))
             if head.contains("application/json"), (try? JSONSerialization.jsonObject(with: body)) == nil {
                 fatalError("invalid JSON body: \(String(decoding: body, as: UTF8.self))")
             }
             rest = rest.dropFirst(length)
+        }
+    }
+
+    /// Every `data:` line of an event stream is one JSON envelope.
+    static func checkEvents(_ stream: String) {
+        for line in stream.split(separator: "\n") where line.hasPrefix("data: ") {
+            if (try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8))) == nil {
+                fatalError("invalid JSON event: \(line)")
+            }
         }
     }
 }
