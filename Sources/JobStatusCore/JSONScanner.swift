@@ -343,8 +343,11 @@ public struct JSONScanner {
         self.position = index
     }
 
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, within a double's range: RFC 8259 §6
+    /// lets parsers refuse larger numbers, and common ones do (Foundation fails, Python reads `inf`),
+    /// so `5e65655` is not JSON a client can use. The write script applies the same rule.
     private mutating func scanNumber() -> Bool {
+        let start = self.position
         _ = self.consume(UInt8(ascii: "-"))
         if self.consume(UInt8(ascii: "0")) {
             // A leading zero stands alone.
@@ -357,8 +360,11 @@ public struct JSONScanner {
         if self.consume(UInt8(ascii: "e")) || self.consume(UInt8(ascii: "E")) {
             if !self.consume(UInt8(ascii: "+")) { _ = self.consume(UInt8(ascii: "-")) }
             guard self.scanDigits() else { return false }
+        } else if self.position - start < 300 {
+            return true  // too few digits to leave a double's range
         }
-        return true
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.position]), as: UTF8.self)
+        return Double(text)?.isFinite ?? false
     }
 
     private mutating func scanDigits() -> Bool {

@@ -134,6 +134,57 @@ struct WriterTests {
         }
     }
 
+    @Test(
+        "the script itself refuses what Redis' lenient cjson would take and the front could not serve",
+        arguments: [
+            ("0x10", false), ("Infinity", false), ("NaN", false), ("-01", false), ("5e65655", false),
+            (#"[1, -2e308]"#, false), ("\"raw\ttab\"", false), ("\"raw\u{01}control\"", false), (#""\x""#, false),
+            (#"{"a":1}x"#, false), (#"{"ok":[1e308, 0.5, "Пацієнт 😀", "\u00e9\n"]}"#, true),
+        ]
+    )
+    func strictJSON(text: String, accepted: Bool) async throws {
+        // links and error go through the same check (decode_json) before their shape is looked at.
+        let (redis, _) = try await self.environment()
+        let id = uniqueID()
+        _ = try await redis.command(["EVAL", WriteScript.source, "1", "job:\(id)", "create", "eta", "2026-11-28T10:00:00.000Z"])
+        do {
+            _ = try await redis.command(["EVAL", WriteScript.source, "1", "job:\(id)", "processed", "response_data", text])
+            #expect(accepted, "\(text) should have been refused")
+            #expect(try await self.field(redis, id, "response_data") == text)
+        } catch {
+            #expect(!accepted, "\(text): \(error)")
+            #expect("\(error)".contains("INVALID response_data must be valid JSON"), "\(error)")
+            #expect(try await self.field(redis, id, "status") == "pending", "a refused write changes nothing")
+        }
+    }
+
+    @Test("the script refuses invalid UTF-8 (a Python worker sends bytes) and keeps valid UTF-8 verbatim")
+    func strictUTF8() async throws {
+        let (redis, _) = try await self.environment()
+        let check = """
+            import sys, redis
+            r = redis.Redis.from_url(sys.argv[1])
+            script = open(sys.argv[2], "rb").read()
+            cases = [b'"\\xc3"', b'"\\xc0\\xaf"', b'"\\xed\\xa0\\x80"', b'"\\xf4\\x90\\x80\\x80"', b'"\\xff"',
+                     b'"\\xe1\\xc3\\xa9"', b'"\\xc3\\xa9\\xa9"', "\\"Пацієнт € 😀\\"".encode()]
+            for n, case in enumerate(cases):
+                key = f"job:utf8-{sys.argv[3]}-{n}"
+                r.eval(script, 1, key, "create", "eta", "2026-11-28T10:00:00.000Z")
+                try:
+                    r.eval(script, 1, key, "processed", "response_data", case)
+                    print("accepted", r.hget(key, "response_data") == case)
+                except redis.ResponseError as error:
+                    print("refused", str(error).split()[0], r.hget(key, "status").decode())
+            """
+        let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/JobStatusCore/Resources/jobstatus_write.lua").standardized.path
+        let result = try await runProcess("/usr/bin/env", ["python3", "-c", check, redis.adminURL, scriptPath, uniqueID()])
+        #expect(result.status == 0, "\(result.error)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.dropLast() == Array(repeating: "refused INVALID pending", count: 7), "\(result.output)")
+        #expect(lines.last == "accepted True", "\(result.output)")
+    }
+
     @Test("records over 64 KiB are refused, never truncated")
     func tooLarge() async throws {
         let (redis, writer) = try await self.environment()

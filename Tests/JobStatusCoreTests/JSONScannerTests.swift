@@ -8,6 +8,7 @@ struct JSONScannerTests {
         arguments: [
             #"{}"#, #"[]"#, #"  {"a" : [1, -2.5e+3, true, false, null, "x"]}  "#, #""just a string""#, "0", "-0.0E-1",
             #"{"nested":{"deeper":[[[{}]]]}}"#, #""\u00e9\n\t\"\\\/""#, #""é 日本 🎉""#, #"[{"entity":"a","href":"b"}]"#,
+            "1e308", "-1.7976931348623157e308", "1e-400", String(repeating: "9", count: 299),
         ]
     )
     func valid(text: String) {
@@ -16,10 +17,11 @@ struct JSONScannerTests {
     }
 
     @Test(
-        "invalid documents",
+        "invalid documents (numbers beyond a double's range too: RFC 8259 §6, and clients fail on them)",
         arguments: [
             "", " ", "{", "[1,]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "01", "1.", ".5", "-", "1e", "+1", "tru", "nul",
             #""unterminated"#, "\"tab\tinside\"", #""\x""#, #""\u12""#, "[1] [2]", "{} x", "NaN", "[1 2]", #"{"a":}"#,
+            "0x10", "Infinity", "-01", "5e65655", "[1, -2e308]", String(repeating: "9", count: 400),
         ]
     )
     func invalid(text: String) {

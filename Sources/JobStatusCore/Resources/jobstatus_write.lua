@@ -67,7 +67,164 @@ local function parse_ttl(default)
   return ttl
 end
 
+-- cjson.decode is lenient: it takes hex (0x10), Infinity, NaN, leading zeros, raw control
+-- characters and invalid UTF-8 in strings, and numbers beyond a double's range. The front answers
+-- RFC 8259 JSON only (and reads such a record as broken), so the text is checked first, with the
+-- front's rules: strict UTF-8, finite numbers, nothing after the value.
+local find, byte = string.find, string.byte
+
+-- The end of the run of strict UTF-8 sequences (RFC 3629: no overlong forms, no surrogates,
+-- nothing above U+10FFFF) that starts at j, or nil if a byte there belongs to no valid sequence.
+local function utf8_run_end(s, j)
+  while true do
+    local c, c2, c3, c4 = byte(s, j, j + 3)
+    if c == nil or c < 128 then return j end
+    if c >= 194 and c <= 223 then
+      -- Two-byte characters (Cyrillic) come in runs: take two at a time when they do.
+      if c2 == nil or c2 < 128 or c2 > 191 then return nil end
+      if c3 ~= nil and c3 >= 194 and c3 <= 223 and c4 ~= nil and c4 >= 128 and c4 <= 191 then
+        j = j + 4
+      else
+        j = j + 2
+      end
+    elseif c >= 224 and c <= 239 then
+      if c3 == nil or c2 < (c == 224 and 160 or 128) or c2 > (c == 237 and 159 or 191)
+        or c3 < 128 or c3 > 191 then
+        return nil
+      end
+      j = j + 3
+    elseif c >= 240 and c <= 244 then
+      if c4 == nil or c2 < (c == 240 and 144 or 128) or c2 > (c == 244 and 143 or 191)
+        or c3 < 128 or c3 > 191 or c4 < 128 or c4 > 191 then
+        return nil
+      end
+      j = j + 4
+    else
+      return nil
+    end
+  end
+end
+
+local function is_strict_json(s)
+  local n, i, depth, closers = #s, 1, 0, {}
+  local function skip_space()
+    i = find(s, '[^ \t\n\r]', i) or (n + 1)
+  end
+  local function scan_string()
+    i = i + 1
+    while true do
+      local j = find(s, '["\\%z\1-\31\128-\255]', i)
+      if j == nil then return false end
+      local c = byte(s, j)
+      if c == 34 then
+        i = j + 1
+        return true
+      elseif c == 92 then
+        local escaped = byte(s, j + 1)
+        if escaped == 117 then
+          if not find(s, '^%x%x%x%x', j + 2) then return false end
+          i = j + 6
+        elseif escaped ~= nil and find('"\\/bfnrt', string.char(escaped), 1, true) then
+          i = j + 2
+        else
+          return false
+        end
+      elseif c >= 128 then
+        i = utf8_run_end(s, j)
+        if i == nil then return false end
+      else
+        return false
+      end
+    end
+  end
+  local function scan_digits()
+    local stop = find(s, '[^0-9]', i) or (n + 1)
+    if stop == i then return false end
+    i = stop
+    return true
+  end
+  local function scan_number()
+    local start = i
+    if byte(s, i) == 45 then i = i + 1 end
+    if byte(s, i) == 48 then
+      i = i + 1
+    elseif not scan_digits() then
+      return false
+    end
+    if byte(s, i) == 46 then
+      i = i + 1
+      if not scan_digits() then return false end
+    end
+    local e = byte(s, i)
+    if e == 101 or e == 69 then
+      i = i + 1
+      local sign = byte(s, i)
+      if sign == 43 or sign == 45 then i = i + 1 end
+      if not scan_digits() then return false end
+    elseif i - start < 300 then
+      return true  -- too few digits to leave a double's range
+    end
+    local value = tonumber(string.sub(s, start, i - 1))
+    return value ~= nil and value > -math.huge and value < math.huge
+  end
+  local function scan_member_name()
+    if byte(s, i) ~= 34 or not scan_string() then return false end
+    skip_space()
+    if byte(s, i) ~= 58 then return false end
+    i = i + 1
+    return true
+  end
+  while true do
+    skip_space()
+    local c = byte(s, i)
+    local ended = true
+    if c == 123 or c == 91 then
+      depth = depth + 1
+      if depth > 1000 then return false end
+      closers[depth] = c + 2
+      i = i + 1
+      skip_space()
+      if byte(s, i) == c + 2 then
+        i = i + 1
+        depth = depth - 1
+      else
+        ended = false
+        if c == 123 and not scan_member_name() then return false end
+      end
+    elseif c == 34 then
+      if not scan_string() then return false end
+    elseif c == 45 or (c ~= nil and c >= 48 and c <= 57) then
+      if not scan_number() then return false end
+    elseif find(s, '^true', i) or find(s, '^null', i) then
+      i = i + 4
+    elseif find(s, '^false', i) then
+      i = i + 5
+    else
+      return false
+    end
+    while ended do
+      skip_space()
+      if depth == 0 then return i > n end
+      local d = byte(s, i)
+      if d == 44 then
+        i = i + 1
+        if closers[depth] == 125 then
+          skip_space()
+          if not scan_member_name() then return false end
+        end
+        ended = false
+      elseif d == closers[depth] then
+        i = i + 1
+        depth = depth - 1
+      else
+        return false
+      end
+    end
+  end
+end
+
 local function decode_json(text)
+  if not is_strict_json(text) then return nil end
   local ok, value = pcall(cjson.decode, text)
   if ok then return value end
   return nil
