@@ -85,8 +85,9 @@ def wrk(url, script=None, env=None, measure_pid=None):
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     cpu_per_request = (cpu_seconds(measure_pid) - cpu_before) * 1e6 / requests if measure_pid else float("nan")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = to_ms(re.search(r"50%\s+(\S+)", output).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", output).group(1))
+    # The latency distribution's own lines: "85.50%" at the end of the thread stats would match too.
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu_per_request, "non2xx": int(errors.group(1)) if errors else 0,
