@@ -111,13 +111,17 @@ struct OperationsTests {
         let (redis, _, _) = try await SharedEnvironment.shared.get()
         let front = try await Front.start("connections", redis: redis, environment: ["LIMITS_MAX_CONNECTIONS": "2"])
         defer { Task { await front.child.kill() } }
-        // Front.start's own readiness probe may still be closing: wait until a connection is served.
-        #expect(await eventually { (try? await front.get("/health/live"))?.status == 200 })
-        try await Task.sleep(for: .milliseconds(200))
-        var held = [try front.client(), try front.client()]
-        for client in held {
-            #expect(try await client.request("/health/live").status == 200)
+        // Front.start's readiness probe may still count as open until the server has seen its close,
+        // and then a new connection is refused: try again until two are held and served.
+        func servedClient() async throws -> HTTPTestClient {
+            for _ in 0..<50 {
+                let client = try front.client()
+                if (try? await client.request("/health/live"))?.status == 200 { return client }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw TestFailure("no connection was served within 5 s")
         }
+        var held = [try await servedClient(), try await servedClient()]
         let refused = try front.client()
         #expect(await refused.isClosedByPeer(within: .seconds(2)))
         held.removeLast()
