@@ -71,12 +71,12 @@ struct PollingTests {
 
     @Test("long poll: a pending job's request is answered when the record changes")
     func wakeUp() async throws {
-        let (_, front, writer) = try await self.environment()
+        let (redis, front, writer) = try await self.environment()
         let id = uniqueID()
         _ = try await writer.create(id: id)
         let client = try front.client(timeout: .seconds(15))
         try client.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=10", token: Tokens.owner))
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 }, "the request is parked")
         let written = ContinuousClock.now
         _ = try await writer.processed(id: id, links: [JobLink(entity: "encounter", href: "/e/1")])
         let response = try await client.readResponse()
@@ -102,13 +102,13 @@ struct PollingTests {
 
     @Test("long poll with If-None-Match: held while unchanged, answered when it changes")
     func conditionalWait() async throws {
-        let (_, front, writer) = try await self.environment()
+        let (redis, front, writer) = try await self.environment()
         let id = uniqueID()
         _ = try await writer.create(id: id)
         let tag = try #require(try await front.get("/api/jobs/\(id)").header("ETag"))
         let client = try front.client(timeout: .seconds(15))
         try client.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=10", token: Tokens.owner, headers: [("If-None-Match", tag)]))
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 }, "the request is parked")
         _ = try await writer.progress(id: id, eta: .after(.seconds(5)))
         let response = try await client.readResponse()
         #expect(response.status == 200)

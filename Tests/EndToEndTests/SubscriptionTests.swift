@@ -6,10 +6,6 @@ import Testing
 /// What waiting costs Redis, and what happens when the subscriber connection goes away.
 @Suite("Subscriptions behind long polls and streams", .serialized)
 struct SubscriptionTests {
-    private func numberOfSubscribers(_ redis: RedisServer, _ key: String) async throws -> Int64 {
-        try await redis.command(["PUBSUB", "NUMSUB", key]).array?.last?.integer ?? -1
-    }
-
     private func start(_ name: String) async throws -> (RedisServer, Front, JobWriter) {
         let redis = try await RedisServer.start(name)
         let front = try await Front.start(name, redis: redis, environment: ["POLLING_HEARTBEAT": "500ms"])
@@ -32,13 +28,13 @@ struct SubscriptionTests {
         for waiter in waiters {
             try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
         }
-        #expect(await eventually { (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 1 })
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
         try await Task.sleep(for: .milliseconds(200))
-        #expect(try await self.numberOfSubscribers(redis, "job:\(id)") == 1, "one subscription, however many waiters")
+        #expect(try await redis.subscribers(of: "job:\(id)") == 1, "one subscription, however many waiters")
 
         // Every waiter disconnects before the job changes: nothing may leak.
         waiters.removeAll()
-        #expect(await eventually { (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 0 })
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
         let channels = try await redis.command(["PUBSUB", "CHANNELS"]).array ?? []
         #expect(channels.isEmpty)
         #expect(try await front.get("/health/live").status == 200)
@@ -52,7 +48,7 @@ struct SubscriptionTests {
         _ = try await writer.create(id: id)
         let waiter = try front.client(timeout: .seconds(20))
         try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
-        #expect(await eventually { (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 1 })
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
         let killed = ContinuousClock.now
         _ = try await redis.command(["CLIENT", "KILL", "TYPE", "pubsub"])
         let response = try await waiter.readResponse()
@@ -63,7 +59,7 @@ struct SubscriptionTests {
         let again = try front.client(timeout: .seconds(20))
         let resubscribed = await eventually(timeout: .seconds(10)) {
             try? again.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=2", token: Tokens.owner))
-            guard (try? await self.numberOfSubscribers(redis, "job:\(id)")) == 1 else {
+            guard (try? await redis.subscribers(of: "job:\(id)")) == 1 else {
                 _ = try? await again.readResponse()
                 return false
             }

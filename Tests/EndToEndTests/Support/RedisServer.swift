@@ -104,6 +104,12 @@ final class RedisServer: @unchecked Sendable {
         }
     }
 
+    /// How many connections are subscribed to `channel` (PUBSUB NUMSUB): a front subscribes to a
+    /// job's channel when its first waiter parks, so tests wait for this instead of sleeping.
+    func subscribers(of channel: String) async throws -> Int64 {
+        try await self.command(["PUBSUB", "NUMSUB", channel]).array?.last?.integer ?? -1
+    }
+
     /// How many times Redis ran `command` so far (from INFO commandstats).
     func calls(of command: String) async throws -> Int {
         let info = try await self.command(["INFO", "commandstats"]).string ?? ""
