@@ -91,6 +91,20 @@ struct PythonPollClientTests {
         #expect(requests >= 2 && requests <= 5, "\(report)")
     }
 
+    @Test("a job that never finishes: the client gives up at its deadline, even while the server holds its requests")
+    func deadline() async throws {
+        let (_, front, writer) = try await SharedEnvironment.shared.get()
+        let id = uniqueID()
+        _ = try await writer.create(id: id, owner: "mis-1", eta: .after(.seconds(60)))
+        let started = ContinuousClock.now
+        let (status, report) = try await self.report(try self.startClient(front, id: id, arguments: ["--wait", "20", "--timeout", "2"]))
+        let elapsed = ContinuousClock.now - started
+        #expect(status == 1)
+        #expect((report["error"] as? String)?.contains("deadline") == true, "\(report)")
+        #expect((report["requests"] as? Int ?? 99) <= 3, "\(report)")
+        #expect(elapsed < .seconds(10), "asked for wait=20 but must stop at about 2 s: \(elapsed)")
+    }
+
     @Test("an unknown job or a bad token: exit 1 with the error, after one request")
     func refusals() async throws {
         let (_, front, _) = try await SharedEnvironment.shared.get()

@@ -26,6 +26,7 @@ Exit status: 0 processed, 2 failed or failed_with_error, 1 when the job cannot b
 """
 import argparse
 import json
+import math
 import sys
 import time
 import urllib.parse
@@ -59,11 +60,14 @@ class Poller:
             print(f"<- {response.status_code} after {time.monotonic() - started:.3f} s", file=sys.stderr, flush=True)
         return response
 
-    def _sleep(self, seconds):
+    def _remaining(self):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the deadline passed before the job finished")
-        time.sleep(min(seconds, remaining))
+        return remaining
+
+    def _sleep(self, seconds):
+        time.sleep(min(seconds, self._remaining()))
 
     @staticmethod
     def _retry_after(response, default=1):
@@ -77,7 +81,9 @@ class Poller:
         url = f"{self.base_url}/api/jobs/{urllib.parse.quote(job_id, safe='')}"
         etag = None
         while True:
-            headers = {"Prefer": f"wait={self.wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
+            # Never ask the server to hold a request past our own deadline.
+            wait = min(self.wait, math.ceil(self._remaining()))
+            headers = {"Prefer": f"wait={wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
             if etag:
                 headers["If-None-Match"] = etag
             try:
