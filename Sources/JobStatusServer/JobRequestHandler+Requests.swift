@@ -69,8 +69,9 @@ extension JobRequestHandler {
             !head.isKeepAlive || self.quiescing ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
         let target = RequestTarget(uri: head.uri)
         var scheme = "http"
-        // With two Host lines neither is the client's: the answer (a 400) names this server instead.
-        var authority = headers.hostCount == 1 ? headers.host ?? self.server.defaultAuthority : self.server.defaultAuthority
+        // Without exactly one Host line there is no trustworthy authority: the answer (a 400) names
+        // this server instead.
+        var authority = (headers.hostCount == 1 ? headers.host : nil) ?? self.server.defaultAuthority
         if self.server.configuration.trustForwardedHeaders {
             if let proto = headers.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
                 scheme = String(proto)
