@@ -19,12 +19,12 @@ public enum EnvelopeWriter {
         buffer.writeStaticString(#"{"data":{"status":""#)
         buffer.writeString(job.status.rawValue)
         buffer.writeStaticString(#"","eta":"#)
-        if !RFC3339.isPublishedForm(job.eta), let milliseconds = RFC3339.millisecondsSinceEpoch(job.eta) {
-            buffer.writeInteger(UInt8(ascii: "\""))
-            RFC3339.writePublishedForm(milliseconds: milliseconds, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
+        if job.eta.isPublishedForm {
+            buffer.writeJSONString(job.eta.text)
         } else {
-            buffer.writeJSONString(job.eta)
+            buffer.writeInteger(UInt8(ascii: "\""))
+            RFC3339.writePublishedForm(milliseconds: job.eta.millisecondsSinceEpoch, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: "\""))
         }
         if let statusCode = job.statusCode {
             buffer.writeStaticString(#","status_code":"#)

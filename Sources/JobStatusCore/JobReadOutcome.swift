@@ -6,7 +6,7 @@ public enum JobReadOutcome {
     /// A record that keeps the contract, ready to be written as an envelope.
     case found(JobReadResult)
     /// The caller's `If-None-Match` names the current state: 304, no body to check or write.
-    case notModified(JobStatus, eta: UnsafeRawBufferPointer, tag: EntityTag)
+    case notModified(JobStatus, eta: StoredETA, tag: EntityTag)
     /// A record that breaks the contract; the reason is for the log, never for the client.
     case contractViolation(String)
 
@@ -31,10 +31,10 @@ public enum JobReadOutcome {
         guard let status = JobStatus(bytes: statusBytes) else {
             return .contractViolation("unknown status")
         }
-        guard let eta = record[.eta], !eta.isEmpty else {
+        guard let etaText = record[.eta], !etaText.isEmpty else {
             return .contractViolation("the record has no eta")
         }
-        guard RFC3339.isPublishedForm(eta) || RFC3339.isWritable(eta) else {
+        guard let eta = StoredETA(etaText) else {
             return .contractViolation("eta is not an RFC 3339 timestamp")
         }
         let tag = EntityTag(version: record[.version], createdAt: record[.createdAt])
@@ -111,7 +111,7 @@ public struct JobReadResult {
     }
 
     public let status: JobStatus
-    public let eta: UnsafeRawBufferPointer
+    public let eta: StoredETA
     public let statusCode: UnsafeRawBufferPointer?
     public let body: Body
     /// The state's entity tag; nil for records without a numeric version.

@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// Reads RFC 3339 timestamps (`2026-11-28T10:45:16.000Z`, `2026-11-28T12:45:16+02:00`) as
 /// milliseconds since the epoch, without Foundation: the front turns a job's eta into
@@ -8,9 +8,10 @@ public enum RFC3339 {
     /// The years the published form can write.
     static let writableMilliseconds: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 
-    /// Whether `bytes` already are in the published form, `YYYY-MM-DDTHH:MM:SS.f…Z` in UTC with
-    /// one to six fraction digits; such an eta is emitted as stored.
-    public static func isPublishedForm(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Whether `bytes` have the published form's shape, `YYYY-MM-DDTHH:MM:SS.f…Z` in UTC with one
+    /// to six fraction digits (digits and separators only; `millisecondsSinceEpoch` checks the
+    /// values). An eta of this shape is emitted as stored.
+    static func hasPublishedShape(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 22, bytes.count <= 27, bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return false }
         for (index, byte) in bytes.dropLast().enumerated() {
             let expected: UInt8? =
@@ -27,18 +28,11 @@ public enum RFC3339 {
                 guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return false }
             }
         }
-        return self.millisecondsSinceEpoch(bytes) != nil
-    }
-
-    /// Whether `bytes` are an RFC 3339 timestamp the published form can express (years 0–9999
-    /// once in UTC).
-    public static func isWritable(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let milliseconds = self.millisecondsSinceEpoch(bytes) else { return false }
-        return self.writableMilliseconds.contains(milliseconds)
+        return true
     }
 
     /// Writes `milliseconds` since the epoch as `2026-11-28T10:45:16.000Z` (UTC, milliseconds).
-    public static func writePublishedForm(milliseconds: Int64, into buffer: inout ByteBuffer) {
+    static func writePublishedForm(milliseconds: Int64, into buffer: inout ByteBuffer) {
         let clamped = min(max(milliseconds, self.writableMilliseconds.lowerBound), self.writableMilliseconds.upperBound)
         let (days, millisecondOfDay) = Self.floorDivide(clamped, 86_400_000)
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)

@@ -122,7 +122,7 @@ extension JobRequestHandler: RedisReplyReceiver {
     }
 
     /// `ETag`, `Cache-Control` and, while pending, `Retry-After` (seconds until the eta).
-    private func cachingHeaders(status: JobStatus, eta: UnsafeRawBufferPointer, tag: EntityTag?) -> ResponseHeaders {
+    private func cachingHeaders(status: JobStatus, eta: StoredETA, tag: EntityTag?) -> ResponseHeaders {
         var headers = ResponseHeaders(entityTag: tag)
         let configuration = self.server.configuration
         if status.isTerminal {
@@ -131,12 +131,8 @@ extension JobRequestHandler: RedisReplyReceiver {
             headers.cacheControl = .noCache
             let minimum = configuration.retryAfterMin.wholeSecondsRoundedUp
             let maximum = configuration.retryAfterMax.wholeSecondsRoundedUp
-            var seconds = minimum
-            if let etaMilliseconds = RFC3339.millisecondsSinceEpoch(eta) {
-                let remaining = etaMilliseconds - WallClock.millisecondsSinceEpoch()
-                seconds = min(max((remaining + 999) / 1000, minimum), maximum)
-            }
-            headers.retryAfter = Int(seconds)
+            let remaining = eta.millisecondsSinceEpoch - WallClock.millisecondsSinceEpoch()
+            headers.retryAfter = Int(min(max((remaining + 999) / 1000, minimum), maximum))
         }
         return headers
     }
