@@ -32,9 +32,6 @@ final class ClientLimits: Sendable {
         self.maxWaiters = maxWaitersPerClient
     }
 
-    /// Whether rate limiting is on at all.
-    var limitsRate: Bool { self.rate > 0 }
-
     /// Takes one request from `client`'s bucket: nil when allowed, else the seconds until a
     /// request would be.
     func admit(_ client: String) -> Int? {

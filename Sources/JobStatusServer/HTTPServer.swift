@@ -99,9 +99,8 @@ public final class HTTPServer: Service {
         self.onListening(port)
 
         let drained = group.next().makePromise(of: Void.self)
-        if let operatorChannel {
+        if operatorChannel != nil {
             self.logger.info("serving metrics and health for operators", metadata: ["port": "\(self.configuration.metricsPort)"])
-            _ = operatorChannel
         }
         do {
             let draining = quiesce!

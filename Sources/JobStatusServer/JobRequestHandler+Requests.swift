@@ -106,31 +106,32 @@ extension JobRequestHandler {
             return .error(.missingHost, ResponseHeaders(cacheControl: .noStore))
         }
         let isReadMethod = head.method == .GET || head.method == .HEAD
-        let methodNotAllowed = Action.error(
-            .methodNotAllowed(head.method.rawValue),
-            ResponseHeaders(allowGetHead: true, cacheControl: .noStore)
-        )
+        let routeNotFound = Action.error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+        // Built only when needed: its message interpolates the method, which allocates.
+        func methodNotAllowed() -> Action {
+            .error(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore))
+        }
         if self.server.isOperatorListener {
             // The operator port serves metrics and health, nothing else.
             switch target.route {
             case .metrics, .healthLive, .healthReady: break
-            case .job, .jobEvents, .document, .unknown: return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+            case .job, .jobEvents, .document, .unknown: return routeNotFound
             }
         }
         switch target.route {
         case .unknown:
-            return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+            return routeNotFound
         case .healthLive:
-            return isReadMethod ? .live : methodNotAllowed
+            return isReadMethod ? .live : methodNotAllowed()
         case .healthReady:
-            return isReadMethod ? .ready : methodNotAllowed
+            return isReadMethod ? .ready : methodNotAllowed()
         case .metrics:
-            guard self.server.servesMetrics else { return .error(.routeNotFound, ResponseHeaders(cacheControl: .noStore)) }
-            return isReadMethod ? .metrics : methodNotAllowed
+            guard self.server.servesMetrics else { return routeNotFound }
+            return isReadMethod ? .metrics : methodNotAllowed()
         case .document:
-            return isReadMethod ? .document : methodNotAllowed
+            return isReadMethod ? .document : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
-            guard isReadMethod else { return methodNotAllowed }
+            guard isReadMethod else { return methodNotAllowed() }
             if let denied = self.authorize(headers, request: &request) {
                 // Refusals count against the caller's address, which slows down token guessing.
                 return self.rateLimited(self.remoteAddress) ?? denied

@@ -86,9 +86,7 @@ extension JobRequestHandler {
         let elapsed = NIODeadline.now() - request.startedAt
         self.loop.metrics.record(route: request.route, status: status, nanoseconds: elapsed.nanoseconds)
         guard self.server.configuration.accessLog else { return }
-        var logger = self.server.logger
-        logger[metadataKey: "request_id"] = "\(request.meta.requestID)"
-        logger.info(
+        self.log(request).info(
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.meta.path)", "status": "\(status)",

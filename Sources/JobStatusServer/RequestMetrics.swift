@@ -7,7 +7,7 @@ final class RequestMetrics {
     private var counters: [Int: Counter] = [:]
     private let durations: [Timer]
 
-    /// Requests answered since start, for the whole process.
+    /// Requests refused with 429 (over the rate, or over the cap on waiting requests).
     static let rateLimited = Counter(label: "jobstatus_rate_limited_total")
     /// Open HTTP connections.
     static let connections = Meter(label: "jobstatus_http_connections")
