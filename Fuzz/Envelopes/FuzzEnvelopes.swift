@@ -9,14 +9,12 @@ import NIOCore
 /// The process entry point (see `runFuzzer`).
 @_cdecl("FuzzEnvelopes_main")
 public func fuzzEnvelopesMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc: argc, argv: argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzEnvelopes(data, size)
-    }
+    runFuzzer(argc: argc, argv: argv, fuzzEnvelopes)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzEnvelopes(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzEnvelopes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
     let input = UnsafeBufferPointer(start: data, count: size)
     let parts = input.split(separator: 0, maxSplits: JobRecordField.allCases.count + 2, omittingEmptySubsequences: false)
     var record = JobRecordView()

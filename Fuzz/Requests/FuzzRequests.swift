@@ -15,14 +15,12 @@ import RedisWire
 /// The process entry point (see `runFuzzer`).
 @_cdecl("FuzzRequests_main")
 public func fuzzRequestsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc: argc, argv: argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzRequests(data, size)
-    }
+    runFuzzer(argc: argc, argv: argv, fuzzRequests)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRequests(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
     let channel = EmbeddedChannel()
     let router = CannedRouter(eventLoop: channel.embeddedEventLoop)
     let loop = LoopResources(redis: router, watches: JobWatchRegistry(hub: NoSubscriptions(), eventLoop: channel.eventLoop))
