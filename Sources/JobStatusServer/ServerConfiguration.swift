@@ -155,14 +155,28 @@ public struct ServerConfiguration: Sendable {
 
     /// Where Redis is and how patient to be with it.
     public var redisDeployment: RedisDeployment {
-        let connection = RedisConnectionConfiguration(url: self.redisURLs[0], commandTimeout: TimeAmount(self.redisTimeout))
-        switch self.redisMode {
+        Self.redisDeployment(
+            mode: self.redisMode,
+            urls: self.redisURLs,
+            commandTimeout: self.redisTimeout,
+            readFromReplicas: self.readFrom == .replica
+        )
+    }
+
+    /// The Redis the front or a writer talks to: `urls[0]` alone, or a cluster seeded by `urls`
+    /// (as `redisURLs` returns them).
+    public static func redisDeployment(
+        mode: RedisMode,
+        urls: [RedisURL],
+        commandTimeout: Duration,
+        readFromReplicas: Bool = false
+    ) -> RedisDeployment {
+        let connection = RedisConnectionConfiguration(url: urls[0], commandTimeout: TimeAmount(commandTimeout))
+        switch mode {
         case .standalone:
             return .standalone(connection)
         case .cluster:
-            return .cluster(
-                RedisClusterConfiguration(seeds: self.redisURLs, connection: connection, readFromReplicas: self.readFrom == .replica)
-            )
+            return .cluster(RedisClusterConfiguration(seeds: urls, connection: connection, readFromReplicas: readFromReplicas))
         }
     }
 

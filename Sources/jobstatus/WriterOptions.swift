@@ -4,7 +4,6 @@ import JobStatusCore
 import JobStatusServer
 import JobStatusWriter
 import Logging
-import NIOCore
 import RedisWire
 
 /// Options shared by the worker subcommands, and the writer they configure.
@@ -39,9 +38,7 @@ struct WriterOptions: ParsableArguments {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
             let mode = try settings.choice("redis.mode", default: RedisMode.standalone)
             let urls = try ServerConfiguration.redisURLs(settings, mode: mode)
-            let connection = RedisConnectionConfiguration(url: urls[0], commandTimeout: .seconds(5))
-            deployment = mode == .cluster
-                ? .cluster(RedisClusterConfiguration(seeds: urls, connection: connection)) : .standalone(connection)
+            deployment = ServerConfiguration.redisDeployment(mode: mode, urls: urls, commandTimeout: .seconds(5))
             configuration = JobWriterConfiguration(
                 keyPrefix: settings.string("jobs.key_prefix", default: "job:"),
                 pendingTTL: try settings.duration("jobs.pending_ttl", default: .seconds(86_400)),
