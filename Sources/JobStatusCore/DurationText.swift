@@ -20,7 +20,7 @@ public enum DurationText {
 
     /// The shortest exact spelling of `duration`, for messages and documentation.
     public static func format(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = duration.wholeMilliseconds
         for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
         where milliseconds >= size && milliseconds % size == 0 {
             return "\(milliseconds / size)\(unit)"
@@ -34,6 +34,11 @@ extension Duration {
     public var wholeSecondsRoundedUp: Int64 {
         let (seconds, attoseconds) = self.components
         return attoseconds > 0 ? seconds + 1 : seconds
+    }
+
+    /// The duration in whole milliseconds, truncated, for Redis `WAIT` and messages.
+    public var wholeMilliseconds: Int64 {
+        self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000
     }
 }
 

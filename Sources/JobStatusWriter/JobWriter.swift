@@ -216,7 +216,7 @@ public final class JobWriter: Sendable {
     /// `WAIT 1 <ms>` on the connection that carried the write (routed by the same key): the write
     /// counts only once a replica has it.
     private func waitForReplica(key: String, timeout: Duration) async throws(JobWriteError) {
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = timeout.wholeMilliseconds
         let acknowledged: Int64
         do {
             acknowledged = try await self.client.send(["WAIT", "1", String(max(milliseconds, 1))], key: key).integer ?? 0
