@@ -61,6 +61,29 @@ let package = Package(
             resources: [.embedInCode("Resources/jobstatus_write.lua")],
             swiftSettings: strictSettings + fuzzInstrumentation
         ),
+        // The job records on Redis: the poll's one read, watches over the instance's subscriber
+        // connection. What the front's connections see of Redis is the JobStore seam (JobStatusCore).
+        .target(
+            name: "JobStatusStore",
+            dependencies: [
+                "JobStatusCore",
+                "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings + fuzzInstrumentation
+        ),
+        // In-memory stand-ins for the job store, shared by the unit tests and the fuzz targets.
+        .target(
+            name: "JobStatusTestSupport",
+            dependencies: [
+                "JobStatusCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "JobStatusWriter",
             dependencies: [
@@ -77,6 +100,7 @@ let package = Package(
             name: "JobStatusServer",
             dependencies: [
                 "JobStatusCore",
+                "JobStatusStore",
                 "RedisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,7 +147,19 @@ let package = Package(
         ),
         .testTarget(
             name: "JobStatusCoreTests",
-            dependencies: ["JobStatusCore"],
+            dependencies: ["JobStatusCore", "JobStatusTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JobStatusStoreTests",
+            dependencies: [
+                "JobStatusStore",
+                "JobStatusCore",
+                "JobStatusTestSupport",
+                "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -131,6 +167,7 @@ let package = Package(
             dependencies: [
                 "JobStatusServer",
                 "JobStatusCore",
+                "JobStatusTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -169,7 +206,7 @@ if fuzzing {
         .executableTarget(
             name: "FuzzRequests",
             dependencies: [
-                "FuzzSupport", "JobStatusServer", "JobStatusCore", "RedisWire",
+                "FuzzSupport", "JobStatusServer", "JobStatusCore", "JobStatusTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,16 +1,17 @@
 import Foundation
 import FuzzSupport
 import JobStatusCore
+import JobStatusTestSupport
 import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-import RedisWire
 
 @testable import JobStatusServer
 
 /// libFuzzer target: any bytes a client may send, through the real pipeline (NIOHTTP1's decoder,
-/// the timeouts, the request handler) with Redis replaced by canned records. The server must not
+/// the byte observer, the request handler and its state machine) with the job store replaced by
+/// canned records. The server must not
 /// crash, and everything it writes must be HTTP/1.1 responses whose JSON bodies parse.
 /// The process entry point (see `runFuzzer`).
 @_cdecl("FuzzRequests_main")
@@ -22,15 +23,19 @@ public func fuzzRequestsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMu
 public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }
     let channel = EmbeddedChannel()
-    let router = CannedRouter(eventLoop: channel.embeddedEventLoop)
-    let loop = LoopResources(redis: router, watches: JobWatchRegistry(hub: NoSubscriptions(), eventLoop: channel.eventLoop))
-    let timeouts = ConnectionTimeoutHandler(headerTimeout: .seconds(10), idleTimeout: .seconds(60))
+    let store = InMemoryJobStore()
+    // Subscriptions are never available: long polls and streams answer from plain reads.
+    store.watchBehaviour = .refuse
+    store.fallback = { id in Fixtures.records[Int(id.utf8.last ?? 0) % Fixtures.records.count] }
+    let loop = LoopResources(store: store)
     var limits = NIOHTTPDecoderLimitConfiguration()
     limits.maxHeaderFieldSize = 16_384
     limits.maxHeaderListSize = 16_384
-    let handler = JobRequestHandler(server: Fixtures.server, loop: loop, timeouts: timeouts)
+    let handler = JobRequestHandler(server: Fixtures.server, loop: loop)
     try! channel.pipeline.syncOperations.addHandlers([
-        timeouts, ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)), handler,
+        InboundBytesObserver(connection: handler),
+        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
+        handler,
     ])
     _ = try? channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
     _ = try? channel.writeInbound(ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size)))
@@ -60,6 +65,22 @@ enum Fixtures {
         logger.logLevel = .critical
         return ServerContext(configuration: configuration, authentication: .tokens(tokens), logger: logger, metricsRegistry: nil)
     }()
+
+    /// Records chosen by the id's last character: pending, processed with links, failed with a
+    /// validation error, and records that break the contract; ids past them are unknown.
+    nonisolated(unsafe) static let records: [StoredRecord?] = [
+        StoredRecord([.status: "pending", .eta: "2026-11-28T10:45:16.000Z", .owner: "mis-1", .version: "1", .createdAt: "1795855073327"]),
+        StoredRecord([
+            .status: "processed", .eta: "2026-11-28T10:45:16.000Z", .statusCode: "200",
+            .links: #"[{"entity":"e","href":"/a\"b"}]"#, .version: "2", .createdAt: "17",
+        ]),
+        StoredRecord([
+            .status: "failed", .eta: "eta", .statusCode: "422",
+            .error: #"{"type":"validation_failed","message":"m","invalid":[]}"#, .version: "2",
+        ]),
+        StoredRecord([.status: "processed", .eta: "x", .statusCode: "200", .responseData: "{broken", .version: "2", .createdAt: "1"]),
+        nil,
+    ]
 
     /// Every response starts with a status line and a complete head; JSON bodies parse.
     static func check(_ output: [UInt8]) {
@@ -103,54 +124,3 @@ enum Fixtures {
     }
 }
 
-/// Subscriptions are never available: long polls and streams answer from plain reads.
-final class NoSubscriptions: SubscriptionSource {
-    func retain(_ key: String, from eventLoop: any EventLoop, ready: @escaping @Sendable (Bool) -> Void) {
-        eventLoop.execute { ready(false) }
-    }
-
-    func release(_ key: String, from eventLoop: any EventLoop) {}
-}
-
-/// Redis, replaced by canned records chosen by the key's last character.
-final class CannedRouter: RedisRouter {
-    let eventLoop: any EventLoop
-    var isReady: Bool { true }
-
-    init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    private static func reply(_ fields: [String?]) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "*\(fields.count)\r\n")
-        for field in fields {
-            if let field { buffer.writeString("$\(field.utf8.count)\r\n\(field)\r\n") } else { buffer.writeString("$-1\r\n") }
-        }
-        return buffer
-    }
-
-    static let records: [ByteBuffer] = [
-        reply(["pending", "2026-11-28T10:45:16.000Z", nil, nil, nil, nil, "mis-1", "1", "1795855073327"]),
-        reply(["processed", "2026-11-28T10:45:16.000Z", "200", #"[{"entity":"e","href":"/a\"b"}]"#, nil, nil, nil, "2", "17"]),
-        reply(["failed", "eta", "422", nil, nil, #"{"type":"validation_failed","message":"m","invalid":[]}"#, nil, "2", nil]),
-        reply(["processed", "x", "200", nil, "{broken", nil, nil, "2", "1"]),
-        reply([nil, nil, nil, nil, nil, nil, nil, nil, nil]),
-        ByteBuffer(string: "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
-    ]
-
-    func send(key: UnsafeRawBufferPointer, readOnly: Bool, to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
-        let record = Self.records[Int(key.last ?? 0) % Self.records.count]
-        let reader = RedisReplyReader()
-        try! reader.feed(record)
-        try! reader.drainReplies { receiver.receive($0) }
-    }
-
-    func send(to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
-        let reader = RedisReplyReader()
-        try! reader.feed(ByteBuffer(string: "+PONG\r\n"))
-        try! reader.drainReplies { receiver.receive($0) }
-    }
-
-    func start() -> EventLoopFuture<Void> { self.eventLoop.makeSucceededVoidFuture() }
-    func shutdown() -> EventLoopFuture<Void> { self.eventLoop.makeSucceededVoidFuture() }
-}

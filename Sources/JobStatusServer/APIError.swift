@@ -33,6 +33,11 @@ struct APIError {
         type: "bad_request",
         message: "An HTTP/1.1 request needs exactly one Host header"
     )
+    static let ambiguousGatewayHeaders = APIError(
+        status: .badRequest,
+        type: "bad_request",
+        message: "A request through the API gateway needs exactly one X-Consumer-ID and one X-Custom-PSK"
+    )
     static let headersTooLarge = APIError(
         status: .requestHeaderFieldsTooLarge,
         type: "request_header_fields_too_large",

@@ -5,7 +5,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 public import Prometheus
-import RedisWire
+import JobStatusStore
 public import ServiceLifecycle
 import Synchronization
 
@@ -42,16 +42,8 @@ public final class HTTPServer: Service {
         let threads = self.configuration.threads > 0 ? self.configuration.threads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let deployment = self.configuration.redisDeployment
-        let redis = await RedisRouterGroup(group: group, deployment: deployment, logger: self.logger)
-        // Changes reach the loops through the map, which itself needs the hub: tie the knot late.
-        let loopsBox = NIOLockedValueBox<LoopResourcesMap?>(nil)
-        let hub = await SubscriptionHub(eventLoop: group.next(), configuration: deployment.subscriberConfiguration, logger: self.logger) { eventLoop, key in
-            eventLoop.execute {
-                loopsBox.withLockedValue { $0 }?.resources(on: eventLoop).watches.changed(key)
-            }
-        }
-        let loops = await LoopResourcesMap(group: group, redis: redis, hub: hub)
-        loopsBox.withLockedValue { $0 = loops }
+        let stores = await RedisJobStoreGroup(group: group, deployment: deployment, keyPrefix: self.configuration.keyPrefix, logger: self.logger)
+        let loops = await LoopResourcesMap(group: group, stores: stores)
         let server = ServerContext(
             configuration: self.configuration,
             authentication: self.authentication,
@@ -81,8 +73,7 @@ public final class HTTPServer: Service {
             }
         } catch {
             quiesce = nil
-            await hub.shutdown()
-            await redis.shutdown()
+            await stores.shutdown()
             try? await group.shutdownGracefully()
             throw ConfigurationError(
                 "cannot listen on \(self.configuration.host):\(self.configuration.port) (http.host, http.port): \(error)"
@@ -114,8 +105,7 @@ public final class HTTPServer: Service {
         self.logger.info("shutting down: no new connections, finishing in-flight requests")
         await Self.wait(for: drained.futureResult, atMost: self.configuration.shutdownTimeout, on: group.next())
         quiesce = nil
-        await hub.shutdown()
-        await redis.shutdown()
+        await stores.shutdown()
         try await group.shutdownGracefully()
         self.logger.info("stopped")
     }
@@ -129,8 +119,6 @@ public final class HTTPServer: Service {
         loops: LoopResourcesMap
     ) -> ServerBootstrap {
         let connections = ConnectionCounter(limit: self.configuration.maxConnections)
-        let headerTimeout = TimeAmount(self.configuration.headerTimeout)
-        let idleTimeout = TimeAmount(self.configuration.idleTimeout)
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldSize = self.configuration.maxHeaderSize
@@ -149,6 +137,8 @@ public final class HTTPServer: Service {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // What one connection may have waiting for its peer before it stops being served.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 guard connections.open() else {
                     // Over limits.max_connections: refuse at once rather than degrade everyone.
@@ -157,10 +147,11 @@ public final class HTTPServer: Service {
                 }
                 channel.closeFuture.whenComplete { _ in connections.close() }
                 return channel.eventLoop.makeCompletedFuture {
-                    let timeouts = ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout)
                     let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
-                    let handler = JobRequestHandler(server: server, loop: loops.resources(on: channel.eventLoop), timeouts: timeouts)
-                    try channel.pipeline.syncOperations.addHandlers([timeouts, ByteToMessageHandler(decoder), handler])
+                    let handler = JobRequestHandler(server: server, loop: loops.resources(on: channel.eventLoop))
+                    try channel.pipeline.syncOperations.addHandlers([
+                        InboundBytesObserver(connection: handler), ByteToMessageHandler(decoder), handler,
+                    ])
                 }
             }
     }
@@ -210,12 +201,11 @@ final class ConnectionCounter: Sendable {
 final class LoopResourcesMap: Sendable {
     private let resources: [ObjectIdentifier: NIOLoopBound<LoopResources>]
 
-    init(group: MultiThreadedEventLoopGroup, redis: RedisRouterGroup, hub: SubscriptionHub) async {
+    init(group: MultiThreadedEventLoopGroup, stores: RedisJobStoreGroup) async {
         var resources: [ObjectIdentifier: NIOLoopBound<LoopResources>] = [:]
         for eventLoop in group.makeIterator() {
             resources[ObjectIdentifier(eventLoop)] = try! await eventLoop.submit {
-                let watches = JobWatchRegistry(hub: hub, eventLoop: eventLoop)
-                return NIOLoopBound(LoopResources(redis: redis.router(on: eventLoop), watches: watches), eventLoop: eventLoop)
+                NIOLoopBound(LoopResources(store: stores.store(on: eventLoop)), eventLoop: eventLoop)
             }.get()
         }
         self.resources = resources

@@ -1,152 +1,97 @@
 import JobStatusCore
 import NIOCore
 import NIOHTTP1
-import RedisWire
 
-/// Answers the requests of one HTTP connection: route, authorize, one Redis read on the
-/// connection of this channel's own event loop, envelope, response.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The channel side of one HTTP connection: feeds what happens into the connection's
+/// `ConnectionStateMachine` and carries out the actions it returns.
 ///
-/// Requests are answered strictly in order. Parts of pipelined requests that arrive while one is
-/// being answered wait in a small queue; when it fills, reading from the socket pauses. The
-/// handler is its own `RedisReplyReceiver` and `JobWatcher`: a poll in flight costs no
-/// allocation beyond the response buffer, and the reply is turned into the envelope in place.
-///
-/// The concerns live in extensions: deciding what a request asks (`+Requests`), answering
-/// replies (`+Replies`), long polls and event streams (`+Watching`), and framing (`+Responses`).
-final class JobRequestHandler: ChannelDuplexHandler {
+/// The handler decides nothing about the protocol. What it does itself is what needs the channel
+/// or the server: planning a request from its head (`+Planning`: routing, authorization, limits),
+/// rendering answers (`+Answers`), and talking to the loop's `JobStore` through one session, whose
+/// delegate it is. A poll in flight costs no allocation beyond the response buffer: the store
+/// hands the outcome over in place and the envelope is written from it directly.
+final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-
-    /// What a request is answered with, decided when its head arrives.
-    enum Action {
-        case error(APIError, ResponseHeaders)
-        case live
-        case ready
-        case readJob
-        case streamEvents
-        case metrics
-        case document
-    }
-
-    struct Request {
-        var isHead: Bool
-        var isHTTP10: Bool
-        var connection: HTTPResponseComposer.Connection
-        var meta: EnvelopeMeta
-        var jobID: Substring = ""
-        var clientID: String?
-        var action: Action = .live
-        /// The raw `If-None-Match` value.
-        var ifNoneMatch: String?
-        /// How long a long poll may be held (already capped); nil when it asked for no wait.
-        var wait: TimeAmount?
-        /// The wait granted, in seconds, for `Preference-Applied`.
-        var appliedWait: Int?
-        /// `Last-Event-ID` of an event stream: the version the client already has.
-        var lastEventID: Int64?
-        /// For the metrics and the access log: the route, the method and when the head arrived.
-        var route = RouteLabel.unknown
-        /// Who the per-client limits count this request against.
-        var limitKey = ""
-        var method: String = ""
-        var startedAt = NIODeadline.uptimeNanoseconds(0)
-    }
-
-    enum Phase {
-        case idle
-        /// The head arrived; waiting for the end of the request.
-        case receiving
-        /// Waiting for the subscription that lets this request wait for changes.
-        case subscribing
-        /// The record read is in flight.
-        case reading
-        /// A long poll or event stream waits for a change (or its timer).
-        case parked
-        case closing
-    }
-
-    /// Why the record is being read.
-    enum ReadPurpose {
-        /// Answer whatever the record says.
-        case answer
-        /// The first read of a long poll: park if there is nothing new yet.
-        case longPoll
-        /// A read for an event stream.
-        case stream
-    }
-
-    static let maxQueuedParts = 64
+    typealias Action = ConnectionStateMachine.Action
 
     let server: ServerContext
     let loop: LoopResources
-    let timeouts: ConnectionTimeoutHandler
+    var machine: ConnectionStateMachine
     var context: ChannelHandlerContext?
-    var phase = Phase.idle
-    var request: Request?
-    var queued = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
-    var draining = false
-    var readHeld = false
-    var quiescing = false
-    var protocolError: APIError?
+    private var session: (any JobStoreSession)?
+    /// The machine's timer: a long poll's deadline or a stream's heartbeat.
+    private var timer: Scheduled<Void>?
+    /// The coarse check of the connection's clocks.
+    private var tick: Scheduled<Void>?
+    /// Whether `run` is pumping the machine. An event that arrives meanwhile (a store that answers
+    /// at once) carries out its own action and leaves the pumping to the loop already running, so
+    /// a long pipeline answered synchronously cannot grow the stack.
+    private var pumping = false
     /// The last `Authorization` value of this connection and what it was found to be, so a
     /// keep-alive client's token is hashed once rather than per request.
     var cachedAuthorization: (header: String, decision: AuthorizationDecision, validUntil: Double)?
     var cachedRemoteAddress: String?
-    /// The client whose waiter count this connection's long poll or stream holds.
-    var waitingClient: String?
 
-    // Long polls and event streams.
-    var readPurpose = ReadPurpose.answer
-    /// The job key this request watches in the loop's `JobWatchRegistry`.
-    var watchedKey: String?
-    /// A change was announced while the read was in flight: the reply may predate it.
-    var changedDuringRead = false
-    /// The long poll's deadline, or the event stream's next heartbeat.
-    var parkTimer: Scheduled<Void>?
-    /// Whether the event stream's response head was sent, and the last version it carried.
-    var streamStarted = false
-    var lastStreamedVersion: Int64?
-
-    init(server: ServerContext, loop: LoopResources, timeouts: ConnectionTimeoutHandler) {
+    init(server: ServerContext, loop: LoopResources) {
         self.server = server
         self.loop = loop
-        self.timeouts = timeouts
+        self.machine = ConnectionStateMachine(limits: server.connectionLimits, now: .now())
     }
 
     // MARK: - Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.machine = ConnectionStateMachine(limits: self.server.connectionLimits, now: context.eventLoop.now)
+        self.session = self.loop.store.makeSession(delegate: self)
         RequestMetrics.connections.increment()
+        if context.channel.isActive {
+            self.scheduleTick(context: context)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.stopWatching()
+        self.perform(self.machine.channelInactive(), record: nil, context: context)
+        self.session?.close()
+        self.session = nil
+        self.timer?.cancel()
+        self.timer = nil
+        self.tick?.cancel()
+        self.tick = nil
         self.context = nil
         RequestMetrics.connections.decrement()
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        self.scheduleTick(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.run(self.machine.channelInactive())
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard self.phase != .closing else { return }
-        self.queued.append(self.unwrapInboundIn(data))
-        self.drainQueue(context: context)
+        self.machine.received(self.unwrapInboundIn(data))
+        self.run(.none)
     }
 
     func read(context: ChannelHandlerContext) {
-        if self.queued.count >= Self.maxQueuedParts {
-            self.readHeld = true
-        } else {
+        if self.machine.readRequested() {
             context.read()
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        self.phase = .closing
-        self.request = nil
-        self.queued.removeAll()
-        self.stopWatching()
-        context.fireChannelInactive()
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.run(self.machine.writabilityChanged(isWritable: context.channel.isWritable))
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -154,16 +99,8 @@ final class JobRequestHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        self.protocolError = parserError == .headerOverflow ? .headersTooLarge : .malformedRequest
-        if self.phase == .receiving {
-            // The request being received can never complete.
-            self.phase = .idle
-            self.request = nil
-        }
-        while let last = self.queued.last, !Self.isEnd(last) {
-            self.queued.removeLast()
-        }
-        self.drainQueue(context: context)
+        let refusal: APIError = parserError == .headerOverflow ? .headersTooLarge : .malformedRequest
+        self.run(self.machine.parserError(refusal, now: context.eventLoop.now))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -171,61 +108,179 @@ final class JobRequestHandler: ChannelDuplexHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        self.quiescing = true
-        switch self.phase {
-        case .idle where self.queued.isEmpty:
-            self.phase = .closing
-            context.close(promise: nil)
-        case .parked:
-            // Shutting down: answer waiting requests now rather than at their deadline.
-            self.wakeUp()
-        default:
+        self.run(self.machine.quiesce(now: context.eventLoop.now))
+    }
+
+    /// From `InboundBytesObserver`, before the decoder.
+    func bytesArrived() {
+        guard let context = self.context else { return }
+        self.machine.bytesArrived(now: context.eventLoop.now)
+    }
+
+    // MARK: - The store's answers
+
+    func recordRead(_ outcome: JobReadOutcome) {
+        guard let context = self.context else { return }
+        if case .contractViolation(let reason) = outcome, let request = self.machine.currentRequest {
+            self.log(request).error(
+                "job record breaks the record contract",
+                metadata: ["key": "\(self.server.configuration.keyPrefix)\(request.jobID)", "reason": "\(reason)"]
+            )
+        }
+        let action = self.machine.recordRead(ConnectionStateMachine.RecordSummary(outcome), now: context.eventLoop.now)
+        // Carried out now, while the outcome (borrowed from the reply) is valid.
+        self.run(action, record: outcome)
+    }
+
+    func recordUnavailable(_ failure: JobStoreFailure) {
+        guard let context = self.context else { return }
+        if case .refused(let message) = failure, let request = self.machine.currentRequest {
+            self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
+        }
+        self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
+    }
+
+    func probed(ready: Bool) {
+        guard let context = self.context else { return }
+        self.run(self.machine.probed(ready: ready, now: context.eventLoop.now))
+    }
+
+    func watchEvent(_ event: JobWatchEvent, generation: UInt64) {
+        guard let context = self.context else { return }
+        self.run(self.machine.watchEvent(event, generation: generation, now: context.eventLoop.now))
+    }
+
+    // MARK: - Carrying out actions
+
+    /// Carries out `action`, then (unless an outer call already does) whatever the machine has to
+    /// do next about queued input, until it has nothing.
+    private func run(_ action: Action, record: JobReadOutcome? = nil) {
+        guard let context = self.context else { return }
+        self.perform(action, record: record, context: context)
+        guard !self.pumping else { return }
+        self.pumping = true
+        defer { self.pumping = false }
+        while true {
+            let next = self.machine.pump(now: context.eventLoop.now)
+            if case .none = next { return }
+            self.perform(next, record: nil, context: context)
+        }
+    }
+
+    /// - Parameter record: the outcome just read, for the actions that answer from it.
+    private func perform(_ action: Action, record: JobReadOutcome?, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
             break
-        }
-    }
-
-    // MARK: - The queue
-
-    /// Handles queued parts for as long as the current phase accepts them. Iterative rather than
-    /// recursive, so a long pipeline answered synchronously cannot grow the stack.
-    func drainQueue(context: ChannelHandlerContext) {
-        guard !self.draining else { return }
-        self.draining = true
-        defer { self.draining = false }
-        loop: while self.phase != .closing, let part = self.queued.first {
-            switch (self.phase, part) {
-            case (.idle, .head(let head)):
-                self.queued.removeFirst()
-                self.startRequest(head)
-            case (.receiving, .body):
-                self.queued.removeFirst()
-            case (.receiving, .end):
-                self.queued.removeFirst()
-                self.timeouts.requestReceived()
-                self.execute(context: context)
-            case (.idle, .body), (.idle, .end):
-                self.queued.removeFirst()
-            default:
-                break loop
+        case .plan(let head):
+            self.machine.planned(self.plan(head, now: context.eventLoop.now))
+        case .read(let request):
+            // An event stream sends whole states; If-None-Match is for polls.
+            let ifNoneMatch = request.isStream ? nil : request.ifNoneMatch
+            self.session?.read(id: request.jobID, caller: request.clientID, ifNoneMatch: ifNoneMatch)
+        case .probe:
+            self.session?.probe()
+        case .watch(let request, let generation, let timer):
+            self.schedule(timer, context: context)
+            self.session?.watch(id: request.jobID, generation: generation)
+        case .scheduleTimer(let timer):
+            self.schedule(timer, context: context)
+        case .stream(let request, let parts, let next):
+            self.writeStream(parts, request: request, record: record, context: context)
+            context.flush()
+            switch next {
+            case .read:
+                self.perform(.read(request), record: nil, context: context)
+            case .park(let timer):
+                self.schedule(timer, context: context)
+            case .watch(let generation, let timer):
+                self.perform(.watch(request, generation: generation, timer: timer), record: nil, context: context)
             }
-        }
-        if self.phase == .idle && self.queued.isEmpty {
-            if let protocolError = self.protocolError {
-                self.protocolError = nil
-                self.respondToProtocolError(protocolError, context: context)
-            } else if self.quiescing {
-                self.phase = .closing
-                context.close(promise: nil)
-            }
-        }
-        if self.readHeld && self.queued.count < Self.maxQueuedParts && self.phase != .closing {
-            self.readHeld = false
+        case .finish(let request, let answer, let ending):
+            self.release(request)
+            self.answer(request, answer, ending: ending, record: record, context: context)
+        case .refuse(let error):
+            self.refuse(error, context: context)
+        case .abandon(let request):
+            self.release(request)
+        case .resumeReading:
             context.read()
+        case .placeDrainMarker:
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.assumeIsolated().whenComplete { _ in
+                self.machine.drainMarkerWritten()
+            }
+            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
+        case .close(let abort, let abandoning):
+            if let abandoning {
+                self.release(abandoning)
+            }
+            if abort {
+                // Discard what the peer never took instead of leaving it to the kernel.
+                _ = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            }
+            context.close(promise: nil)
         }
     }
 
-    private static func isEnd(_ part: HTTPServerRequestPart) -> Bool {
-        if case .end = part { return true }
+    /// Whatever a request holds beyond the connection: its watch, its timer, its waiter slot.
+    private func release(_ request: PlannedRequest) {
+        self.session?.endWatch()
+        self.timer?.cancel()
+        self.timer = nil
+        if let client = request.waiterKey {
+            self.server.limits.stopWaiting(client)
+            RequestMetrics.waiters.decrement()
+        }
+    }
+
+    /// Writes an answer; when the connection closes after it, the machine learns once it is out.
+    func write(_ response: ByteBuffer?, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        switch ending {
+        case .keepAlive:
+            if let response {
+                context.writeAndFlush(self.wrapOutboundOut(response), promise: nil)
+            } else {
+                context.flush()
+            }
+        case .close:
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.assumeIsolated().whenComplete { _ in
+                self.run(self.machine.closeWritten())
+            }
+            context.writeAndFlush(self.wrapOutboundOut(response ?? context.channel.allocator.buffer(capacity: 0)), promise: written)
+        }
+    }
+
+    // MARK: - Timers
+
+    private func schedule(_ timer: ConnectionStateMachine.Timer, context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        let generation = timer.generation
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: timer.deadline) {
+            self.timer = nil
+            guard let context = self.context else { return }
+            self.run(self.machine.timerFired(generation: generation, now: context.eventLoop.now))
+        }
+    }
+
+    private func scheduleTick(context: ChannelHandlerContext) {
+        guard self.tick == nil else { return }
+        self.tick = context.eventLoop.assumeIsolated().scheduleTask(in: self.server.tickInterval) {
+            self.tick = nil
+            guard let context = self.context, context.channel.isActive else { return }
+            let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+            self.run(self.machine.tick(now: context.eventLoop.now, bufferedBytes: buffered))
+            if self.context != nil {
+                self.scheduleTick(context: context)
+            }
+        }
+    }
+}
+
+extension PlannedRequest {
+    var isStream: Bool {
+        if case .stream = self.work { return true }
         return false
     }
 }

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// `http.idle_timeout`: a keep-alive connection with no request in progress is closed after this.
     public var idleTimeout: Duration = .seconds(60)
+    /// `http.write_timeout`: output a client leaves unread this long closes its connection.
+    public var writeTimeout: Duration = .seconds(10)
     /// `http.max_header_size`: the largest request head (request line and headers), in bytes.
     public var maxHeaderSize = 16_384
     /// `http.shutdown_timeout`: how long in-flight requests may take to finish on SIGTERM.
@@ -80,6 +82,7 @@ public struct ServerConfiguration: Sendable {
         self.threads = try settings.int("http.threads", default: defaults.threads, in: 0...1024)
         self.headerTimeout = try settings.duration("http.header_timeout", default: defaults.headerTimeout)
         self.idleTimeout = try settings.duration("http.idle_timeout", default: defaults.idleTimeout)
+        self.writeTimeout = try settings.duration("http.write_timeout", default: defaults.writeTimeout)
         self.maxHeaderSize = try settings.int("http.max_header_size", default: defaults.maxHeaderSize, in: 1024...1_048_576)
         self.shutdownTimeout = try settings.duration("http.shutdown_timeout", default: defaults.shutdownTimeout)
         self.trustForwardedHeaders = try settings.bool("http.trust_forwarded_headers", default: defaults.trustForwardedHeaders)
@@ -183,7 +186,7 @@ public struct ServerConfiguration: Sendable {
     private func validate() throws(ConfigurationError) {
         for (key, duration) in [
             ("http.header_timeout", self.headerTimeout), ("http.idle_timeout", self.idleTimeout),
-            ("redis.timeout", self.redisTimeout), ("polling.heartbeat", self.heartbeat),
+            ("http.write_timeout", self.writeTimeout), ("redis.timeout", self.redisTimeout), ("polling.heartbeat", self.heartbeat),
         ] where duration <= .zero {
             throw .invalid(key, DurationText.format(duration), expected: "a duration above zero")
         }

@@ -1,11 +1,11 @@
 import Logging
+import NIOCore
 import Prometheus
 
 /// What every connection of the front shares, immutable after start-up.
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let authentication: Authentication
-    let keyPrefix: [UInt8]
     /// `meta.url`'s authority when a request carries no Host (HTTP/1.0).
     let defaultAuthority: String
     let logger: Logger
@@ -14,6 +14,11 @@ final class ServerContext: Sendable {
     /// The listener for operators only (`metrics.port`): metrics and health, no jobs.
     let isOperatorListener: Bool
     let limits: ClientLimits
+    /// The clocks and bounds of every connection's `ConnectionStateMachine`.
+    let connectionLimits: ConnectionStateMachine.Limits
+    /// How often a connection checks its clocks: often enough that a timeout is enforced within
+    /// a second of expiring, rarely enough to cost nothing per request.
+    let tickInterval: TimeAmount
 
     /// Whether this listener answers `/metrics`.
     var servesMetrics: Bool {
@@ -35,8 +40,15 @@ final class ServerContext: Sendable {
             burst: configuration.rateBurst,
             maxWaitersPerClient: configuration.maxWaitersPerClient
         )
+        self.connectionLimits = ConnectionStateMachine.Limits(
+            headerTimeout: TimeAmount(configuration.headerTimeout),
+            idleTimeout: TimeAmount(configuration.idleTimeout),
+            writeTimeout: TimeAmount(configuration.writeTimeout),
+            heartbeat: TimeAmount(configuration.heartbeat)
+        )
+        let shortest = min(configuration.headerTimeout, configuration.idleTimeout, configuration.writeTimeout)
+        self.tickInterval = max(.milliseconds(50), min(.milliseconds(500), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
         self.authentication = authentication
-        self.keyPrefix = Array(configuration.keyPrefix.utf8)
         let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "localhost" : configuration.host
         self.defaultAuthority = "\(host):\(configuration.port)"
         self.logger = logger

@@ -1,4 +1,5 @@
 import JobStatusCore
+import JobStatusTestSupport
 import NIOCore
 import Testing
 

@@ -1,4 +1,5 @@
 import JobStatusCore
+import JobStatusTestSupport
 import Testing
 
 private let eta = "2026-11-28T10:00:00.000Z"

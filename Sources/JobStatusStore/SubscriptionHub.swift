@@ -52,6 +52,9 @@ final class SubscriptionHub: SubscriptionSource {
 /// The hub's state, confined to the hub's event loop.
 private final class HubState: RedisPushReceiver {
     private struct Subscription {
+        /// Which `SUBSCRIBE` this is: the reply to an earlier one (sent before the job was released
+        /// and retained again) must not confirm this one before Redis has it.
+        let attempt: UInt64
         var confirmed = false
         /// Interest count per event loop.
         var interests: [ObjectIdentifier: (eventLoop: any EventLoop, count: Int)] = [:]
@@ -63,6 +66,7 @@ private final class HubState: RedisPushReceiver {
     private let deliver: SubscriptionHub.Delivery
     private var connection: RedisConnection!
     private var subscriptions: [String: Subscription] = [:]
+    private var attempts: UInt64 = 0
 
     init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger, deliver: @escaping SubscriptionHub.Delivery) {
         self.eventLoop = eventLoop
@@ -96,12 +100,14 @@ private final class HubState: RedisPushReceiver {
             self.subscriptions[key] = subscription
             return
         }
-        var subscription = Subscription()
+        self.attempts += 1
+        let attempt = self.attempts
+        var subscription = Subscription(attempt: attempt)
         subscription.interests[loopID] = (eventLoop, 1)
         subscription.waiting.append((eventLoop, ready))
         self.subscriptions[key] = subscription
         self.connection.send(["SUBSCRIBE", key]).assumeIsolated().whenComplete { result in
-            guard var subscription = self.subscriptions[key], !subscription.confirmed else { return }
+            guard var subscription = self.subscriptions[key], subscription.attempt == attempt, !subscription.confirmed else { return }
             let waiting = subscription.waiting
             subscription.waiting = []
             switch result {

@@ -1,12 +1,12 @@
-import JobStatusCore
+public import JobStatusCore
 
 /// A record held in memory for tests, handing out the same borrowed view the front builds from
 /// a Redis reply.
-final class StoredRecord {
+public final class StoredRecord {
     private var allocations: [UnsafeMutableRawBufferPointer] = []
-    private(set) var view = JobRecordView()
+    public private(set) var view = JobRecordView()
 
-    init(_ fields: [JobRecordField: String]) {
+    public init(_ fields: [JobRecordField: String]) {
         for (field, value) in fields {
             let bytes = Array(value.utf8)
             let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)

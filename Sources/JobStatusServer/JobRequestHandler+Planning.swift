@@ -1,9 +1,8 @@
 import JobStatusCore
 import NIOCore
 import NIOHTTP1
-import RedisWire
 
-/// Deciding what a request asks for, from its head alone.
+/// Planning a request from its head alone: routing, authorization, the per-client limits.
 extension JobRequestHandler {
     /// The headers a request's handling depends on, found in one pass.
     private struct RequestHeaders {
@@ -18,7 +17,9 @@ extension JobRequestHandler {
         var accept: String?
         var lastEventID: String?
         var consumerID: String?
+        var consumerIDCount = 0
         var presharedKey: String?
+        var presharedKeyCount = 0
 
         init(_ headers: HTTPHeaders) {
             for (name, value) in headers {
@@ -40,8 +41,10 @@ extension JobRequestHandler {
                     self.lastEventID = self.lastEventID ?? value
                 case 13 where name.isASCIIEqualIgnoringCase("x-consumer-id"):
                     self.consumerID = self.consumerID ?? value
+                    self.consumerIDCount += 1
                 case 12 where name.isASCIIEqualIgnoringCase("x-custom-psk"):
                     self.presharedKey = self.presharedKey ?? value
+                    self.presharedKeyCount += 1
                 case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
                     self.forwardedProto = self.forwardedProto ?? value
                 case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
@@ -53,11 +56,9 @@ extension JobRequestHandler {
         }
     }
 
-    func startRequest(_ head: HTTPRequestHead) {
-        self.timeouts.requestStarted()
-        self.phase = .receiving
+    /// What the request asks for, decided from its head: routing, authorization, the limits.
+    func plan(_ head: HTTPRequestHead, now: NIODeadline) -> PlannedRequest {
         let headers = RequestHeaders(head.headers)
-
         let requestID: String
         if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
             requestID = clientRequestID
@@ -65,8 +66,7 @@ extension JobRequestHandler {
             requestID = self.loop.requestIDs.next()
         }
         let isHTTP10 = head.version.major == 1 && head.version.minor == 0
-        let connection: HTTPResponseComposer.Connection =
-            !head.isKeepAlive || self.quiescing ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
+        let connection: HTTPResponseComposer.Connection = !head.isKeepAlive ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
         let target = RequestTarget(uri: head.uri)
         var scheme = "http"
         // Without exactly one Host line there is no trustworthy authority: the answer (a 400) names
@@ -80,7 +80,8 @@ extension JobRequestHandler {
                 authority = String(forwarded)
             }
         }
-        var request = Request(
+        var request = PlannedRequest(
+            work: .immediate(.live),
             isHead: head.method == .HEAD,
             isHTTP10: isHTTP10,
             connection: connection,
@@ -88,28 +89,28 @@ extension JobRequestHandler {
         )
         request.route = target.label
         request.method = head.method.rawValue
-        request.startedAt = .now()
-        request.action = self.decideAction(head: head, target: target, headers: headers, request: &request)
-        self.request = request
+        request.startedAt = now
+        request.work = self.decideWork(head: head, target: target, headers: headers, request: &request)
+        return request
     }
 
-    private func decideAction(
+    private func decideWork(
         head: HTTPRequestHead,
         target: RequestTarget,
         headers: RequestHeaders,
-        request: inout Request
-    ) -> Action {
+        request: inout PlannedRequest
+    ) -> PlannedRequest.Work {
         if !request.isHTTP10 && headers.hostCount != 1 {
             // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
             // different ones starts: answer, then close rather than trust the rest of the stream.
             request.connection = .close
-            return .error(.missingHost, ResponseHeaders(cacheControl: .noStore))
+            return .immediate(.error(.missingHost, ResponseHeaders(cacheControl: .noStore)))
         }
         let isReadMethod = head.method == .GET || head.method == .HEAD
-        let routeNotFound = Action.error(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+        let routeNotFound = PlannedRequest.Work.immediate(.error(.routeNotFound, ResponseHeaders(cacheControl: .noStore)))
         // Built only when needed: its message interpolates the method, which allocates.
-        func methodNotAllowed() -> Action {
-            .error(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore))
+        func methodNotAllowed() -> PlannedRequest.Work {
+            .immediate(.error(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore)))
         }
         if self.server.isOperatorListener {
             // The operator port serves metrics and health, nothing else.
@@ -122,60 +123,74 @@ extension JobRequestHandler {
         case .unknown:
             return routeNotFound
         case .healthLive:
-            return isReadMethod ? .live : methodNotAllowed()
+            return isReadMethod ? .immediate(.live) : methodNotAllowed()
         case .healthReady:
-            return isReadMethod ? .ready : methodNotAllowed()
+            return isReadMethod ? .probe : methodNotAllowed()
         case .metrics:
             guard self.server.servesMetrics else { return routeNotFound }
-            return isReadMethod ? .metrics : methodNotAllowed()
+            return isReadMethod ? .immediate(.metrics) : methodNotAllowed()
         case .document:
-            return isReadMethod ? .document : methodNotAllowed()
+            return isReadMethod ? .immediate(.document) : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
-            if let denied = self.authorize(headers, request: &request) {
+            if let refusal = self.authorize(headers, request: &request) {
+                if refusal.closesConnection {
+                    request.connection = .close
+                }
                 // Refusals count against the caller's address, which slows down token guessing.
-                return self.rateLimited(self.remoteAddress) ?? denied
+                return self.rateLimited(self.remoteAddress) ?? .immediate(.error(refusal.error, refusal.headers))
             }
-            request.limitKey = request.clientID ?? self.remoteAddress
-            if let limited = self.rateLimited(request.limitKey) {
+            let limitKey = request.clientID ?? self.remoteAddress
+            if let limited = self.rateLimited(limitKey) {
                 return limited
             }
-            // A malformed id cannot name a job: answer without asking Redis.
-            guard isValidID else { return .error(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
+            // A malformed id cannot name a job: answer without asking the store.
+            guard isValidID else { return .immediate(.error(.jobNotFound, ResponseHeaders(cacheControl: .noStore))) }
             request.jobID = id
+            let work: PlannedRequest.Work
             if case .jobEvents = target.route {
                 // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
                 if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
-                    return .error(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
+                    return .immediate(.error(.notAcceptable, ResponseHeaders(cacheControl: .noStore)))
                 }
-                request.lastEventID = headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }
-                return .streamEvents
+                work = .stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) })
+            } else {
+                request.ifNoneMatch = headers.ifNoneMatch
+                let requestedWait: Int?
+                switch target.wait {
+                case .invalid:
+                    return .immediate(.error(.invalidWait, ResponseHeaders(cacheControl: .noStore)))
+                case .seconds(let seconds):
+                    requestedWait = seconds
+                case .absent:
+                    requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
+                }
+                var wait: TimeAmount?
+                if let requestedWait {
+                    let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
+                    let applied = min(requestedWait, cap)
+                    request.appliedWait = applied
+                    wait = applied > 0 ? .seconds(Int64(applied)) : nil
+                }
+                work = .poll(wait: wait)
+                if wait == nil { return work }
             }
-            request.ifNoneMatch = headers.ifNoneMatch
-            let requestedWait: Int?
-            switch target.wait {
-            case .invalid:
-                return .error(.invalidWait, ResponseHeaders(cacheControl: .noStore))
-            case .seconds(let seconds):
-                requestedWait = seconds
-            case .absent:
-                requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
+            // A long poll or a stream holds one of its client's waiter slots until it ends.
+            guard self.server.limits.startWaiting(limitKey) else {
+                RequestMetrics.rateLimited.increment()
+                return .immediate(.error(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore)))
             }
-            if let requestedWait {
-                let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
-                let applied = min(requestedWait, cap)
-                request.appliedWait = applied
-                request.wait = applied > 0 ? .seconds(Int64(applied)) : nil
-            }
-            return .readJob
+            RequestMetrics.waiters.increment()
+            request.waiterKey = limitKey
+            return work
         }
     }
 
     /// Nil while `client` is within its rate, else the 429 to answer.
-    private func rateLimited(_ client: String) -> Action? {
+    private func rateLimited(_ client: String) -> PlannedRequest.Work? {
         guard let retryAfter = self.server.limits.admit(client) else { return nil }
         RequestMetrics.rateLimited.increment()
-        return .error(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore))
+        return .immediate(.error(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore)))
     }
 
     /// The peer's IP address: the client when it has no identity.
@@ -186,13 +201,24 @@ extension JobRequestHandler {
         return address
     }
 
+    /// Why a request may not read jobs: the answer, and whether the connection closes after it.
+    private struct Refusal {
+        var error: APIError
+        var headers: ResponseHeaders
+        var closesConnection = false
+    }
+
     /// Nil when the caller may read jobs (its client id stored in `request`), else the refusal.
-    private func authorize(_ headers: RequestHeaders, request: inout Request) -> Action? {
+    private func authorize(_ headers: RequestHeaders, request: inout PlannedRequest) -> Refusal? {
         let decision: AuthorizationDecision
         switch self.server.authentication {
         case .none:
             return nil
         case .gateway(let gateway):
+            guard headers.consumerIDCount <= 1, headers.presharedKeyCount <= 1 else {
+                // Two identities, or two keys: which one a proxy in front checked is unknowable.
+                return Refusal(error: .ambiguousGatewayHeaders, headers: ResponseHeaders(cacheControl: .noStore), closesConnection: true)
+            }
             decision = gateway.authenticate(consumerID: headers.consumerID, presharedKey: headers.presharedKey)
         case .tokens(let tokens):
             decision = self.cachedDecision(for: headers.authorization) { (tokens.authenticate($0), .infinity) }
@@ -212,7 +238,7 @@ extension JobRequestHandler {
                 responseHeaders.wwwAuthenticate = #"Bearer realm="jobstatus", error="insufficient_scope", scope="job:read""#
             case .missingGatewayCredentials: break
             }
-            return .error(.denied(failure), responseHeaders)
+            return Refusal(error: .denied(failure), headers: responseHeaders)
         }
     }
 
@@ -232,64 +258,6 @@ extension JobRequestHandler {
             self.cachedAuthorization = (authorization, decision, validUntil)
         }
         return decision
-    }
-
-    func execute(context: ChannelHandlerContext) {
-        guard let request = self.request else { return }
-        switch request.action {
-        case .error(let error, let headers):
-            self.respond(error, headers: headers, context: context)
-        case .live:
-            self.respondHealth(ready: true, context: context)
-        case .ready:
-            self.phase = .reading
-            self.loop.redis.send(to: self) { buffer in
-                RedisCommandEncoder.encode(["PING"], into: &buffer)
-            }
-        case .readJob:
-            if request.wait == nil {
-                self.readRecord(for: .answer)
-            } else if self.admitWaiter(request, context: context) {
-                self.startWatching(for: .longPoll)
-            }
-        case .streamEvents:
-            if self.admitWaiter(request, context: context) {
-                self.startWatching(for: .stream)
-            }
-        case .metrics:
-            self.respondMetrics(context: context)
-        case .document:
-            self.loop.bodyScratch.clear()
-            self.loop.bodyScratch.writeBytes(PackageResources.openapi_yaml)
-            self.send(.ok, headers: ResponseHeaders(cacheControl: .noCache), contentType: .yaml, context: context)
-        }
-    }
-
-    /// Counts a long poll or stream against its client's cap, or answers 429 when it is full.
-    private func admitWaiter(_ request: Request, context: ChannelHandlerContext) -> Bool {
-        guard self.server.limits.startWaiting(request.limitKey) else {
-            RequestMetrics.rateLimited.increment()
-            self.respond(.tooManyWaiters, headers: ResponseHeaders(retryAfter: 1, cacheControl: .noStore), context: context)
-            return false
-        }
-        self.waitingClient = request.limitKey
-        return true
-    }
-
-    /// Sends the poll's one Redis command.
-    func readRecord(for purpose: ReadPurpose) {
-        guard let request = self.request else { return }
-        self.phase = .reading
-        self.readPurpose = purpose
-        self.changedDuringRead = false
-        var id = request.jobID
-        id.withUTF8 { id in
-            JobRecordQuery.withKey(prefix: self.server.keyPrefix, id: UnsafeRawBufferPointer(id)) { key in
-                self.loop.redis.send(key: key, readOnly: true, to: self) { buffer in
-                    JobRecordQuery.encode(key: key, into: &buffer)
-                }
-            }
-        }
     }
 
     /// The first element of a comma-separated header value, without surrounding blanks.

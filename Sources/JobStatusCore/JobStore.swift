@@ -1,0 +1,76 @@
+/// Where the front reads job records and learns that they changed: the seam between the HTTP
+/// connection and the database.
+///
+/// Above it a connection asks for "the record of this id, as this caller sees it" and "tell me when
+/// this job changes"; below it live the Redis command, its reply, `WRONGTYPE`, and the pub/sub
+/// bookkeeping. The front uses `RedisJobStore` (JobStatusStore); tests and fuzzing use an in-memory
+/// store (JobStatusTestSupport). One store serves one event loop and is only used on it.
+public protocol JobStore: AnyObject {
+    /// A session for one connection; `delegate` receives what the session's requests produce.
+    func makeSession(delegate: any JobStoreDelegate) -> any JobStoreSession
+}
+
+/// One connection's use of a `JobStore`: at most one read (or probe) and one watch at a time,
+/// which is all one HTTP connection answering its requests in order needs.
+///
+/// Results arrive at the delegate on the store's event loop, possibly before the call that asked
+/// for them returns.
+public protocol JobStoreSession: AnyObject {
+    /// Reads the record of `id`; the delegate gets `recordRead` or `recordUnavailable`.
+    ///
+    /// - Parameters:
+    ///   - caller: the authenticated client (ownership is enforced), or nil when authorization is off.
+    ///   - ifNoneMatch: the request's `If-None-Match`, or nil.
+    func read(id: Substring, caller: String?, ifNoneMatch: String?)
+
+    /// Checks that the store answers; the delegate gets `probed`.
+    func probe()
+
+    /// Starts watching the job `id`; the delegate gets `.ready` or `.unavailable`, then `.changed`
+    /// for each write and `.lost` if the watch breaks, every event tagged with `generation`. A
+    /// watch that is still in place is replaced.
+    func watch(id: Substring, generation: UInt64)
+
+    /// Stops watching; events of the ended watch are no longer delivered. Harmless without a watch.
+    func endWatch()
+
+    /// Ends the session (the connection closed): nothing more reaches the delegate.
+    func close()
+}
+
+/// What a session reports; called on the store's event loop.
+public protocol JobStoreDelegate: AnyObject {
+    /// The outcome of `read`. The outcome borrows the reply: it is only valid during this call.
+    func recordRead(_ outcome: JobReadOutcome)
+
+    /// `read` got no answer: the store is unreachable, timed out, or refused the command.
+    func recordUnavailable(_ failure: JobStoreFailure)
+
+    /// The outcome of `probe`.
+    func probed(ready: Bool)
+
+    /// Something happened to the watch started with `generation`.
+    func watchEvent(_ event: JobWatchEvent, generation: UInt64)
+}
+
+/// Why a read got no record.
+public enum JobStoreFailure: Sendable, Equatable {
+    /// The store cannot be reached or did not answer in time: worth retrying.
+    case unavailable(String)
+    /// The store answered with an error of its own (it is up, but refused the command): logged.
+    case refused(String)
+}
+
+/// The life of a watch, as its session reports it.
+public enum JobWatchEvent: Sendable, Equatable {
+    /// Changes of the job will be reported from now on: a read made after this sees every write
+    /// that is not reported.
+    case ready
+    /// The watch could not be set up; nothing will be reported.
+    case unavailable
+    /// The job was written: read it again.
+    case changed
+    /// The watch broke (the subscriber connection was lost): changes may have been missed and none
+    /// will be reported any more.
+    case lost
+}

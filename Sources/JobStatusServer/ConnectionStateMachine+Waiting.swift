@@ -1,0 +1,232 @@
+import JobStatusCore
+import NIOCore
+
+/// Store replies, watch events and timers: plain polls, long polls and event streams.
+extension ConnectionStateMachine {
+    /// The record read came back.
+    mutating func recordRead(_ record: RecordSummary, now: NIODeadline) -> Action {
+        switch self.state {
+        case .reading(let request):
+            return self.finish(request, .record, now: now)
+        case .waiting(let request, var waiter):
+            let changed: Bool
+            switch waiter.phase {
+            case .reading(let changedMeanwhile): changed = changedMeanwhile
+            case .answering: return self.finish(request, .record, now: now)
+            case .subscribing, .parked: return .none
+            }
+            switch waiter.kind {
+            case .longPoll(let deadline):
+                let conditional = request.ifNoneMatch != nil
+                guard record.hasNothingNew(conditional: conditional), waiter.watch != nil, now < deadline, !request.draining else {
+                    return self.finish(request, .record, now: now)
+                }
+                if changed {
+                    // The reply may predate the change: the next read answers.
+                    waiter.phase = .answering
+                    self.state = .waiting(request, waiter)
+                    return .read(request)
+                }
+                waiter.phase = .parked
+                self.state = .waiting(request, waiter)
+                return .none
+            case .stream(let progress):
+                return self.streamRead(record, request: request, waiter: waiter, progress: progress, changed: changed, now: now)
+            }
+        case .idle, .receivingHead, .receiving, .probing, .closing, .closed:
+            return .none
+        }
+    }
+
+    /// The record read got no answer.
+    mutating func recordUnavailable(now: NIODeadline) -> Action {
+        switch self.state {
+        case .reading(let request):
+            return self.finish(request, .unavailable, now: now)
+        case .waiting(let request, var waiter):
+            switch waiter.phase {
+            case .reading, .answering: break
+            case .subscribing, .parked: return .none
+            }
+            if case .stream(.open) = waiter.kind {
+                guard !request.draining else { return self.finish(request, .streamEnd(StreamParts()), now: now) }
+                // The stream carries on; the next heartbeat reads again.
+                return self.park(request, waiter: &waiter, now: now).action
+            }
+            return self.finish(request, .unavailable, now: now)
+        case .idle, .receivingHead, .receiving, .probing, .closing, .closed:
+            return .none
+        }
+    }
+
+    /// The answer to `.probe`.
+    mutating func probed(ready: Bool, now: NIODeadline) -> Action {
+        guard case .probing(let request) = self.state else { return .none }
+        return self.finish(request, .health(ready: ready), now: now)
+    }
+
+    /// An event of the watch started with `generation`; events of other watches are stale.
+    mutating func watchEvent(_ event: JobWatchEvent, generation: UInt64, now: NIODeadline) -> Action {
+        guard case .waiting(let request, var waiter) = self.state else { return .none }
+        switch (event, waiter.phase) {
+        case (.ready, .subscribing(generation)):
+            waiter.watch = generation
+            waiter.phase = .reading(changed: false)
+        case (.unavailable, .subscribing(generation)), (.lost, .subscribing(generation)):
+            // No watch, no waiting: a long poll answers from this read; a stream relies on its
+            // heartbeat reads until it can watch again.
+            waiter.phase = waiter.readAfterWakeUp
+        case (.changed, .reading), (.lost, .reading):
+            guard waiter.watch == generation else { return .none }
+            if event == .lost { waiter.watch = nil }
+            waiter.phase = .reading(changed: true)
+            self.state = .waiting(request, waiter)
+            return .none
+        case (.changed, .parked), (.lost, .parked):
+            guard waiter.watch == generation else { return .none }
+            if event == .lost { waiter.watch = nil }
+            waiter.phase = waiter.readAfterWakeUp
+        case (.ready, _), (.unavailable, _), (.lost, .subscribing), (.changed, .subscribing), (_, .answering):
+            return .none
+        }
+        self.state = .waiting(request, waiter)
+        return .read(request)
+    }
+
+    /// The timer armed with `generation` fired: a long poll's deadline, a stream's heartbeat.
+    mutating func timerFired(generation: UInt64, now: NIODeadline) -> Action {
+        guard case .waiting(let request, var waiter) = self.state, waiter.timer == generation else { return .none }
+        switch (waiter.kind, waiter.phase) {
+        case (_, .reading), (_, .answering):
+            // The reply settles it: a long poll past its deadline answers, a stream parks again.
+            return .none
+        case (_, .subscribing):
+            // The watch did not settle in time: read without it (it ends with the request).
+            waiter.phase = waiter.readAfterWakeUp
+            self.state = .waiting(request, waiter)
+            return .read(request)
+        case (.longPoll, .parked):
+            // The wait is over: answer as a plain poll would.
+            waiter.phase = .answering
+            self.state = .waiting(request, waiter)
+            return .read(request)
+        case (.stream, .parked):
+            guard self.isWritable else { return self.closeNow(abort: true) }
+            self.lastWrite = now
+            let heartbeat = StreamParts(event: .heartbeat)
+            guard waiter.watch == nil else {
+                waiter.phase = .reading(changed: false)
+                self.state = .waiting(request, waiter)
+                return .stream(request, heartbeat, then: .read)
+            }
+            // The last watch failed or broke: watch again, then read.
+            let watch = self.nextGeneration()
+            let timer = Timer(deadline: now + self.limits.heartbeat, generation: self.nextGeneration())
+            waiter.phase = .subscribing(watch)
+            waiter.timer = timer.generation
+            self.state = .waiting(request, waiter)
+            return .stream(request, heartbeat, then: .watch(generation: watch, timer: timer))
+        }
+    }
+
+    // MARK: - Event streams
+
+    /// What a stream read found: the response head on the first read, then one event per new
+    /// version; the stream ends after a terminal state, when the job is gone, or when draining.
+    private mutating func streamRead(
+        _ record: RecordSummary,
+        request: PlannedRequest,
+        waiter: Waiter,
+        progress: StreamProgress,
+        changed: Bool,
+        now: NIODeadline
+    ) -> Action {
+        var waiter = waiter
+        var parts = StreamParts()
+        var terminal = false
+        switch (progress, record) {
+        case (.opening, .missing), (.opening, .broken):
+            // Nothing to stream: answer as a poll does (404, 500).
+            return self.finish(request, .record, now: now)
+        case (.opening(let lastEventID), .job(let pending, let version)):
+            parts.head = true
+            if request.isHead {
+                return self.finish(request, .streamEnd(parts), now: now)
+            }
+            let isNew = Self.isNewer(version, than: lastEventID)
+            parts.event = isNew ? .job : nil
+            waiter.kind = .stream(.open(lastVersion: isNew ? version : lastEventID))
+            terminal = !pending
+        case (.opening(let lastEventID), .unchanged(let pending)):
+            parts.head = true
+            if request.isHead {
+                return self.finish(request, .streamEnd(parts), now: now)
+            }
+            waiter.kind = .stream(.open(lastVersion: lastEventID))
+            terminal = !pending
+        case (.open, .missing), (.open, .broken):
+            return self.finish(request, .streamEnd(StreamParts(event: .gone)), now: now)
+        case (.open(let lastVersion), .job(let pending, let version)):
+            if Self.isNewer(version, than: lastVersion) {
+                parts.event = .job
+                waiter.kind = .stream(.open(lastVersion: version))
+            }
+            terminal = !pending
+        case (.open, .unchanged(let pending)):
+            terminal = !pending
+        }
+        if terminal || request.draining {
+            return self.finish(request, .streamEnd(parts), now: now)
+        }
+        if !parts.isEmpty {
+            // A client that lets a stream's output pile up past the write buffer is not reading.
+            guard self.isWritable else { return self.closeNow(abort: true) }
+            self.lastWrite = now
+        }
+        if changed {
+            waiter.phase = .reading(changed: false)
+            self.state = .waiting(request, waiter)
+            return .stream(request, parts, then: .read)
+        }
+        let (_, timer) = self.park(request, waiter: &waiter, now: now)
+        return .stream(request, parts, then: .park(timer))
+    }
+
+    /// Parks a stream until its next heartbeat.
+    private mutating func park(_ request: PlannedRequest, waiter: inout Waiter, now: NIODeadline) -> (action: Action, timer: Timer) {
+        let timer = Timer(deadline: now + self.limits.heartbeat, generation: self.nextGeneration())
+        waiter.phase = .parked
+        waiter.timer = timer.generation
+        self.state = .waiting(request, waiter)
+        return (.scheduleTimer(timer), timer)
+    }
+
+    /// Whether an event with `version` is news to a client that has `last`. Records without a
+    /// numeric version are always news.
+    private static func isNewer(_ version: Int64?, than last: Int64?) -> Bool {
+        guard let version, let last else { return true }
+        return version > last
+    }
+}
+
+extension ConnectionStateMachine.RecordSummary {
+    /// Whether a long poll should wait: the job is pending and the client has nothing older than
+    /// this state (it sent no tag, or the tag of this very state). A client whose tag is stale is
+    /// behind and gets the current state at once.
+    func hasNothingNew(conditional: Bool) -> Bool {
+        switch self {
+        case .job(let pending, _): pending && !conditional
+        case .unchanged(let pending): pending
+        case .missing, .broken: false
+        }
+    }
+
+    init(_ outcome: JobReadOutcome) {
+        switch outcome {
+        case .found(let job): self = .job(pending: job.status == .pending, version: job.tag?.versionNumber)
+        case .notModified(let status, _, _): self = .unchanged(pending: status == .pending)
+        case .notFound: self = .missing
+        case .contractViolation: self = .broken
+        }
+    }
+}

@@ -1,0 +1,456 @@
+import JobStatusCore
+import NIOCore
+import NIOHTTP1
+
+/// The protocol of one HTTP connection, as a value.
+///
+/// `JobRequestHandler` feeds it what happens — request parts, store replies, watch events, timers,
+/// writability, shutdown — and carries out the `Action` each event returns; nothing else decides
+/// anything. Requests are answered strictly in order: parts of pipelined requests that arrive
+/// while one is being answered wait in `queue`, and while the channel cannot take more output
+/// no queued request is started and the socket is not read, so a client that does not read
+/// costs one response and the write buffer, not everything it asked for.
+///
+/// The states, the list a newcomer reads first:
+/// - `idle`: no request in progress; closed after `http.idle_timeout`.
+/// - `receivingHead`: bytes of a request arrived, its head is not complete; closed after `http.header_timeout`.
+/// - `receiving`: the head is planned, the rest of the request (its body, ignored) is awaited; same clock.
+/// - `probing`: `/health/ready` asked the store whether it answers.
+/// - `reading`: a poll's record read is in flight.
+/// - `waiting`: a long poll or event stream: subscribing, reading or parked (see `Waiter`).
+/// - `closing`: the last answer is being written; closed when it is, or after `http.write_timeout`.
+/// - `closed`: nothing more happens.
+///
+/// Output that does not drain within `http.write_timeout` closes the connection whatever the
+/// state (see `tick`).
+struct ConnectionStateMachine {
+    struct Limits {
+        var headerTimeout: TimeAmount
+        var idleTimeout: TimeAmount
+        var writeTimeout: TimeAmount
+        /// An idle event stream's comment and re-read interval (`polling.heartbeat`).
+        var heartbeat: TimeAmount
+        /// Queued request parts beyond which the socket is not read.
+        var maxQueuedParts = 64
+    }
+
+    enum State {
+        case idle(since: NIODeadline)
+        case receivingHead(since: NIODeadline)
+        case receiving(PlannedRequest, since: NIODeadline)
+        case probing(PlannedRequest)
+        case reading(PlannedRequest)
+        case waiting(PlannedRequest, Waiter)
+        case closing(since: NIODeadline)
+        case closed
+    }
+
+    /// A long poll or an event stream in progress.
+    struct Waiter {
+        enum Kind {
+            /// Answered at `deadline` at the latest.
+            case longPoll(deadline: NIODeadline)
+            case stream(StreamProgress)
+        }
+
+        enum Phase {
+            /// Waiting for the watch of this generation to be ready (or to fail).
+            case subscribing(UInt64)
+            /// The record read is in flight; `changed`: the job changed meanwhile, so the reply
+            /// may predate the change.
+            case reading(changed: Bool)
+            /// A long poll's last read is in flight: its reply is the answer, whatever it says.
+            /// (The job changed, the wait is over, the watch broke, or the server is draining.)
+            case answering
+            /// Waiting for a change or the timer.
+            case parked
+        }
+
+        var kind: Kind
+        var phase: Phase
+        /// The generation of the watch in place; nil when there is none (it failed or broke), in
+        /// which case a long poll answers after its read and a stream re-subscribes at its next
+        /// heartbeat.
+        var watch: UInt64?
+        /// The generation of the armed timer: the long poll's deadline or the stream's heartbeat.
+        var timer: UInt64
+
+        var isLongPoll: Bool {
+            if case .longPoll = self.kind { return true }
+            return false
+        }
+
+        /// The phase of a read that follows a wake-up: a long poll answers from it, a stream
+        /// carries on.
+        var readAfterWakeUp: Phase {
+            self.isLongPoll ? .answering : .reading(changed: false)
+        }
+    }
+
+    enum StreamProgress {
+        /// The response head has not been sent: `Last-Event-ID` is what the client has.
+        case opening(lastEventID: Int64?)
+        /// The head went out; the version of the last event sent (or the client's).
+        case open(lastVersion: Int64?)
+    }
+
+    /// A request part, or the parser's verdict that the rest of the stream is not HTTP.
+    enum Inbound {
+        case part(HTTPServerRequestPart)
+        case malformed(APIError)
+
+        var isEnd: Bool {
+            if case .part(.end) = self { return true }
+            return false
+        }
+    }
+
+    /// What the record just read says, as far as the protocol cares.
+    enum RecordSummary: Equatable {
+        case job(pending: Bool, version: Int64?)
+        /// `If-None-Match` named the current state.
+        case unchanged(pending: Bool)
+        case missing
+        case broken
+    }
+
+    /// How a request is answered; the handler renders each from the request (and, for `record`
+    /// and stream parts, from the outcome it was just handed).
+    enum Answer: Equatable {
+        case immediate
+        /// The record just read, as a poll answers it: the envelope, 304, 404 or 500.
+        case record
+        /// 503: the store did not answer.
+        case unavailable
+        case health(ready: Bool)
+        /// The last parts of an event stream, then its end.
+        case streamEnd(StreamParts)
+    }
+
+    /// What an event stream writes at once.
+    struct StreamParts: Equatable {
+        enum Event: Equatable {
+            /// The job's envelope, from the record just read.
+            case job
+            /// The job is gone (expired, or its record broke): a `gone` event.
+            case gone
+            /// A comment that keeps proxies from closing an idle stream.
+            case heartbeat
+        }
+
+        /// The response head, first.
+        var head = false
+        var event: Event?
+
+        var isEmpty: Bool { !self.head && self.event == nil }
+    }
+
+    /// What an event stream does after writing.
+    enum StreamNext: Equatable {
+        case read
+        case park(Timer)
+        /// Watch again (the last watch failed or broke), then read.
+        case watch(generation: UInt64, timer: Timer)
+    }
+
+    struct Timer: Equatable {
+        var deadline: NIODeadline
+        var generation: UInt64
+    }
+
+    enum Ending: Equatable {
+        case keepAlive
+        /// Close once the answer is written.
+        case close
+    }
+
+    enum Action {
+        case none
+        /// Plan the request from its head and report the plan with `planned`.
+        case plan(HTTPRequestHead)
+        /// Read the request's job record.
+        case read(PlannedRequest)
+        /// Probe the store (`/health/ready`).
+        case probe
+        /// Start watching the request's job and arm the timer.
+        case watch(PlannedRequest, generation: UInt64, timer: Timer)
+        case scheduleTimer(Timer)
+        /// Write to an event stream, then carry on.
+        case stream(PlannedRequest, StreamParts, then: StreamNext)
+        /// The request is answered: release what it holds, write the answer, and close after it
+        /// if `ending` says so.
+        case finish(PlannedRequest, Answer, Ending)
+        /// Answer a request that could not be parsed (400, 431) and close after it.
+        case refuse(APIError)
+        /// The request will never be answered (the connection is going away): release what it holds.
+        case abandon(PlannedRequest)
+        /// Read from the socket again: NIO asked while reading was paused.
+        case resumeReading
+        /// Write nothing with a promise, and report with `drainMarkerWritten` when it completes:
+        /// everything written before it has then left the process.
+        case placeDrainMarker
+        /// Close the connection now, releasing the request in progress if there is one; `abort`
+        /// discards unsent output (SO_LINGER 0) instead of leaving it to the kernel.
+        case close(abort: Bool, abandoning: PlannedRequest?)
+    }
+
+    // The stored properties are internal only so that the extensions in other files can change
+    // them; nothing outside the machine's own methods does.
+    let limits: Limits
+    var state: State
+    var queue = CircularBuffer<Inbound>(initialCapacity: 4)
+    /// The channel's writability, as NIO last reported it: while it is false no queued request is
+    /// started and the socket is not read.
+    var isWritable = true
+    var output = Output.drained
+    /// NIO asked to read while reading was paused: read as soon as it may.
+    var readDeferred = false
+    /// When the last answer or stream part was written (the start of the write clock).
+    var lastWrite: NIODeadline
+    var generations: UInt64 = 0
+
+    /// Whether output is known to be waiting for the peer: while it is, a drain marker is out.
+    enum Output {
+        case drained
+        case pending(since: NIODeadline)
+    }
+
+    init(limits: Limits, now: NIODeadline) {
+        self.limits = limits
+        self.state = .idle(since: now)
+        self.lastWrite = now
+    }
+
+    /// The request in progress, if any.
+    var currentRequest: PlannedRequest? {
+        switch self.state {
+        case .receiving(let request, _), .probing(let request), .reading(let request), .waiting(let request, _):
+            request
+        case .idle, .receivingHead, .closing, .closed:
+            nil
+        }
+    }
+
+    var queuedCount: Int { self.queue.count }
+
+    // MARK: - Input
+
+    /// A part of a request, from the decoder.
+    mutating func received(_ part: HTTPServerRequestPart) {
+        switch self.state {
+        case .closing, .closed:
+            return
+        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
+            self.queue.append(.part(part))
+        }
+    }
+
+    /// Raw bytes arrived: a request has begun, so the header clock starts (if none is running).
+    mutating func bytesArrived(now: NIODeadline) {
+        if case .idle = self.state {
+            self.state = .receivingHead(since: now)
+        }
+    }
+
+    /// NIO wants to read from the socket: true to let it, false to hold the read until
+    /// `resumeReading`.
+    mutating func readRequested() -> Bool {
+        if self.mayRead { return true }
+        self.readDeferred = true
+        return false
+    }
+
+    private var mayRead: Bool {
+        switch self.state {
+        case .closing, .closed:
+            false
+        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
+            self.isWritable && self.queue.count < self.limits.maxQueuedParts
+        }
+    }
+
+    /// The decoder found bytes that are not HTTP: whatever follows the last complete request is
+    /// dropped, and once the requests before it are answered the connection is refused and closed.
+    mutating func parserError(_ error: APIError, now: NIODeadline) -> Action {
+        while let last = self.queue.last, !last.isEnd {
+            self.queue.removeLast()
+        }
+        self.queue.append(.malformed(error))
+        if case .receiving(let request, _) = self.state {
+            // The request being received can never complete.
+            self.state = .idle(since: now)
+            return .abandon(request)
+        }
+        return .none
+    }
+
+    // MARK: - Dispatch
+
+    /// The next thing to do about queued input: plan the next request, execute a request that is
+    /// complete, refuse a malformed one, or resume reading. Called after every event until it
+    /// answers `.none`.
+    mutating func pump(now: NIODeadline) -> Action {
+        while let first = self.queue.first {
+            switch (self.state, first) {
+            case (.idle, .part(.head(let head))), (.receivingHead, .part(.head(let head))):
+                guard self.isWritable else { return self.resumeReadingIfDeferred() }
+                self.queue.removeFirst()
+                // The header clock runs from the request's first byte; bytes that were buffered
+                // while the previous request was answered start it now.
+                if case .idle = self.state { self.state = .receivingHead(since: now) }
+                return .plan(head)
+            case (.idle, .part(.body)), (.idle, .part(.end)), (.receivingHead, .part(.body)), (.receivingHead, .part(.end)):
+                // What is left of a request that was refused or abandoned.
+                self.queue.removeFirst()
+            case (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
+                self.queue.removeAll()
+                return self.refuse(error, now: now)
+            case (.receiving, .part(.body)):
+                self.queue.removeFirst()
+            case (.receiving(let request, _), .part(.end)):
+                self.queue.removeFirst()
+                return self.execute(request, now: now)
+            case (.receiving, .part(.head)), (.receiving, .malformed):
+                // The decoder ends every request before the next begins, and a parser error resets
+                // `receiving`: neither can happen.
+                self.queue.removeFirst()
+            case (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.closed, _):
+                return self.resumeReadingIfDeferred()
+            }
+        }
+        return self.resumeReadingIfDeferred()
+    }
+
+    private mutating func resumeReadingIfDeferred() -> Action {
+        guard self.readDeferred, self.mayRead else { return .none }
+        self.readDeferred = false
+        return .resumeReading
+    }
+
+    /// The handler planned the head that `.plan` handed it.
+    mutating func planned(_ request: PlannedRequest) {
+        guard case .receivingHead(let since) = self.state else { return }
+        self.state = .receiving(request, since: since)
+    }
+
+    /// The whole request arrived: start answering it.
+    private mutating func execute(_ request: PlannedRequest, now: NIODeadline) -> Action {
+        switch request.work {
+        case .immediate:
+            return self.finish(request, .immediate, now: now)
+        case .probe:
+            self.state = .probing(request)
+            return .probe
+        case .poll(wait: nil):
+            self.state = .reading(request)
+            return .read(request)
+        case .poll(wait: .some) where request.draining:
+            // Shutting down: nothing is held.
+            self.state = .reading(request)
+            return .read(request)
+        case .poll(wait: let wait?):
+            let deadline = now + wait
+            return self.startWaiting(request, kind: .longPoll(deadline: deadline), timer: deadline)
+        case .stream(let lastEventID):
+            return self.startWaiting(request, kind: .stream(.opening(lastEventID: lastEventID)), timer: now + self.limits.heartbeat)
+        }
+    }
+
+    /// Subscribe first, then read, so a change between the two is never missed.
+    private mutating func startWaiting(_ request: PlannedRequest, kind: Waiter.Kind, timer deadline: NIODeadline) -> Action {
+        let watch = self.nextGeneration()
+        let timer = Timer(deadline: deadline, generation: self.nextGeneration())
+        self.state = .waiting(request, Waiter(kind: kind, phase: .subscribing(watch), watch: nil, timer: timer.generation))
+        return .watch(request, generation: watch, timer: timer)
+    }
+
+    mutating func nextGeneration() -> UInt64 {
+        self.generations += 1
+        return self.generations
+    }
+
+    /// The request is answered: the connection waits for the next one, or closes after this
+    /// answer is written.
+    mutating func finish(_ request: PlannedRequest, _ answer: Answer, now: NIODeadline) -> Action {
+        self.lastWrite = now
+        // An event stream to an HTTP/1.0 client ends by closing (it cannot be chunked).
+        let closes: Bool
+        if case .streamEnd = answer {
+            closes = request.closesConnection || request.isHTTP10
+        } else {
+            closes = request.closesConnection
+        }
+        if closes {
+            self.queue.removeAll()
+            self.state = .closing(since: now)
+            return .finish(request, answer, .close)
+        }
+        self.state = .idle(since: now)
+        return .finish(request, answer, .keepAlive)
+    }
+
+    private mutating func refuse(_ error: APIError, now: NIODeadline) -> Action {
+        self.lastWrite = now
+        self.state = .closing(since: now)
+        return .refuse(error)
+    }
+
+    // MARK: - The connection's end
+
+    /// The server is shutting down (SIGTERM): an idle connection closes now; the request in
+    /// progress is answered without being held — a parked or subscribing long poll reads and
+    /// answers at once, a stream ends after its next read — and the connection closes after it.
+    mutating func quiesce(now: NIODeadline) -> Action {
+        switch self.state {
+        case .idle, .receivingHead:
+            self.state = .closed
+            return .close(abort: false, abandoning: nil)
+        case .receiving(var request, let since):
+            request.drain()
+            self.state = .receiving(request, since: since)
+        case .probing(var request):
+            request.drain()
+            self.state = .probing(request)
+        case .reading(var request):
+            request.drain()
+            self.state = .reading(request)
+        case .waiting(var request, var waiter):
+            request.drain()
+            switch waiter.phase {
+            case .reading, .answering:
+                self.state = .waiting(request, waiter)
+            case .subscribing, .parked:
+                // A watch still being set up is left to end with the request.
+                waiter.phase = waiter.isLongPoll ? .answering : .reading(changed: false)
+                self.state = .waiting(request, waiter)
+                return .read(request)
+            }
+        case .closing, .closed:
+            break
+        }
+        return .none
+    }
+
+    /// The channel closed (by either side).
+    mutating func channelInactive() -> Action {
+        let request = self.currentRequest
+        self.state = .closed
+        self.queue.removeAll()
+        return request.map { .abandon($0) } ?? .none
+    }
+
+    /// The answer that ended a closing connection was written (or failed to be).
+    mutating func closeWritten() -> Action {
+        guard case .closing = self.state else { return .none }
+        self.state = .closed
+        return .close(abort: false, abandoning: nil)
+    }
+
+    /// Closes now, handing back the request in progress.
+    mutating func closeNow(abort: Bool) -> Action {
+        let request = self.currentRequest
+        self.state = .closed
+        self.queue.removeAll()
+        return .close(abort: abort, abandoning: request)
+    }
+}

@@ -1,0 +1,253 @@
+import JobStatusCore
+import Logging
+import NIOCore
+
+/// Rendering answers: envelopes, errors, health, metrics, event-stream parts. Every body is
+/// written into the loop's `bodyScratch` and framed into one buffer, so an answer is one write.
+extension JobRequestHandler {
+    /// Renders and writes the answer the machine chose.
+    ///
+    /// - Parameter record: the outcome just read; `record` and `streamEnd` answers come from it.
+    func answer(
+        _ request: PlannedRequest,
+        _ answer: ConnectionStateMachine.Answer,
+        ending: ConnectionStateMachine.Ending,
+        record: JobReadOutcome?,
+        context: ChannelHandlerContext
+    ) {
+        switch answer {
+        case .immediate:
+            guard case .immediate(let immediate) = request.work else { return }
+            switch immediate {
+            case .error(let error, let headers):
+                self.send(error, headers: headers, request: request, ending: ending, context: context)
+            case .live:
+                self.sendHealth(ready: true, request: request, ending: ending, context: context)
+            case .metrics:
+                self.sendMetrics(request: request, ending: ending, context: context)
+            case .document:
+                self.loop.bodyScratch.clear()
+                self.loop.bodyScratch.writeBytes(PackageResources.openapi_yaml)
+                self.send(.ok, headers: ResponseHeaders(cacheControl: .noCache), contentType: .yaml, request: request, ending: ending, context: context)
+            }
+        case .record:
+            guard let record else {
+                self.send(.internalError, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: ending, context: context)
+                return
+            }
+            self.send(record, request: request, ending: ending, context: context)
+        case .unavailable:
+            self.send(.serviceUnavailable, headers: ResponseHeaders(retryAfter: 1, cacheControl: .noStore), request: request, ending: ending, context: context)
+        case .health(let ready):
+            self.sendHealth(ready: ready, request: request, ending: ending, context: context)
+        case .streamEnd(let parts):
+            self.writeStream(parts, request: request, record: record, context: context)
+            var last: ByteBuffer?
+            if !request.isHTTP10 && !request.isHead {
+                last = context.channel.allocator.buffer(capacity: 8)
+                last!.writeStaticString(EventStreamFraming.lastChunk)
+            }
+            self.requestAnswered(request, status: 200)
+            self.write(last, ending: ending, context: context)
+        }
+    }
+
+    /// Answers a request that could not be parsed, after the requests before it; then closes.
+    func refuse(_ error: APIError, context: ChannelHandlerContext) {
+        let request = PlannedRequest(
+            work: .immediate(.error(error, ResponseHeaders())),
+            isHead: false,
+            isHTTP10: false,
+            connection: .close,
+            meta: EnvelopeMeta(scheme: "http", host: self.server.defaultAuthority, path: "", requestID: self.loop.requestIDs.next())
+        )
+        self.send(error, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: .close, context: context)
+    }
+
+    // MARK: - Polls
+
+    /// A poll's answer from the record: the envelope, 304, 404 or 500.
+    private func send(_ outcome: JobReadOutcome, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        switch outcome {
+        case .notFound:
+            let headers = ResponseHeaders(cacheControl: .noStore, appliedWait: request.appliedWait)
+            self.send(.jobNotFound, headers: headers, request: request, ending: ending, context: context)
+        case .contractViolation:
+            self.send(.internalError, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: ending, context: context)
+        case .notModified(let status, let eta, let tag):
+            self.loop.bodyScratch.clear()
+            var headers = self.cachingHeaders(status: status, eta: eta, tag: tag)
+            headers.appliedWait = request.appliedWait
+            self.send(.notModified, headers: headers, request: request, ending: ending, context: context)
+        case .found(let job):
+            self.writeEnvelope(job, request: request)
+            var headers = self.cachingHeaders(status: job.status, eta: job.eta, tag: job.tag)
+            headers.appliedWait = request.appliedWait
+            if self.server.configuration.locationHeader, case .links(let links) = job.body {
+                headers.location = Self.locationValue(links)
+            }
+            self.send(job.httpStatus == 303 ? .seeOther : .ok, headers: headers, request: request, ending: ending, context: context)
+        }
+    }
+
+    /// The job's envelope, into `bodyScratch`.
+    private func writeEnvelope(_ job: JobReadResult, request: PlannedRequest) {
+        self.loop.bodyScratch.clear()
+        var id = request.jobID
+        id.withUTF8 { id in
+            EnvelopeWriter.writeJob(job, id: UnsafeRawBufferPointer(id), meta: request.meta, into: &self.loop.bodyScratch)
+        }
+    }
+
+    /// `ETag`, `Cache-Control` and, while pending, `Retry-After` (seconds until the eta).
+    private func cachingHeaders(status: JobStatus, eta: StoredETA, tag: EntityTag?) -> ResponseHeaders {
+        var headers = ResponseHeaders(entityTag: tag)
+        let configuration = self.server.configuration
+        if status.isTerminal {
+            headers.cacheControl = .privateMaxAge(Int(configuration.terminalMaxAge.wholeSecondsRoundedUp))
+        } else {
+            headers.cacheControl = .noCache
+            let minimum = configuration.retryAfterMin.wholeSecondsRoundedUp
+            let maximum = configuration.retryAfterMax.wholeSecondsRoundedUp
+            let remaining = eta.millisecondsSinceEpoch - WallClock.millisecondsSinceEpoch()
+            headers.retryAfter = Int(min(max((remaining + 999) / 1000, minimum), maximum))
+        }
+        return headers
+    }
+
+    /// The first link's href as a `Location` value, if it is plain visible ASCII (no JSON
+    /// escapes, nothing that could split a header).
+    private static func locationValue(_ links: UnsafeRawBufferPointer) -> String? {
+        guard let href = JSONScanner.firstLinkHref(links), !href.isEmpty,
+            href.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") })
+        else { return nil }
+        return String(decoding: href, as: UTF8.self)
+    }
+
+    // MARK: - Event streams
+
+    /// Writes (without flushing) the parts of an event stream: its head, then one event.
+    func writeStream(
+        _ parts: ConnectionStateMachine.StreamParts,
+        request: PlannedRequest,
+        record: JobReadOutcome?,
+        context: ChannelHandlerContext
+    ) {
+        if parts.head {
+            let head = HTTPResponseComposer.composeEventStreamHead(
+                requestID: request.meta.requestID,
+                date: self.loop.dates.now(),
+                chunked: !request.isHTTP10,
+                allocator: context.channel.allocator
+            )
+            context.write(self.wrapOutboundOut(head), promise: nil)
+        }
+        guard let event = parts.event else { return }
+        var payload: ByteBuffer
+        switch event {
+        case .heartbeat:
+            payload = context.channel.allocator.buffer(capacity: 16)
+            EventStreamFraming.heartbeat(into: &payload)
+        case .job:
+            guard case .found(let job) = record else { return }
+            self.writeEnvelope(job, request: request)
+            payload = context.channel.allocator.buffer(capacity: self.loop.bodyScratch.readableBytes + 64)
+            EventStreamFraming.event(id: job.tag?.versionNumber, name: nil, data: self.loop.bodyScratch, into: &payload)
+        case .gone:
+            let isNotFound: Bool
+            if case .notFound = record { isNotFound = true } else { isNotFound = false }
+            let error: APIError = isNotFound ? .jobNotFound : .internalError
+            self.loop.bodyScratch.clear()
+            EnvelopeWriter.writeError(code: error.status.code, type: error.type, message: error.message, meta: request.meta, into: &self.loop.bodyScratch)
+            payload = context.channel.allocator.buffer(capacity: self.loop.bodyScratch.readableBytes + 32)
+            EventStreamFraming.event(id: nil, name: "gone", data: self.loop.bodyScratch, into: &payload)
+        }
+        let framed = EventStreamFraming.frame(payload, chunked: !request.isHTTP10, allocator: context.channel.allocator)
+        context.write(self.wrapOutboundOut(framed), promise: nil)
+    }
+
+    // MARK: - Framing
+
+    private func send(
+        _ error: APIError,
+        headers: ResponseHeaders,
+        request: PlannedRequest,
+        ending: ConnectionStateMachine.Ending,
+        context: ChannelHandlerContext
+    ) {
+        self.loop.bodyScratch.clear()
+        EnvelopeWriter.writeError(
+            code: error.status.code,
+            type: error.type,
+            message: error.message,
+            invalid: error.invalid,
+            meta: request.meta,
+            into: &self.loop.bodyScratch
+        )
+        self.send(error.status, headers: headers, request: request, ending: ending, context: context)
+    }
+
+    private func sendHealth(ready: Bool, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        self.loop.bodyScratch.clear()
+        self.loop.bodyScratch.writeStaticString(ready ? #"{"status":"up"}"# : #"{"status":"unavailable"}"#)
+        let headers = ResponseHeaders(retryAfter: ready ? nil : 1, cacheControl: .noStore)
+        self.send(ready ? .ok : .serviceUnavailable, headers: headers, request: request, ending: ending, context: context)
+    }
+
+    /// The Prometheus text of every metric.
+    private func sendMetrics(request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        self.loop.bodyScratch.clear()
+        if let registry = self.server.metricsRegistry {
+            var text: [UInt8] = []
+            registry.emit(into: &text)
+            self.loop.bodyScratch.writeBytes(text)
+        }
+        self.send(.ok, headers: ResponseHeaders(cacheControl: .noStore), contentType: .prometheus, request: request, ending: ending, context: context)
+    }
+
+    /// Frames the body in `bodyScratch` and writes the response.
+    private func send(
+        _ status: ResponseStatus,
+        headers: ResponseHeaders,
+        contentType: HTTPResponseComposer.ContentType = .json,
+        request: PlannedRequest,
+        ending: ConnectionStateMachine.Ending,
+        context: ChannelHandlerContext
+    ) {
+        let response = HTTPResponseComposer.compose(
+            status: status,
+            headers: headers,
+            contentType: contentType,
+            requestID: request.meta.requestID,
+            date: self.loop.dates.now(),
+            connection: ending == .close ? .close : request.connection,
+            body: self.loop.bodyScratch,
+            includeBody: !request.isHead,
+            allocator: context.channel.allocator
+        )
+        self.requestAnswered(request, status: status.code)
+        self.write(response, ending: ending, context: context)
+    }
+
+    /// Records the answered request in the metrics and, when `log.access` is on, the access log:
+    /// who asked what, the answer, how long it took.
+    private func requestAnswered(_ request: PlannedRequest, status: Int) {
+        let elapsed = (self.context?.eventLoop.now ?? .now()) - request.startedAt
+        self.loop.metrics.record(route: request.route, status: status, nanoseconds: elapsed.nanoseconds)
+        guard self.server.configuration.accessLog else { return }
+        self.log(request).info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.meta.path)", "status": "\(status)",
+                "duration_ms": "\(Double(elapsed.nanoseconds / 1000) / 1000)",
+                "client_id": "\(request.clientID ?? "-")",
+            ]
+        )
+    }
+
+    func log(_ request: PlannedRequest) -> Logger {
+        var logger = self.server.logger
+        logger[metadataKey: "request_id"] = "\(request.meta.requestID)"
+        return logger
+    }
+}

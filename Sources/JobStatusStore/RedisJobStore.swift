@@ -1,0 +1,27 @@
+public import JobStatusCore
+import RedisWire
+
+/// The job store of one event loop, on Redis: reads go to the loop's own router (one
+/// connection, or a cluster's nodes), pipelined with every other read of the loop; watches go
+/// through the loop's `JobWatchRegistry` to the instance's one subscriber connection.
+public final class RedisJobStore: JobStore {
+    let router: any RedisRouter
+    let registry: JobWatchRegistry
+    /// `jobs.key_prefix`, as bytes for the read path and as text for subscriptions.
+    let keyPrefix: [UInt8]
+    let keyPrefixText: String
+
+    init(router: any RedisRouter, registry: JobWatchRegistry, keyPrefix: String) {
+        self.router = router
+        self.registry = registry
+        self.keyPrefix = Array(keyPrefix.utf8)
+        self.keyPrefixText = keyPrefix
+    }
+
+    public func makeSession(delegate: any JobStoreDelegate) -> any JobStoreSession {
+        RedisJobSession(store: self, delegate: delegate)
+    }
+
+    /// The number of jobs this loop watches (for tests and diagnostics).
+    public var watchedJobCount: Int { self.registry.watchedJobCount }
+}

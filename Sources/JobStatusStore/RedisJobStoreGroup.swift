@@ -1,0 +1,77 @@
+public import Logging
+import NIOConcurrencyHelpers
+public import NIOCore
+public import RedisWire
+
+/// The `RedisJobStore` of every event loop of a group, and what they share: the routers (one
+/// per loop, the front's connection pool) and the instance's one subscriber connection.
+public final class RedisJobStoreGroup: Sendable {
+    private let routers: RedisRouterGroup
+    private let hub: SubscriptionHub
+    private let stores: [ObjectIdentifier: NIOLoopBound<RedisJobStore>]
+
+    /// Connects (waiting until each router's first attempt settled; a Redis that is down does not
+    /// prevent start-up, the connections keep retrying) and makes one store per loop.
+    public init(group: any EventLoopGroup, deployment: RedisDeployment, keyPrefix: String, logger: Logger) async {
+        let routers = await RedisRouterGroup(group: group, deployment: deployment, logger: logger)
+        // Changes reach the loops' registries through the stores, which themselves need the hub:
+        // the hub delivers through a box filled in once the stores exist.
+        let registries = RegistryDirectory()
+        let hub = await SubscriptionHub(eventLoop: group.next(), configuration: deployment.subscriberConfiguration, logger: logger) {
+            eventLoop, key in
+            eventLoop.execute {
+                guard let registry = registries.registry(on: eventLoop) else { return }
+                if let key {
+                    registry.changed(key)
+                } else {
+                    registry.lostAll()
+                }
+            }
+        }
+        var stores: [ObjectIdentifier: NIOLoopBound<RedisJobStore>] = [:]
+        for eventLoop in group.makeIterator() {
+            stores[ObjectIdentifier(eventLoop)] = try! await eventLoop.submit {
+                let registry = JobWatchRegistry(source: hub, eventLoop: eventLoop)
+                let store = RedisJobStore(router: routers.router(on: eventLoop), registry: registry, keyPrefix: keyPrefix)
+                return NIOLoopBound(store, eventLoop: eventLoop)
+            }.get()
+        }
+        registries.fill(stores)
+        self.routers = routers
+        self.hub = hub
+        self.stores = stores
+    }
+
+    /// The store of `eventLoop`; call it on that loop.
+    public func store(on eventLoop: any EventLoop) -> RedisJobStore {
+        guard let bound = self.stores[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("event loop \(eventLoop) is not part of this store group")
+        }
+        return bound.value
+    }
+
+    /// The number of jobs the subscriber connection is subscribed to.
+    public func subscriptionCount() async -> Int {
+        await self.hub.subscriptionCount()
+    }
+
+    /// Closes the subscriber connection, then every router.
+    public func shutdown() async {
+        await self.hub.shutdown()
+        await self.routers.shutdown()
+    }
+}
+
+/// Finds a loop's registry for the hub's deliveries; filled once, after the stores exist.
+private final class RegistryDirectory: Sendable {
+    private let stores = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<RedisJobStore>]>([:])
+
+    func fill(_ stores: [ObjectIdentifier: NIOLoopBound<RedisJobStore>]) {
+        self.stores.withLockedValue { $0 = stores }
+    }
+
+    /// Call on `eventLoop`.
+    func registry(on eventLoop: any EventLoop) -> JobWatchRegistry? {
+        self.stores.withLockedValue { $0[ObjectIdentifier(eventLoop)] }?.value.registry
+    }
+}

@@ -1,0 +1,230 @@
+import JobStatusCore
+import NIOCore
+import NIOHTTP1
+
+@testable import JobStatusServer
+
+/// Plays events into a `ConnectionStateMachine` the way `JobRequestHandler` does — every event
+/// followed by `pump` until it has nothing — with a fake clock and a planner that reads the work
+/// off the path, and writes down every action as one short line.
+struct ConnectionStateMachineDriver {
+    enum Event {
+        /// A whole request: head and end.
+        case request(String, version: HTTPVersion = .http1_1, method: HTTPMethod = .GET, keepAlive: Bool = true)
+        case head(String)
+        case body
+        case end
+        case bytes
+        case record(ConnectionStateMachine.RecordSummary)
+        case unavailable
+        case probed(Bool)
+        case watch(JobWatchEvent, generation: UInt64)
+        case timer(UInt64)
+        case writable(Bool)
+        case drainWritten
+        case closeWritten
+        case quiesce
+        case parserError
+        case inactive
+        case tick(bufferedBytes: Int)
+        /// Lets time pass (nothing happens by itself: timers fire as `.timer`).
+        case advance(TimeAmount)
+        /// NIO asks to read.
+        case readRequest
+    }
+
+    static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+    static let limits = ConnectionStateMachine.Limits(
+        headerTimeout: .seconds(10),
+        idleTimeout: .seconds(60),
+        writeTimeout: .seconds(10),
+        heartbeat: .seconds(15),
+        maxQueuedParts: 8
+    )
+
+    var machine = ConnectionStateMachine(limits: Self.limits, now: Self.start)
+    var now = Self.start
+    /// One line per action, in order.
+    var trace: [String] = []
+
+    init(_ events: [Event] = []) {
+        for event in events { self.apply(event) }
+    }
+
+    mutating func apply(_ event: Event) {
+        switch event {
+        case .request(let path, let version, let method, let keepAlive):
+            var head = HTTPRequestHead(version: version, method: method, uri: path)
+            if !keepAlive { head.headers.add(name: "Connection", value: "close") }
+            self.machine.received(.head(head))
+            self.machine.received(.end(nil))
+            self.pump()
+        case .head(let path):
+            self.machine.received(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path)))
+            self.pump()
+        case .body:
+            self.machine.received(.body(ByteBuffer(string: "x")))
+            self.pump()
+        case .end:
+            self.machine.received(.end(nil))
+            self.pump()
+        case .bytes:
+            self.machine.bytesArrived(now: self.now)
+        case .record(let summary):
+            self.run(self.machine.recordRead(summary, now: self.now))
+        case .unavailable:
+            self.run(self.machine.recordUnavailable(now: self.now))
+        case .probed(let ready):
+            self.run(self.machine.probed(ready: ready, now: self.now))
+        case .watch(let watchEvent, let generation):
+            self.run(self.machine.watchEvent(watchEvent, generation: generation, now: self.now))
+        case .timer(let generation):
+            self.run(self.machine.timerFired(generation: generation, now: self.now))
+        case .writable(let isWritable):
+            self.run(self.machine.writabilityChanged(isWritable: isWritable))
+        case .drainWritten:
+            self.machine.drainMarkerWritten()
+            self.pump()
+        case .closeWritten:
+            self.run(self.machine.closeWritten())
+        case .quiesce:
+            self.run(self.machine.quiesce(now: self.now))
+        case .parserError:
+            self.run(self.machine.parserError(.malformedRequest, now: self.now))
+        case .inactive:
+            self.run(self.machine.channelInactive())
+        case .tick(let bufferedBytes):
+            self.run(self.machine.tick(now: self.now, bufferedBytes: bufferedBytes))
+        case .advance(let amount):
+            self.now = self.now + amount
+        case .readRequest:
+            self.trace.append(self.machine.readRequested() ? "read socket" : "hold read")
+        }
+    }
+
+    private mutating func run(_ action: ConnectionStateMachine.Action) {
+        self.record(action)
+        self.pump()
+    }
+
+    private mutating func pump() {
+        while true {
+            let action = self.machine.pump(now: self.now)
+            if case .none = action { return }
+            self.record(action)
+        }
+    }
+
+    private mutating func record(_ action: ConnectionStateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .plan(let head):
+            self.trace.append("plan \(head.uri)")
+            self.machine.planned(Self.plan(head, now: self.now))
+        default:
+            self.trace.append(self.describe(action))
+        }
+    }
+
+    /// The planner: `/live`, `/ready`, `/poll`, `/wait/<seconds>`, `/stream[?last=<id>]`,
+    /// `/head-stream`; a `Connection: close` header or HTTP/1.0 without keep-alive closes.
+    static func plan(_ head: HTTPRequestHead, now: NIODeadline) -> PlannedRequest {
+        let path = head.uri
+        let work: PlannedRequest.Work
+        if path == "/ready" {
+            work = .probe
+        } else if path == "/poll" || path == "/conditional" {
+            work = .poll(wait: nil)
+        } else if path.hasPrefix("/wait/") || path.hasPrefix("/conditional-wait/") {
+            work = .poll(wait: .seconds(Int64(path.split(separator: "/").last!)!))
+        } else if path.hasPrefix("/stream") || path == "/head-stream" {
+            let last = path.split(separator: "=").count == 2 ? Int64(path.split(separator: "=")[1]) : nil
+            work = .stream(lastEventID: last)
+        } else {
+            work = .immediate(.live)
+        }
+        let isHTTP10 = head.version == .http1_0
+        var request = PlannedRequest(
+            work: work,
+            isHead: path == "/head-stream",
+            isHTTP10: isHTTP10,
+            connection: head.isKeepAlive ? (isHTTP10 ? .keepAliveHTTP10 : .keepAlive) : .close,
+            meta: EnvelopeMeta(scheme: "http", host: "x", path: Substring(path), requestID: "r")
+        )
+        if path.hasPrefix("/conditional") { request.ifNoneMatch = #"W/"1.1""# }
+        request.startedAt = now
+        return request
+    }
+
+    private func describe(_ action: ConnectionStateMachine.Action) -> String {
+        switch action {
+        case .none, .plan: return ""
+        case .read(let request): return "read \(request.meta.path)"
+        case .probe: return "probe"
+        case .watch(let request, let generation, let timer):
+            return "watch \(request.meta.path) g\(generation), timer \(self.describe(timer))"
+        case .scheduleTimer(let timer): return "timer \(self.describe(timer))"
+        case .stream(_, let parts, let next):
+            let then: String
+            switch next {
+            case .read: then = "read"
+            case .park(let timer): then = "park, timer \(self.describe(timer))"
+            case .watch(let generation, let timer): then = "watch g\(generation), timer \(self.describe(timer))"
+            }
+            return "stream \(Self.describe(parts)), then \(then)"
+        case .finish(let request, let answer, let ending):
+            let how: String
+            switch answer {
+            case .immediate: how = "immediate"
+            case .record: how = "record"
+            case .unavailable: how = "503"
+            case .health(let ready): how = ready ? "ready" : "not ready"
+            case .streamEnd(let parts): how = "stream end \(Self.describe(parts))"
+            }
+            return "finish \(request.meta.path) \(how)\(ending == .close ? ", close" : "")"
+        case .refuse: return "refuse, close"
+        case .abandon(let request): return "abandon \(request.meta.path)"
+        case .resumeReading: return "resume reading"
+        case .placeDrainMarker: return "drain marker"
+        case .close(let abort, let request):
+            return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.meta.path)" } ?? "")"
+        }
+    }
+
+    private func describe(_ timer: ConnectionStateMachine.Timer) -> String {
+        "g\(timer.generation) at +\((timer.deadline - Self.start).nanoseconds / 1_000_000_000)s"
+    }
+
+    private static func describe(_ parts: ConnectionStateMachine.StreamParts) -> String {
+        var words: [String] = []
+        if parts.head { words.append("head") }
+        switch parts.event {
+        case .job: words.append("job")
+        case .gone: words.append("gone")
+        case .heartbeat: words.append("heartbeat")
+        case nil: break
+        }
+        return words.isEmpty ? "nothing" : words.joined(separator: "+")
+    }
+
+    /// The state's name and, while waiting, its phase.
+    var stateName: String {
+        switch self.machine.state {
+        case .idle: "idle"
+        case .receivingHead: "receiving head"
+        case .receiving: "receiving"
+        case .probing: "probing"
+        case .reading: "reading"
+        case .waiting(_, let waiter):
+            switch waiter.phase {
+            case .subscribing(let generation): "waiting: subscribing g\(generation)"
+            case .reading(let changed): "waiting: reading\(changed ? ", changed" : "")"
+            case .answering: "waiting: answering"
+            case .parked: "waiting: parked"
+            }
+        case .closing: "closing"
+        case .closed: "closed"
+        }
+    }
+}
