@@ -7,6 +7,13 @@ import Synchronization
 ///
 /// A client is its authenticated identity, or its IP address when it has none. Shared by all
 /// event loops behind one lock, held for a dictionary lookup and a little arithmetic.
+///
+/// Buckets live in two generations. A bucket nobody touched for a whole `refillWindow` is full
+/// again, exactly as if it had never existed, so every window the older generation is dropped
+/// and the newer one becomes the older: each request costs a lookup or two, and the table holds
+/// only the clients seen in the last two windows. Under a flood of identities a generation is
+/// also rotated when it reaches `maxBucketsPerGeneration`, which bounds memory at the price of
+/// forgetting, early, how much of their burst the clients of the dropped generation had used.
 final class ClientLimits: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -14,45 +21,63 @@ final class ClientLimits: Sendable {
     }
 
     private struct State {
-        var buckets: [String: Bucket] = [:]
+        var current: [String: Bucket] = [:]
+        var previous: [String: Bucket] = [:]
+        var rotatedAt: Int64
         var waiters: [String: Int] = [:]
     }
+
+    /// The most buckets one generation holds (so at most twice this many in all).
+    static let maxBucketsPerGeneration = 50_000
 
     private let rate: Double
     private let burst: Double
     private let maxWaiters: Int
-    private let state = Mutex(State())
+    /// How long an untouched bucket takes to refill completely, in nanoseconds.
+    private let refillWindow: Int64
+    private let state: Mutex<State>
 
-    /// Above this many clients, buckets that have refilled completely are forgotten.
-    private static let sweepThreshold = 10_000
-
-    init(rate: Int, burst: Int, maxWaitersPerClient: Int) {
+    init(rate: Int, burst: Int, maxWaitersPerClient: Int, now: NIODeadline = .now()) {
         self.rate = Double(rate)
         self.burst = Double(max(burst, 1))
         self.maxWaiters = maxWaitersPerClient
+        self.refillWindow = rate > 0 ? max(1_000_000_000, Int64(self.burst / self.rate * 1e9)) : .max
+        self.state = Mutex(State(rotatedAt: Int64(now.uptimeNanoseconds)))
     }
 
     /// Takes one request from `client`'s bucket: nil when allowed, else the seconds until a
     /// request would be.
-    func admit(_ client: String) -> Int? {
+    func admit(_ client: String, now: NIODeadline = .now()) -> Int? {
         guard self.rate > 0 else { return nil }
-        let now = NIODeadline.now().uptimeNanoseconds
-        return self.state.withLock { state -> Int? in
-            var bucket = state.buckets[client] ?? Bucket(tokens: self.burst, refilledAt: Int64(now))
-            let elapsed = Double(Int64(now) - bucket.refilledAt) / 1e9
-            bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
-            bucket.refilledAt = Int64(now)
-            defer {
-                if state.buckets.count > Self.sweepThreshold { self.sweep(&state, now: Int64(now)) }
+        let now = Int64(now.uptimeNanoseconds)
+        let (retryAfter, dropped) = self.state.withLock { state -> (Int?, [String: Bucket]) in
+            var dropped: [String: Bucket] = [:]
+            if now - state.rotatedAt >= self.refillWindow || state.current.count >= Self.maxBucketsPerGeneration {
+                dropped = state.previous
+                state.previous = state.current
+                state.current = [:]
+                state.rotatedAt = now
             }
+            var bucket = state.current[client] ?? state.previous.removeValue(forKey: client) ?? Bucket(tokens: self.burst, refilledAt: now)
+            let elapsed = Double(now - bucket.refilledAt) / 1e9
+            bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
+            bucket.refilledAt = now
             guard bucket.tokens >= 1 else {
-                state.buckets[client] = bucket
-                return max(1, Int(((1 - bucket.tokens) / self.rate).rounded(.up)))
+                state.current[client] = bucket
+                return (max(1, Int(((1 - bucket.tokens) / self.rate).rounded(.up))), dropped)
             }
             bucket.tokens -= 1
-            state.buckets[client] = bucket
-            return nil
+            state.current[client] = bucket
+            return (nil, dropped)
         }
+        // A dropped generation is freed here, outside the lock.
+        withExtendedLifetime(dropped) {}
+        return retryAfter
+    }
+
+    /// The buckets held (for tests and diagnostics).
+    var bucketCount: Int {
+        self.state.withLock { $0.current.count + $0.previous.count }
     }
 
     /// Counts one more waiting request of `client`; false when it already has the most allowed.
@@ -69,12 +94,6 @@ final class ClientLimits: Sendable {
         self.state.withLock { state in
             let remaining = state.waiters[client, default: 1] - 1
             state.waiters[client] = remaining > 0 ? remaining : nil
-        }
-    }
-
-    private func sweep(_ state: inout State, now: Int64) {
-        state.buckets = state.buckets.filter { _, bucket in
-            bucket.tokens + Double(now - bucket.refilledAt) / 1e9 * self.rate < self.burst
         }
     }
 }

@@ -99,6 +99,8 @@ struct ServerConfigurationTests {
         #expect(fromFile.threads == defaults.threads)
         #expect(fromFile.headerTimeout == defaults.headerTimeout)
         #expect(fromFile.idleTimeout == defaults.idleTimeout)
+        #expect(fromFile.writeTimeout == defaults.writeTimeout)
+        #expect(reader.string(forKey: "http.write_timeout") == "10s")
         #expect(fromFile.maxHeaderSize == defaults.maxHeaderSize)
         #expect(fromFile.shutdownTimeout == defaults.shutdownTimeout)
         #expect(fromFile.trustForwardedHeaders == defaults.trustForwardedHeaders)
