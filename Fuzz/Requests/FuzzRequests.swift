@@ -33,7 +33,7 @@ public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     limits.maxHeaderListSize = 16_384
     let handler = JobRequestHandler(server: Fixtures.server, loop: loop)
     try! channel.pipeline.syncOperations.addHandlers([
-        InboundBytesObserver(connection: handler),
+        handler.makeGate(),
         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
         handler,
     ])

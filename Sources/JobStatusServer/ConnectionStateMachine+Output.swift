@@ -1,25 +1,33 @@
 import NIOCore
 
-/// Flow control and the connection's clocks: writability, the drain marker, and the coarse tick
-/// that enforces `http.idle_timeout`, `http.header_timeout` and `http.write_timeout`.
+/// Flow control and the connection's clocks: writability, and the coarse tick that enforces
+/// `http.idle_timeout`, `http.header_timeout` and `http.write_timeout`.
 extension ConnectionStateMachine {
+    /// What a tick learns of the connection's output (see `OutputProbe`).
+    struct OutputSample: Equatable {
+        /// Bytes written but not yet sent to the peer: in NIO's buffer and the kernel's send queue.
+        var pendingBytes: Int
+        /// Bytes the peer has acknowledged since the connection opened; it grows while the peer
+        /// reads, however slowly.
+        var deliveredBytes: UInt64
+    }
+
+    /// Whether output is waiting for the peer, since when it made no progress, and how much the
+    /// peer had acknowledged then.
+    enum Output {
+        case drained
+        case pending(since: NIODeadline, delivered: UInt64)
+    }
+
     /// NIO reported a writability change. Becoming writable lets `pump` start queued requests and
-    /// read again; becoming unwritable means output is waiting, so the write clock starts.
+    /// read again; while unwritable, nothing queued starts.
     mutating func writabilityChanged(isWritable: Bool) -> Action {
         self.isWritable = isWritable
-        guard !isWritable else { return .none }
-        return self.outputIsPending()
+        return .none
     }
 
-    /// The drain marker completed: everything written before it has left the process.
-    mutating func drainMarkerWritten() {
-        if case .pending = self.output {
-            self.output = .drained
-        }
-    }
-
-    /// The coarse per-connection check. `bufferedBytes` is what the channel still holds unsent.
-    mutating func tick(now: NIODeadline, bufferedBytes: Int) -> Action {
+    /// The coarse per-connection check.
+    mutating func tick(now: NIODeadline, output sample: OutputSample) -> Action {
         switch self.state {
         case .idle(let since) where now - since >= self.limits.idleTimeout:
             return self.closeNow(abort: false)
@@ -34,22 +42,23 @@ extension ConnectionStateMachine {
         case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
             break
         }
-        switch self.output {
-        case .drained where bufferedBytes > 0:
-            return self.outputIsPending()
-        case .pending(let since) where now - since >= self.limits.writeTimeout:
-            // Nothing written in that time has left: the peer does not read.
-            return self.closeNow(abort: true)
-        case .drained, .pending:
+        guard sample.pendingBytes > 0 else {
+            self.output = .drained
             return .none
         }
-    }
-
-    /// Output is waiting for the peer: start the write clock (from the last write, the latest
-    /// moment the waiting output can date from) and learn when it drains.
-    private mutating func outputIsPending() -> Action {
-        guard case .drained = self.output else { return .none }
-        self.output = .pending(since: self.lastWrite)
-        return .placeDrainMarker
+        switch self.output {
+        case .drained:
+            // The waiting output was written at the last write at the latest.
+            self.output = .pending(since: self.lastWrite, delivered: sample.deliveredBytes)
+        case .pending(_, let delivered) where sample.deliveredBytes > delivered:
+            // The peer reads, however slowly: the clock starts again.
+            self.output = .pending(since: now, delivered: sample.deliveredBytes)
+        case .pending(let since, _) where now - since >= self.limits.writeTimeout:
+            // The peer took nothing in that time: it does not read.
+            return self.closeNow(abort: true)
+        case .pending:
+            break
+        }
+        return .none
     }
 }

@@ -21,8 +21,8 @@ import NIOHTTP1
 /// - `closing`: the last answer is being written; closed when it is, or after `http.write_timeout`.
 /// - `closed`: nothing more happens.
 ///
-/// Output that does not drain within `http.write_timeout` closes the connection whatever the
-/// state (see `tick`).
+/// Output that waits for the peer for `http.write_timeout` without the peer taking any of it
+/// closes the connection, whatever the state (see `tick`).
 struct ConnectionStateMachine {
     struct Limits {
         var headerTimeout: TimeAmount
@@ -186,9 +186,6 @@ struct ConnectionStateMachine {
         case abandon(PlannedRequest)
         /// Read from the socket again: NIO asked while reading was paused.
         case resumeReading
-        /// Write nothing with a promise, and report with `drainMarkerWritten` when it completes:
-        /// everything written before it has then left the process.
-        case placeDrainMarker
         /// Close the connection now, releasing the request in progress if there is one; `abort`
         /// discards unsent output (SO_LINGER 0) instead of leaving it to the kernel.
         case close(abort: Bool, abandoning: PlannedRequest?)
@@ -208,12 +205,6 @@ struct ConnectionStateMachine {
     /// When the last answer or stream part was written (the start of the write clock).
     var lastWrite: NIODeadline
     var generations: UInt64 = 0
-
-    /// Whether output is known to be waiting for the peer: while it is, a drain marker is out.
-    enum Output {
-        case drained
-        case pending(since: NIODeadline)
-    }
 
     init(limits: Limits, now: NIODeadline) {
         self.limits = limits
@@ -255,12 +246,14 @@ struct ConnectionStateMachine {
     /// NIO wants to read from the socket: true to let it, false to hold the read until
     /// `resumeReading`.
     mutating func readRequested() -> Bool {
-        if self.mayRead { return true }
+        if self.acceptsInput { return true }
         self.readDeferred = true
         return false
     }
 
-    private var mayRead: Bool {
+    /// Whether more request bytes may be read and decoded now: the peer takes its answers, the
+    /// queue has room, and the connection is not ending.
+    var acceptsInput: Bool {
         switch self.state {
         case .closing, .closed:
             false
@@ -322,7 +315,7 @@ struct ConnectionStateMachine {
     }
 
     private mutating func resumeReadingIfDeferred() -> Action {
-        guard self.readDeferred, self.mayRead else { return .none }
+        guard self.readDeferred, self.acceptsInput else { return .none }
         self.readDeferred = false
         return .resumeReading
     }

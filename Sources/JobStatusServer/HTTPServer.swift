@@ -1,3 +1,4 @@
+import JobStatusStore
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -5,7 +6,6 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 public import Prometheus
-import JobStatusStore
 public import ServiceLifecycle
 import Synchronization
 
@@ -119,6 +119,7 @@ public final class HTTPServer: Service {
         loops: LoopResourcesMap
     ) -> ServerBootstrap {
         let connections = ConnectionCounter(limit: self.configuration.maxConnections)
+        let writeTimeout = self.configuration.writeTimeout.wholeMilliseconds
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldSize = self.configuration.maxHeaderSize
@@ -147,10 +148,20 @@ public final class HTTPServer: Service {
                 }
                 channel.closeFuture.whenComplete { _ in connections.close() }
                 return channel.eventLoop.makeCompletedFuture {
+                    #if os(Linux)
+                    // Output the peer leaves unacknowledged, or untransmitted behind its zero window,
+                    // for http.write_timeout ends the connection in the kernel too (TCP_USER_TIMEOUT,
+                    // Linux 2.6.37; zero windows since 4.19): once the front has closed it, nothing
+                    // else would stop the kernel keeping an unread answer.
+                    try channel.syncOptions?.setOption(
+                        ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(TCP_USER_TIMEOUT))),
+                        value: SocketOptionValue(writeTimeout)
+                    )
+                    #endif
                     let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
                     let handler = JobRequestHandler(server: server, loop: loops.resources(on: channel.eventLoop))
                     try channel.pipeline.syncOperations.addHandlers([
-                        InboundBytesObserver(connection: handler), ByteToMessageHandler(decoder), handler,
+                        handler.makeGate(), ByteToMessageHandler(decoder), handler,
                     ])
                 }
             }

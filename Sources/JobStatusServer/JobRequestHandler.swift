@@ -25,6 +25,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     var machine: ConnectionStateMachine
     var context: ChannelHandlerContext?
     private var session: (any JobStoreSession)?
+    /// Where request bytes enter, before the decoder (`makeGate`).
+    private var gate: RequestBytesGate?
     /// The machine's timer: a long poll's deadline or a stream's heartbeat.
     private var timer: Scheduled<Void>?
     /// The coarse check of the connection's clocks.
@@ -42,6 +44,13 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.server = server
         self.loop = loop
         self.machine = ConnectionStateMachine(limits: server.connectionLimits, now: .now())
+    }
+
+    /// The gate to put before the decoder in this connection's pipeline.
+    func makeGate() -> RequestBytesGate {
+        let gate = RequestBytesGate(connection: self)
+        self.gate = gate
+        return gate
     }
 
     // MARK: - Channel events
@@ -65,6 +74,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.tick?.cancel()
         self.tick = nil
         self.context = nil
+        self.gate = nil
         RequestMetrics.connections.decrement()
     }
 
@@ -111,11 +121,14 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.quiesce(now: context.eventLoop.now))
     }
 
-    /// From `InboundBytesObserver`, before the decoder.
+    /// From `RequestBytesGate`, before the decoder.
     func bytesArrived() {
         guard let context = self.context else { return }
         self.machine.bytesArrived(now: context.eventLoop.now)
     }
+
+    /// Whether the connection takes more request bytes now (asked by `RequestBytesGate`).
+    var acceptsInput: Bool { self.machine.acceptsInput }
 
     // MARK: - The store's answers
 
@@ -159,11 +172,15 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.perform(action, record: record, context: context)
         guard !self.pumping else { return }
         self.pumping = true
-        defer { self.pumping = false }
         while true {
             let next = self.machine.pump(now: context.eventLoop.now)
-            if case .none = next { return }
+            if case .none = next { break }
             self.perform(next, record: nil, context: context)
+        }
+        self.pumping = false
+        if self.machine.acceptsInput {
+            // Bytes the gate held while the connection was behind: their turn now.
+            self.gate?.release()
         }
     }
 
@@ -205,12 +222,6 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.release(request)
         case .resumeReading:
             context.read()
-        case .placeDrainMarker:
-            let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.assumeIsolated().whenComplete { _ in
-                self.machine.drainMarkerWritten()
-            }
-            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
         case .close(let abort, let abandoning):
             if let abandoning {
                 self.release(abandoning)
@@ -269,9 +280,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.tick = context.eventLoop.assumeIsolated().scheduleTask(in: self.server.tickInterval) {
             self.tick = nil
             guard let context = self.context, context.channel.isActive else { return }
-            let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-            self.run(self.machine.tick(now: context.eventLoop.now, bufferedBytes: buffered))
-            if self.context != nil {
+            OutputProbe.sample(context.channel).assumeIsolated().whenSuccess { sample in
+                guard let context = self.context else { return }
+                self.run(self.machine.tick(now: context.eventLoop.now, output: sample))
                 self.scheduleTick(context: context)
             }
         }

@@ -78,7 +78,11 @@ struct HostileInputTests {
     @Test("every hostile request gets its documented answer or a clean close; the server never stops serving")
     func suite() async throws {
         let (redis, _, writer) = try await SharedEnvironment.shared.get()
-        let front = try await Front.start("hostile", redis: redis, environment: ["HTTP_HEADER_TIMEOUT": "1s", "HTTP_MAX_HEADER_SIZE": "16384"])
+        let front = try await Front.start(
+            "hostile",
+            redis: redis,
+            environment: ["HTTP_HEADER_TIMEOUT": "1s", "HTTP_IDLE_TIMEOUT": "1s", "HTTP_MAX_HEADER_SIZE": "16384"]
+        )
         let id = uniqueID()
         _ = try await writer.create(id: id, owner: "mis-1")
         _ = try await writer.processed(id: id, responseData: "{}")
@@ -143,8 +147,15 @@ struct HostileInputTests {
         outcomes.append("slowloris head: closed after \(ContinuousClock.now - started)")
 
         // A flood of connections that send nothing are closed by the idle timeout, not kept.
+        let silentSince = ContinuousClock.now
         let silent = try (0..<50).map { _ in try front.client() }
         #expect(try await front.get("/health/live").status == 200)
+        var silentClosed = 0
+        for connection in silent where await connection.isClosedByPeer(within: .seconds(3) - (ContinuousClock.now - silentSince)) {
+            silentClosed += 1
+        }
+        #expect(silentClosed == silent.count, "every silent connection is closed by http.idle_timeout (1 s)")
+        outcomes.append("50 silent connections: \(silentClosed) closed within \(ContinuousClock.now - silentSince)")
 
         stop.withLockedValue { $0 = true }
         _ = try? await monitor.value
@@ -154,7 +165,6 @@ struct HostileInputTests {
         #expect(polls > 10)
         #expect(failures.isEmpty, "\(failures)")
         #expect(front.child.isRunning)
-        _ = silent
         #expect(await front.terminate() == 0)
     }
 }

@@ -21,12 +21,12 @@ struct ConnectionStateMachineDriver {
         case watch(JobWatchEvent, generation: UInt64)
         case timer(UInt64)
         case writable(Bool)
-        case drainWritten
         case closeWritten
         case quiesce
         case parserError
         case inactive
-        case tick(bufferedBytes: Int)
+        /// The coarse check, with what the probe found: bytes waiting for the peer, bytes it took.
+        case tick(pending: Int, delivered: UInt64 = 0)
         /// Lets time pass (nothing happens by itself: timers fire as `.timer`).
         case advance(TimeAmount)
         /// NIO asks to read.
@@ -82,9 +82,6 @@ struct ConnectionStateMachineDriver {
             self.run(self.machine.timerFired(generation: generation, now: self.now))
         case .writable(let isWritable):
             self.run(self.machine.writabilityChanged(isWritable: isWritable))
-        case .drainWritten:
-            self.machine.drainMarkerWritten()
-            self.pump()
         case .closeWritten:
             self.run(self.machine.closeWritten())
         case .quiesce:
@@ -93,8 +90,8 @@ struct ConnectionStateMachineDriver {
             self.run(self.machine.parserError(.malformedRequest, now: self.now))
         case .inactive:
             self.run(self.machine.channelInactive())
-        case .tick(let bufferedBytes):
-            self.run(self.machine.tick(now: self.now, bufferedBytes: bufferedBytes))
+        case .tick(let pending, let delivered):
+            self.run(self.machine.tick(now: self.now, output: .init(pendingBytes: pending, deliveredBytes: delivered)))
         case .advance(let amount):
             self.now = self.now + amount
         case .readRequest:
@@ -186,7 +183,6 @@ struct ConnectionStateMachineDriver {
         case .refuse: return "refuse, close"
         case .abandon(let request): return "abandon \(request.meta.path)"
         case .resumeReading: return "resume reading"
-        case .placeDrainMarker: return "drain marker"
         case .close(let abort, let request):
             return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.meta.path)" } ?? "")"
         }

@@ -34,7 +34,7 @@ final class HandlerHarness {
         limits.maxHeaderListSize = configuration.maxHeaderSize
         try self.channel.pipeline.syncOperations.addHandlers([
             self.readCounter,
-            InboundBytesObserver(connection: handler),
+            handler.makeGate(),
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
             handler,
         ])

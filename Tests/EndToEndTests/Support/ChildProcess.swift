@@ -72,6 +72,26 @@ final class ChildProcess: @unchecked Sendable {
         _ = await self.waitForExit()
     }
 
+    /// User and system CPU time the process has used, in seconds.
+    var cpuSeconds: Double {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(self.pid)/stat"), let data = try? handle.readToEnd() else { return .nan }
+        let fields = String(decoding: data, as: UTF8.self).split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Waits until the process uses under 5 % of a core over 200 ms (at most `timeout`).
+    func waitUntilQuiet(timeout: Duration = .seconds(30)) async {
+        let deadline = ContinuousClock.now + timeout
+        var last = self.cpuSeconds
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(200))
+            let now = self.cpuSeconds
+            if now - last < 0.01 { return }
+            last = now
+        }
+    }
+
     var log: String {
         (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
     }

@@ -1,0 +1,82 @@
+import NIOCore
+
+/// Where request bytes enter the connection, before the HTTP decoder: it starts the header clock
+/// and hands the decoder only as much as the connection takes.
+///
+/// One socket read cycle can bring hundreds of kilobytes — thousands of pipelined requests, each
+/// costing far more once decoded than as bytes. While the connection takes no more input (its
+/// queue is full, or its peer does not read its answers) the gate keeps the bytes as they came
+/// and stops reading from the socket; it hands them on a slice at a time as the connection asks
+/// (`release`). The first byte of a request starts its header clock (`http.header_timeout`), so
+/// a head that trickles in is bounded however slowly it comes.
+final class RequestBytesGate: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The most bytes decoded at once while the connection is behind.
+    static let sliceSize = 4096
+
+    private weak var connection: JobRequestHandler?
+    private var context: ChannelHandlerContext?
+    private var held: ByteBuffer?
+    /// A socket read was asked for while bytes were held: forwarded once they are handed on.
+    private var readOwed = false
+    private var releasing = false
+
+    init(connection: JobRequestHandler) {
+        self.connection = connection
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.held = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = self.unwrapInboundIn(data)
+        guard let connection = self.connection else { return }
+        connection.bytesArrived()
+        if self.held == nil, bytes.readableBytes <= Self.sliceSize, connection.acceptsInput {
+            context.fireChannelRead(data)
+            return
+        }
+        if self.held == nil {
+            self.held = bytes
+        } else {
+            var bytes = bytes
+            self.held!.writeBuffer(&bytes)
+        }
+        self.release()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.held == nil {
+            context.read()
+        } else {
+            self.readOwed = true
+        }
+    }
+
+    /// Hands held bytes to the decoder, a slice at a time, for as long as the connection takes
+    /// input; then the read that waited for them, if one did.
+    func release() {
+        guard !self.releasing, let context = self.context else { return }
+        self.releasing = true
+        defer { self.releasing = false }
+        while var held = self.held, self.connection?.acceptsInput ?? false {
+            let slice = held.readSlice(length: min(Self.sliceSize, held.readableBytes))!
+            self.held = held.readableBytes > 0 ? held : nil
+            context.fireChannelRead(self.wrapInboundOut(slice))
+        }
+        if self.held == nil && self.readOwed {
+            self.readOwed = false
+            context.read()
+        }
+    }
+}
