@@ -24,7 +24,15 @@ cleanup() {
 trap cleanup EXIT
 
 swift build --build-tests
-swift test --skip-build "$@"
+if [ "$#" -gt 0 ]; then
+    swift test --skip-build "$@"
+else
+    # The tests that load the whole machine (EndToEndTests.LoadTests: floods of connections,
+    # thousands of long polls) run after the others and one at a time, so each has the machine
+    # to itself and its figures mean what they say.
+    swift test --skip-build --skip "EndToEndTests.LoadTests"
+    swift test --skip-build --no-parallel --filter "EndToEndTests.LoadTests"
+fi
 
 # The whole run only (a filtered one, with arguments, skips these): every recorded response
 # against the OpenAPI document, then a short bounded fuzz run of the request path and the envelope

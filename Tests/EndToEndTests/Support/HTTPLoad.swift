@@ -11,27 +11,37 @@ enum HTTPLoad {
         let elapsed: Duration
         /// Whether the answer said `Connection: close`.
         let closes: Bool
+        /// Whether a connection could be made at all (else no request was sent).
+        let connected: Bool
     }
 
+    /// Sends `request` on a new connection and reads its answer. A connection that cannot be made
+    /// (the machine is loaded and a SYN is dropped) is tried again, up to three times in all.
     static func send(_ request: String, port: Int) async -> Answer {
         let started = ContinuousClock.now
-        do {
-            let answer = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(5))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(OneAnswerHandler(request: request, answered: channel.eventLoop.makePromise()))
+        for _ in 0..<3 {
+            let channel: any Channel
+            do {
+                channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.seconds(5))
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(OneAnswerHandler(request: request, answered: channel.eventLoop.makePromise()))
+                        }
                     }
-                }
-                .connect(host: "127.0.0.1", port: port)
-                .flatMap { channel in
-                    channel.pipeline.handler(type: OneAnswerHandler.self).flatMap { $0.answered.futureResult }
-                }
-                .get()
-            return Answer(status: answer.status, elapsed: ContinuousClock.now - started, closes: answer.closes)
-        } catch {
-            return Answer(status: 0, elapsed: ContinuousClock.now - started, closes: true)
+                    .connect(host: "127.0.0.1", port: port)
+                    .get()
+            } catch {
+                continue
+            }
+            do {
+                let answer = try await channel.pipeline.handler(type: OneAnswerHandler.self).flatMap { $0.answered.futureResult }.get()
+                return Answer(status: answer.status, elapsed: ContinuousClock.now - started, closes: answer.closes, connected: true)
+            } catch {
+                return Answer(status: 0, elapsed: ContinuousClock.now - started, closes: true, connected: true)
+            }
         }
+        return Answer(status: 0, elapsed: ContinuousClock.now - started, closes: true, connected: false)
     }
 }
 
@@ -67,6 +77,11 @@ private final class OneAnswerHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.finish(Parsed(status: 0, closes: true))
+    }
+
+    /// A connection that never became active (refused, timed out) ends here.
+    func handlerRemoved(context: ChannelHandlerContext) {
         self.finish(Parsed(status: 0, closes: true))
     }
 
