@@ -15,8 +15,19 @@ extension ConnectionStateMachine {
     /// Whether output is waiting for the peer, since when it made no progress, and how much the
     /// peer had acknowledged then.
     enum Output {
-        case drained
+        /// Nothing was waiting when last looked at.
+        case drained(checkedAt: NIODeadline)
         case pending(since: NIODeadline, delivered: UInt64)
+    }
+
+    /// Whether the next tick needs an `OutputSample`: output was waiting, or something was written
+    /// since it was last seen drained. A connection that only waits (a parked long poll) costs its
+    /// tick no system call.
+    var needsOutputSample: Bool {
+        switch self.output {
+        case .drained(let checkedAt): self.lastWrite >= checkedAt
+        case .pending: true
+        }
     }
 
     /// NIO reported a writability change. Becoming writable lets `pump` start queued requests and
@@ -26,8 +37,8 @@ extension ConnectionStateMachine {
         return .none
     }
 
-    /// The coarse per-connection check.
-    mutating func tick(now: NIODeadline, output sample: OutputSample) -> Action {
+    /// The coarse per-connection check; `sample` is nil when `needsOutputSample` said none was needed.
+    mutating func tick(now: NIODeadline, output sample: OutputSample?) -> Action {
         switch self.state {
         case .idle(let since) where now - since >= self.limits.idleTimeout:
             return self.closeNow(abort: false)
@@ -42,8 +53,9 @@ extension ConnectionStateMachine {
         case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
             break
         }
+        guard let sample else { return .none }
         guard sample.pendingBytes > 0 else {
-            self.output = .drained
+            self.output = .drained(checkedAt: now)
             return .none
         }
         switch self.output {

@@ -17,8 +17,7 @@ extension ConnectionStateMachine {
             }
             switch waiter.kind {
             case .longPoll(let deadline):
-                let conditional = request.ifNoneMatch != nil
-                guard record.hasNothingNew(conditional: conditional), waiter.watch != nil, now < deadline, !request.draining else {
+                guard record.hasNothingNew(conditional: request.isConditional), waiter.watch != nil, now < deadline, !request.draining else {
                     return self.finish(request, .record, now: now)
                 }
                 if changed {

@@ -199,7 +199,7 @@ struct ConnectionStateMachine {
     /// The channel's writability, as NIO last reported it: while it is false no queued request is
     /// started and the socket is not read.
     var isWritable = true
-    var output = Output.drained
+    var output: Output
     /// NIO asked to read while reading was paused: read as soon as it may.
     var readDeferred = false
     /// When the last answer or stream part was written (the start of the write clock).
@@ -210,6 +210,7 @@ struct ConnectionStateMachine {
         self.limits = limits
         self.state = .idle(since: now)
         self.lastWrite = now
+        self.output = .drained(checkedAt: now)
     }
 
     /// The request in progress, if any.
@@ -237,10 +238,12 @@ struct ConnectionStateMachine {
     }
 
     /// Raw bytes arrived: a request has begun, so the header clock starts (if none is running).
-    mutating func bytesArrived(now: NIODeadline) {
+    /// `now` is only read when it does. Returns whether the bytes may be decoded now.
+    mutating func bytesArrived(now: () -> NIODeadline) -> Bool {
         if case .idle = self.state {
-            self.state = .receivingHead(since: now)
+            self.state = .receivingHead(since: now())
         }
+        return self.acceptsInput
     }
 
     /// NIO wants to read from the socket: true to let it, false to hold the read until
@@ -329,7 +332,7 @@ struct ConnectionStateMachine {
     /// The whole request arrived: start answering it.
     private mutating func execute(_ request: PlannedRequest, now: NIODeadline) -> Action {
         switch request.work {
-        case .immediate:
+        case .refuse, .live, .metrics, .document:
             return self.finish(request, .immediate, now: now)
         case .probe:
             self.state = .probing(request)

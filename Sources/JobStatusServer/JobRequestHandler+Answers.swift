@@ -17,9 +17,8 @@ extension JobRequestHandler {
     ) {
         switch answer {
         case .immediate:
-            guard case .immediate(let immediate) = request.work else { return }
-            switch immediate {
-            case .error(let error, let headers):
+            switch request.work {
+            case .refuse(let error, let headers):
                 self.send(error, headers: headers, request: request, ending: ending, context: context)
             case .live:
                 self.sendHealth(ready: true, request: request, ending: ending, context: context)
@@ -29,6 +28,8 @@ extension JobRequestHandler {
                 self.loop.bodyScratch.clear()
                 self.loop.bodyScratch.writeBytes(PackageResources.openapi_yaml)
                 self.send(.ok, headers: ResponseHeaders(cacheControl: .noCache), contentType: .yaml, request: request, ending: ending, context: context)
+            case .probe, .poll, .stream:
+                self.send(.internalError, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: ending, context: context)
             }
         case .record:
             guard let record else {
@@ -54,12 +55,13 @@ extension JobRequestHandler {
 
     /// Answers a request that could not be parsed, after the requests before it; then closes.
     func refuse(_ error: APIError, context: ChannelHandlerContext) {
+        let meta = EnvelopeMeta(scheme: "http", host: self.server.defaultAuthority, path: "", requestID: self.loop.requestIDs.next())
         let request = PlannedRequest(
-            work: .immediate(.error(error, ResponseHeaders())),
+            work: .refuse(error, ResponseHeaders()),
             isHead: false,
             isHTTP10: false,
             connection: .close,
-            meta: EnvelopeMeta(scheme: "http", host: self.server.defaultAuthority, path: "", requestID: self.loop.requestIDs.next())
+            context: RequestContext(meta: meta, startedAt: context.eventLoop.now)
         )
         self.send(error, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: .close, context: context)
     }
@@ -70,19 +72,19 @@ extension JobRequestHandler {
     private func send(_ outcome: JobReadOutcome, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
         switch outcome {
         case .notFound:
-            let headers = ResponseHeaders(cacheControl: .noStore, appliedWait: request.appliedWait)
+            let headers = ResponseHeaders(cacheControl: .noStore, appliedWait: request.context.appliedWait)
             self.send(.jobNotFound, headers: headers, request: request, ending: ending, context: context)
         case .contractViolation:
             self.send(.internalError, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: ending, context: context)
         case .notModified(let status, let eta, let tag):
             self.loop.bodyScratch.clear()
             var headers = self.cachingHeaders(status: status, eta: eta, tag: tag)
-            headers.appliedWait = request.appliedWait
+            headers.appliedWait = request.context.appliedWait
             self.send(.notModified, headers: headers, request: request, ending: ending, context: context)
         case .found(let job):
             self.writeEnvelope(job, request: request)
             var headers = self.cachingHeaders(status: job.status, eta: job.eta, tag: job.tag)
-            headers.appliedWait = request.appliedWait
+            headers.appliedWait = request.context.appliedWait
             if self.server.configuration.locationHeader, case .links(let links) = job.body {
                 headers.location = Self.locationValue(links)
             }
@@ -93,9 +95,9 @@ extension JobRequestHandler {
     /// The job's envelope, into `bodyScratch`.
     private func writeEnvelope(_ job: JobReadResult, request: PlannedRequest) {
         self.loop.bodyScratch.clear()
-        var id = request.jobID
+        var id = request.context.jobID
         id.withUTF8 { id in
-            EnvelopeWriter.writeJob(job, id: UnsafeRawBufferPointer(id), meta: request.meta, into: &self.loop.bodyScratch)
+            EnvelopeWriter.writeJob(job, id: UnsafeRawBufferPointer(id), meta: request.context.meta, into: &self.loop.bodyScratch)
         }
     }
 
@@ -135,7 +137,7 @@ extension JobRequestHandler {
     ) {
         if parts.head {
             let head = HTTPResponseComposer.composeEventStreamHead(
-                requestID: request.meta.requestID,
+                requestID: request.context.meta.requestID,
                 date: self.loop.dates.now(),
                 chunked: !request.isHTTP10,
                 allocator: context.channel.allocator
@@ -158,7 +160,7 @@ extension JobRequestHandler {
             if case .notFound = record { isNotFound = true } else { isNotFound = false }
             let error: APIError = isNotFound ? .jobNotFound : .internalError
             self.loop.bodyScratch.clear()
-            EnvelopeWriter.writeError(code: error.status.code, type: error.type, message: error.message, meta: request.meta, into: &self.loop.bodyScratch)
+            EnvelopeWriter.writeError(code: error.status.code, type: error.type, message: error.message, meta: request.context.meta, into: &self.loop.bodyScratch)
             payload = context.channel.allocator.buffer(capacity: self.loop.bodyScratch.readableBytes + 32)
             EventStreamFraming.event(id: nil, name: "gone", data: self.loop.bodyScratch, into: &payload)
         }
@@ -181,7 +183,7 @@ extension JobRequestHandler {
             type: error.type,
             message: error.message,
             invalid: error.invalid,
-            meta: request.meta,
+            meta: request.context.meta,
             into: &self.loop.bodyScratch
         )
         self.send(error.status, headers: headers, request: request, ending: ending, context: context)
@@ -218,7 +220,7 @@ extension JobRequestHandler {
             status: status,
             headers: headers,
             contentType: contentType,
-            requestID: request.meta.requestID,
+            requestID: request.context.meta.requestID,
             date: self.loop.dates.now(),
             connection: ending == .close ? .close : request.connection,
             body: self.loop.bodyScratch,
@@ -232,22 +234,22 @@ extension JobRequestHandler {
     /// Records the answered request in the metrics and, when `log.access` is on, the access log:
     /// who asked what, the answer, how long it took.
     private func requestAnswered(_ request: PlannedRequest, status: Int) {
-        let elapsed = (self.context?.eventLoop.now ?? .now()) - request.startedAt
-        self.loop.metrics.record(route: request.route, status: status, nanoseconds: elapsed.nanoseconds)
+        let elapsed = (self.context?.eventLoop.now ?? .now()) - request.context.startedAt
+        self.loop.metrics.record(route: request.context.route, status: status, nanoseconds: elapsed.nanoseconds)
         guard self.server.configuration.accessLog else { return }
         self.log(request).info(
             "request",
             metadata: [
-                "method": "\(request.method)", "path": "\(request.meta.path)", "status": "\(status)",
+                "method": "\(request.context.method)", "path": "\(request.context.meta.path)", "status": "\(status)",
                 "duration_ms": "\(Double(elapsed.nanoseconds / 1000) / 1000)",
-                "client_id": "\(request.clientID ?? "-")",
+                "client_id": "\(request.context.clientID ?? "-")",
             ]
         )
     }
 
     func log(_ request: PlannedRequest) -> Logger {
         var logger = self.server.logger
-        logger[metadataKey: "request_id"] = "\(request.meta.requestID)"
+        logger[metadataKey: "request_id"] = "\(request.context.meta.requestID)"
         return logger
     }
 }

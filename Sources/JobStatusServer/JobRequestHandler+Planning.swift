@@ -80,16 +80,13 @@ extension JobRequestHandler {
                 authority = String(forwarded)
             }
         }
-        var request = PlannedRequest(
-            work: .immediate(.live),
-            isHead: head.method == .HEAD,
-            isHTTP10: isHTTP10,
-            connection: connection,
-            meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID)
+        let context = RequestContext(
+            meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID),
+            startedAt: now
         )
-        request.route = target.label
-        request.method = head.method.rawValue
-        request.startedAt = now
+        context.route = target.label
+        context.method = head.method.rawValue
+        var request = PlannedRequest(work: .live, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: connection, context: context)
         request.work = self.decideWork(head: head, target: target, headers: headers, request: &request)
         return request
     }
@@ -104,13 +101,13 @@ extension JobRequestHandler {
             // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
             // different ones starts: answer, then close rather than trust the rest of the stream.
             request.connection = .close
-            return .immediate(.error(.missingHost, ResponseHeaders(cacheControl: .noStore)))
+            return .refuse(.missingHost, ResponseHeaders(cacheControl: .noStore))
         }
         let isReadMethod = head.method == .GET || head.method == .HEAD
-        let routeNotFound = PlannedRequest.Work.immediate(.error(.routeNotFound, ResponseHeaders(cacheControl: .noStore)))
+        let routeNotFound = PlannedRequest.Work.refuse(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
         // Built only when needed: its message interpolates the method, which allocates.
         func methodNotAllowed() -> PlannedRequest.Work {
-            .immediate(.error(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore)))
+            .refuse(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore))
         }
         if self.server.isOperatorListener {
             // The operator port serves metrics and health, nothing else.
@@ -123,14 +120,14 @@ extension JobRequestHandler {
         case .unknown:
             return routeNotFound
         case .healthLive:
-            return isReadMethod ? .immediate(.live) : methodNotAllowed()
+            return isReadMethod ? .live : methodNotAllowed()
         case .healthReady:
             return isReadMethod ? .probe : methodNotAllowed()
         case .metrics:
             guard self.server.servesMetrics else { return routeNotFound }
-            return isReadMethod ? .immediate(.metrics) : methodNotAllowed()
+            return isReadMethod ? .metrics : methodNotAllowed()
         case .document:
-            return isReadMethod ? .immediate(.document) : methodNotAllowed()
+            return isReadMethod ? .document : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
             if let refusal = self.authorize(headers, request: &request) {
@@ -138,28 +135,28 @@ extension JobRequestHandler {
                     request.connection = .close
                 }
                 // Refusals count against the caller's address, which slows down token guessing.
-                return self.rateLimited(self.remoteAddress) ?? .immediate(.error(refusal.error, refusal.headers))
+                return self.rateLimited(self.remoteAddress) ?? .refuse(refusal.error, refusal.headers)
             }
-            let limitKey = request.clientID ?? self.remoteAddress
+            let limitKey = request.context.clientID ?? self.remoteAddress
             if let limited = self.rateLimited(limitKey) {
                 return limited
             }
             // A malformed id cannot name a job: answer without asking the store.
-            guard isValidID else { return .immediate(.error(.jobNotFound, ResponseHeaders(cacheControl: .noStore))) }
-            request.jobID = id
+            guard isValidID else { return .refuse(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
+            request.context.jobID = id
             let work: PlannedRequest.Work
             if case .jobEvents = target.route {
                 // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
                 if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
-                    return .immediate(.error(.notAcceptable, ResponseHeaders(cacheControl: .noStore)))
+                    return .refuse(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
                 }
                 work = .stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) })
             } else {
-                request.ifNoneMatch = headers.ifNoneMatch
+                request.context.ifNoneMatch = headers.ifNoneMatch
                 let requestedWait: Int?
                 switch target.wait {
                 case .invalid:
-                    return .immediate(.error(.invalidWait, ResponseHeaders(cacheControl: .noStore)))
+                    return .refuse(.invalidWait, ResponseHeaders(cacheControl: .noStore))
                 case .seconds(let seconds):
                     requestedWait = seconds
                 case .absent:
@@ -169,7 +166,7 @@ extension JobRequestHandler {
                 if let requestedWait {
                     let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
                     let applied = min(requestedWait, cap)
-                    request.appliedWait = applied
+                    request.context.appliedWait = applied
                     wait = applied > 0 ? .seconds(Int64(applied)) : nil
                 }
                 work = .poll(wait: wait)
@@ -178,10 +175,10 @@ extension JobRequestHandler {
             // A long poll or a stream holds one of its client's waiter slots until it ends.
             guard self.server.limits.startWaiting(limitKey) else {
                 RequestMetrics.rateLimited.increment()
-                return .immediate(.error(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore)))
+                return .refuse(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore))
             }
             RequestMetrics.waiters.increment()
-            request.waiterKey = limitKey
+            request.context.waiterKey = limitKey
             return work
         }
     }
@@ -190,7 +187,7 @@ extension JobRequestHandler {
     private func rateLimited(_ client: String) -> PlannedRequest.Work? {
         guard let retryAfter = self.server.limits.admit(client) else { return nil }
         RequestMetrics.rateLimited.increment()
-        return .immediate(.error(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore)))
+        return .refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore))
     }
 
     /// The peer's IP address: the client when it has no identity.
@@ -227,7 +224,7 @@ extension JobRequestHandler {
         }
         switch decision {
         case .allowed(let clientID):
-            request.clientID = clientID
+            request.context.clientID = clientID
             return nil
         case .denied(let failure):
             var responseHeaders = ResponseHeaders(cacheControl: .noStore)

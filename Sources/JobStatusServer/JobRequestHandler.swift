@@ -94,7 +94,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func read(context: ChannelHandlerContext) {
-        if self.machine.readRequested() {
+        if self.machine.readRequested(), !(self.gate?.deferRead() ?? false) {
             context.read()
         }
     }
@@ -121,10 +121,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.quiesce(now: context.eventLoop.now))
     }
 
-    /// From `RequestBytesGate`, before the decoder.
-    func bytesArrived() {
-        guard let context = self.context else { return }
-        self.machine.bytesArrived(now: context.eventLoop.now)
+    /// From `RequestBytesGate`, before the decoder: bytes came; whether they may go on now.
+    func bytesArrived() -> Bool {
+        self.machine.bytesArrived { self.context?.eventLoop.now ?? .now() }
     }
 
     /// Whether the connection takes more request bytes now (asked by `RequestBytesGate`).
@@ -137,7 +136,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         if case .contractViolation(let reason) = outcome, let request = self.machine.currentRequest {
             self.log(request).error(
                 "job record breaks the record contract",
-                metadata: ["key": "\(self.server.configuration.keyPrefix)\(request.jobID)", "reason": "\(reason)"]
+                metadata: ["key": "\(self.server.configuration.keyPrefix)\(request.context.jobID)", "reason": "\(reason)"]
             )
         }
         let action = self.machine.recordRead(ConnectionStateMachine.RecordSummary(outcome), now: context.eventLoop.now)
@@ -172,8 +171,10 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.perform(action, record: record, context: context)
         guard !self.pumping else { return }
         self.pumping = true
+        // One reading of the clock for the whole pump: everything it starts starts now.
+        let now = context.eventLoop.now
         while true {
-            let next = self.machine.pump(now: context.eventLoop.now)
+            let next = self.machine.pump(now: now)
             if case .none = next { break }
             self.perform(next, record: nil, context: context)
         }
@@ -193,13 +194,13 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.machine.planned(self.plan(head, now: context.eventLoop.now))
         case .read(let request):
             // An event stream sends whole states; If-None-Match is for polls.
-            let ifNoneMatch = request.isStream ? nil : request.ifNoneMatch
-            self.session?.read(id: request.jobID, caller: request.clientID, ifNoneMatch: ifNoneMatch)
+            let context = request.context
+            self.session?.read(id: context.jobID, caller: context.clientID, ifNoneMatch: request.isStream ? nil : context.ifNoneMatch)
         case .probe:
             self.session?.probe()
         case .watch(let request, let generation, let timer):
             self.schedule(timer, context: context)
-            self.session?.watch(id: request.jobID, generation: generation)
+            self.session?.watch(id: request.context.jobID, generation: generation)
         case .scheduleTimer(let timer):
             self.schedule(timer, context: context)
         case .stream(let request, let parts, let next):
@@ -239,7 +240,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.session?.endWatch()
         self.timer?.cancel()
         self.timer = nil
-        if let client = request.waiterKey {
+        if let client = request.context.waiterKey {
             self.server.limits.stopWaiting(client)
             RequestMetrics.waiters.decrement()
         }
@@ -280,6 +281,11 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.tick = context.eventLoop.assumeIsolated().scheduleTask(in: self.server.tickInterval) {
             self.tick = nil
             guard let context = self.context, context.channel.isActive else { return }
+            guard self.machine.needsOutputSample else {
+                self.run(self.machine.tick(now: context.eventLoop.now, output: nil))
+                self.scheduleTick(context: context)
+                return
+            }
             OutputProbe.sample(context.channel).assumeIsolated().whenSuccess { sample in
                 guard let context = self.context else { return }
                 self.run(self.machine.tick(now: context.eventLoop.now, output: sample))
@@ -289,9 +295,3 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 }
 
-extension PlannedRequest {
-    var isStream: Bool {
-        if case .stream = self.work { return true }
-        return false
-    }
-}

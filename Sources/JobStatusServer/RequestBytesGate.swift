@@ -9,16 +9,19 @@ import NIOCore
 /// and stops reading from the socket; it hands them on a slice at a time as the connection asks
 /// (`release`). The first byte of a request starts its header clock (`http.header_timeout`), so
 /// a head that trickles in is bounded however slowly it comes.
-final class RequestBytesGate: ChannelDuplexHandler {
+///
+/// Inbound only, so answers do not pass through it; the connection asks it before letting a
+/// socket read through (`deferRead`).
+final class RequestBytesGate: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     /// The most bytes decoded at once while the connection is behind.
     static let sliceSize = 4096
 
-    private weak var connection: JobRequestHandler?
+    /// Unowned: the connection holds the gate, and both leave the pipeline together, after the
+    /// last read.
+    private unowned let connection: JobRequestHandler
     private var context: ChannelHandlerContext?
     private var held: ByteBuffer?
     /// A socket read was asked for while bytes were held: forwarded once they are handed on.
@@ -40,9 +43,7 @@ final class RequestBytesGate: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = self.unwrapInboundIn(data)
-        guard let connection = self.connection else { return }
-        connection.bytesArrived()
-        if self.held == nil, bytes.readableBytes <= Self.sliceSize, connection.acceptsInput {
+        if self.connection.bytesArrived(), self.held == nil, bytes.readableBytes <= Self.sliceSize {
             context.fireChannelRead(data)
             return
         }
@@ -55,12 +56,12 @@ final class RequestBytesGate: ChannelDuplexHandler {
         self.release()
     }
 
-    func read(context: ChannelHandlerContext) {
-        if self.held == nil {
-            context.read()
-        } else {
-            self.readOwed = true
-        }
+    /// Whether a socket read must wait for the held bytes to be handed on; if so, it is made
+    /// once they are.
+    func deferRead() -> Bool {
+        guard self.held != nil else { return false }
+        self.readOwed = true
+        return true
     }
 
     /// Hands held bytes to the decoder, a slice at a time, for as long as the connection takes
@@ -69,7 +70,7 @@ final class RequestBytesGate: ChannelDuplexHandler {
         guard !self.releasing, let context = self.context else { return }
         self.releasing = true
         defer { self.releasing = false }
-        while var held = self.held, self.connection?.acceptsInput ?? false {
+        while var held = self.held, self.connection.acceptsInput {
             let slice = held.readSlice(length: min(Self.sliceSize, held.readableBytes))!
             self.held = held.readableBytes > 0 ? held : nil
             context.fireChannelRead(self.wrapInboundOut(slice))

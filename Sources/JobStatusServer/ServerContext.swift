@@ -47,7 +47,7 @@ final class ServerContext: Sendable {
             heartbeat: TimeAmount(configuration.heartbeat)
         )
         let shortest = min(configuration.headerTimeout, configuration.idleTimeout, configuration.writeTimeout)
-        self.tickInterval = max(.milliseconds(50), min(.milliseconds(500), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
+        self.tickInterval = max(.milliseconds(50), min(.seconds(1), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
         self.authentication = authentication
         let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "localhost" : configuration.host
         self.defaultAuthority = "\(host):\(configuration.port)"

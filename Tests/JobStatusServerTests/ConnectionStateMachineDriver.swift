@@ -69,7 +69,8 @@ struct ConnectionStateMachineDriver {
             self.machine.received(.end(nil))
             self.pump()
         case .bytes:
-            self.machine.bytesArrived(now: self.now)
+            let now = self.now
+            _ = self.machine.bytesArrived { now }
         case .record(let summary):
             self.run(self.machine.recordRead(summary, now: self.now))
         case .unavailable:
@@ -139,28 +140,27 @@ struct ConnectionStateMachineDriver {
             let last = path.split(separator: "=").count == 2 ? Int64(path.split(separator: "=")[1]) : nil
             work = .stream(lastEventID: last)
         } else {
-            work = .immediate(.live)
+            work = .live
         }
         let isHTTP10 = head.version == .http1_0
-        var request = PlannedRequest(
+        let context = RequestContext(meta: EnvelopeMeta(scheme: "http", host: "x", path: Substring(path), requestID: "r"), startedAt: now)
+        if path.hasPrefix("/conditional") { context.ifNoneMatch = #"W/"1.1""# }
+        return PlannedRequest(
             work: work,
             isHead: path == "/head-stream",
             isHTTP10: isHTTP10,
             connection: head.isKeepAlive ? (isHTTP10 ? .keepAliveHTTP10 : .keepAlive) : .close,
-            meta: EnvelopeMeta(scheme: "http", host: "x", path: Substring(path), requestID: "r")
+            context: context
         )
-        if path.hasPrefix("/conditional") { request.ifNoneMatch = #"W/"1.1""# }
-        request.startedAt = now
-        return request
     }
 
     private func describe(_ action: ConnectionStateMachine.Action) -> String {
         switch action {
         case .none, .plan: return ""
-        case .read(let request): return "read \(request.meta.path)"
+        case .read(let request): return "read \(request.context.meta.path)"
         case .probe: return "probe"
         case .watch(let request, let generation, let timer):
-            return "watch \(request.meta.path) g\(generation), timer \(self.describe(timer))"
+            return "watch \(request.context.meta.path) g\(generation), timer \(self.describe(timer))"
         case .scheduleTimer(let timer): return "timer \(self.describe(timer))"
         case .stream(_, let parts, let next):
             let then: String
@@ -179,12 +179,12 @@ struct ConnectionStateMachineDriver {
             case .health(let ready): how = ready ? "ready" : "not ready"
             case .streamEnd(let parts): how = "stream end \(Self.describe(parts))"
             }
-            return "finish \(request.meta.path) \(how)\(ending == .close ? ", close" : "")"
+            return "finish \(request.context.meta.path) \(how)\(ending == .close ? ", close" : "")"
         case .refuse: return "refuse, close"
-        case .abandon(let request): return "abandon \(request.meta.path)"
+        case .abandon(let request): return "abandon \(request.context.meta.path)"
         case .resumeReading: return "resume reading"
         case .close(let abort, let request):
-            return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.meta.path)" } ?? "")"
+            return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.context.meta.path)" } ?? "")"
         }
     }
 

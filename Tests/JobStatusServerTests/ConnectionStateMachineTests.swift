@@ -411,3 +411,22 @@ struct ConnectionStateMachineTests {
         #expect(driver.stateName == row.state, "\(row.name)")
     }
 }
+
+@Suite("Connection state machine: output sampling")
+struct OutputSamplingTests {
+    @Test("a connection that only waits needs no output sample; one that wrote does, until it is seen drained")
+    func sampling() {
+        var driver = ConnectionStateMachineDriver([.request("/wait/30"), .watch(.ready, generation: 1), ConnectionStateMachineTests.pending])
+        // A new connection is looked at once; then, parked and silent, never again.
+        #expect(driver.machine.needsOutputSample)
+        driver.apply(.advance(.seconds(1)))
+        driver.apply(.tick(pending: 0))
+        #expect(!driver.machine.needsOutputSample)
+        driver.apply(.watch(.changed, generation: 1))
+        driver.apply(ConnectionStateMachineTests.pendingV2)
+        #expect(driver.machine.needsOutputSample, "the answer was written")
+        driver.apply(.advance(.seconds(1)))
+        driver.apply(.tick(pending: 0))
+        #expect(!driver.machine.needsOutputSample, "and then seen drained")
+    }
+}
