@@ -227,13 +227,26 @@ struct ConnectionStateMachine {
 
     // MARK: - Input
 
-    /// A part of a request, from the decoder.
-    mutating func received(_ part: HTTPServerRequestPart) {
-        switch self.state {
-        case .closing, .closed:
-            return
-        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
+    /// A part of a request, from the decoder. With nothing queued before it, a head is planned
+    /// and an end executes at once; otherwise the part waits its turn in the queue (`pump`).
+    mutating func received(_ part: HTTPServerRequestPart, now: NIODeadline) -> Action {
+        guard self.queue.isEmpty else {
             self.queue.append(.part(part))
+            return .none
+        }
+        switch (self.state, part) {
+        case (.idle, .head(let head)) where self.isWritable, (.receivingHead, .head(let head)) where self.isWritable:
+            if case .idle = self.state { self.state = .receivingHead(since: now) }
+            return .plan(head)
+        case (.receiving, .body):
+            return .none
+        case (.receiving(let request, _), .end):
+            return self.execute(request, now: now)
+        case (.closing, _), (.closed, _):
+            return .none
+        case (.idle, _), (.receivingHead, _), (.receiving, _), (.probing, _), (.reading, _), (.waiting, _):
+            self.queue.append(.part(part))
+            return .none
         }
     }
 

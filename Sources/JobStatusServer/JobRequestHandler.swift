@@ -89,8 +89,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.machine.received(self.unwrapInboundIn(data))
-        self.run(.none)
+        self.run(self.machine.received(self.unwrapInboundIn(data), now: context.eventLoop.now))
     }
 
     func read(context: ChannelHandlerContext) {
@@ -179,9 +178,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.perform(next, record: nil, context: context)
         }
         self.pumping = false
-        if self.machine.acceptsInput {
+        if let gate = self.gate, gate.isHolding, self.machine.acceptsInput {
             // Bytes the gate held while the connection was behind: their turn now.
-            self.gate?.release()
+            gate.release()
         }
     }
 

@@ -56,6 +56,9 @@ final class RequestBytesGate: ChannelInboundHandler {
         self.release()
     }
 
+    /// Whether bytes wait to be handed on.
+    var isHolding: Bool { self.held != nil }
+
     /// Whether a socket read must wait for the held bytes to be handed on; if so, it is made
     /// once they are.
     func deferRead() -> Bool {

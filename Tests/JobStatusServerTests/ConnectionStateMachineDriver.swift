@@ -56,18 +56,14 @@ struct ConnectionStateMachineDriver {
         case .request(let path, let version, let method, let keepAlive):
             var head = HTTPRequestHead(version: version, method: method, uri: path)
             if !keepAlive { head.headers.add(name: "Connection", value: "close") }
-            self.machine.received(.head(head))
-            self.machine.received(.end(nil))
-            self.pump()
+            self.run(self.machine.received(.head(head), now: self.now))
+            self.run(self.machine.received(.end(nil), now: self.now))
         case .head(let path):
-            self.machine.received(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path)))
-            self.pump()
+            self.run(self.machine.received(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path)), now: self.now))
         case .body:
-            self.machine.received(.body(ByteBuffer(string: "x")))
-            self.pump()
+            self.run(self.machine.received(.body(ByteBuffer(string: "x")), now: self.now))
         case .end:
-            self.machine.received(.end(nil))
-            self.pump()
+            self.run(self.machine.received(.end(nil), now: self.now))
         case .bytes:
             let now = self.now
             _ = self.machine.bytesArrived { now }
