@@ -17,22 +17,9 @@ extension LoadTests {
     /// Each test prints its figures.
     @Suite("Connection defences", .serialized)
     struct ConnectionDefences {
-        private func start(_ name: String, environment: [String: String] = [:]) async throws -> (RedisServer, Front, JobWriter) {
-            let redis = try await RedisServer.start(name)
-            let front = try await Front.start(name, redis: redis, environment: environment)
-            let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
-            return (redis, front, writer)
-        }
-
-        private func stop(_ redis: RedisServer, _ front: Front, _ writer: JobWriter) async {
-            await writer.close()
-            await front.child.kill()
-            await redis.stop()
-        }
-
         @Test("50 clients pipeline without reading for 20 s: memory stays bounded, a polling client is never refused")
         func pipeliningWithoutReading() async throws {
-            let (redis, front, writer) = try await self.start("pipeline-flood")
+            let (redis, front, writer) = try await PrivateEnvironment.start("pipeline-flood")
             let id = uniqueID()
             _ = try await writer.create(id: id, owner: "mis-1")
             for _ in 0..<20 { _ = try await front.get("/api/jobs/\(id)") }
@@ -88,13 +75,13 @@ extension LoadTests {
             #expect(settled <= idle + 25, "RSS back near idle within 10 s")
             #expect(polls > 100)
             #expect(failures.isEmpty, "\(failures.prefix(5))")
-            await self.stop(redis, front, writer)
+            await PrivateEnvironment.stop(redis, front, writer)
         }
 
         @Test("200 connections that never read their answers are all closed within http.write_timeout + 1 s")
         func zeroWindow() async throws {
             let writeTimeout = 3
-            let (redis, front, writer) = try await self.start("zero-window", environment: ["HTTP_WRITE_TIMEOUT": "\(writeTimeout)s"])
+            let (redis, front, writer) = try await PrivateEnvironment.start("zero-window", front: ["HTTP_WRITE_TIMEOUT": "\(writeTimeout)s"])
             let id = uniqueID()
             _ = try await writer.create(id: id, owner: "mis-1")
             let baseline = try await front.metric("jobstatus_http_connections") ?? -1
@@ -167,15 +154,15 @@ extension LoadTests {
             #expect(gone <= .seconds(writeTimeout + 1))
             #expect(front.child.isRunning)
             #expect(try await front.get("/api/jobs/\(id)").status == 200)
-            await self.stop(redis, front, writer)
+            await PrivateEnvironment.stop(redis, front, writer)
         }
 
         @Test("SIGTERM with 1,000 held requests — parked, streaming, subscribing, reading: all answered, exit 0 in time")
         func shutdownAnswersEveryone() async throws {
             let shutdownTimeout = 10
-            let (redis, front, writer) = try await self.start(
+            let (redis, front, writer) = try await PrivateEnvironment.start(
                 "shutdown-held",
-                environment: ["LIMITS_MAX_WAITERS_PER_CLIENT": "5000", "HTTP_SHUTDOWN_TIMEOUT": "\(shutdownTimeout)s"]
+                front: ["LIMITS_MAX_WAITERS_PER_CLIENT": "5000", "HTTP_SHUTDOWN_TIMEOUT": "\(shutdownTimeout)s"]
             )
             let jobs = (0..<100).map { _ in uniqueID() }
             for job in jobs { _ = try await writer.create(id: job, owner: "mis-1") }

@@ -10,9 +10,7 @@ extension LoadTests {
     struct SubscriberChurn {
         @Test("the subscriber connection is killed every 0.5 s while 1,000 long polls a second arrive: every one is answered, no subscription is left")
         func subscriberChurn() async throws {
-            let redis = try await RedisServer.start("subscriber-churn")
-            let front = try await Front.start("subscriber-churn", redis: redis, environment: ["LIMITS_MAX_WAITERS_PER_CLIENT": "100000"])
-            let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+            let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-churn", front: ["LIMITS_MAX_WAITERS_PER_CLIENT": "100000"])
             let wait = 2
             let perSecond = 1000
             let seconds = 10
@@ -78,9 +76,7 @@ extension LoadTests {
             #expect(unconnected * 100 <= ids.count, "at most 1 % could not connect")
             #expect(times.last! <= .seconds(wait + 2), "within its wait + 2 s")
             #expect(leftover == 0)
-            await writer.close()
-            await front.child.kill()
-            await redis.stop()
+            await PrivateEnvironment.stop(redis, front, writer)
         }
     }
 }

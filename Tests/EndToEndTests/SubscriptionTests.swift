@@ -6,22 +6,9 @@ import Testing
 /// What waiting costs Redis, and what happens when the subscriber connection goes away.
 @Suite("Subscriptions behind long polls and streams", .serialized)
 struct SubscriptionTests {
-    private func start(_ name: String) async throws -> (RedisServer, Front, JobWriter) {
-        let redis = try await RedisServer.start(name)
-        let front = try await Front.start(name, redis: redis, environment: ["POLLING_HEARTBEAT": "500ms"])
-        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
-        return (redis, front, writer)
-    }
-
-    private func stop(_ redis: RedisServer, _ front: Front, _ writer: JobWriter) async {
-        await writer.close()
-        await front.child.kill()
-        await redis.stop()
-    }
-
     @Test("many waiters on one job share one subscription; it goes when the last waiter leaves early")
     func sharedAndReleased() async throws {
-        let (redis, front, writer) = try await self.start("subscriptions")
+        let (redis, front, writer) = try await PrivateEnvironment.start("subscriptions", front: ["POLLING_HEARTBEAT": "500ms"])
         let id = uniqueID()
         _ = try await writer.create(id: id)
         var waiters = try (0..<6).map { _ in try front.client(timeout: .seconds(20)) }
@@ -38,12 +25,12 @@ struct SubscriptionTests {
         let channels = try await redis.command(["PUBSUB", "CHANNELS"]).array ?? []
         #expect(channels.isEmpty)
         #expect(try await front.get("/health/live").status == 200)
-        await self.stop(redis, front, writer)
+        await PrivateEnvironment.stop(redis, front, writer)
     }
 
     @Test("the subscriber connection drops: waiters are answered from a fresh read, and waiting works again")
     func subscriberLoss() async throws {
-        let (redis, front, writer) = try await self.start("subscriber-loss")
+        let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-loss", front: ["POLLING_HEARTBEAT": "500ms"])
         let id = uniqueID()
         _ = try await writer.create(id: id)
         let waiter = try front.client(timeout: .seconds(20))
@@ -68,12 +55,12 @@ struct SubscriptionTests {
         #expect(resubscribed)
         _ = try await writer.processed(id: id, responseData: "{}")
         #expect(try await again.readResponse().status == 200)
-        await self.stop(redis, front, writer)
+        await PrivateEnvironment.stop(redis, front, writer)
     }
 
     @Test("event streams send heartbeats, and end with a 'gone' event when the job expires")
     func heartbeatAndExpiry() async throws {
-        let (redis, front, writer) = try await self.start("heartbeat")
+        let (redis, front, writer) = try await PrivateEnvironment.start("heartbeat", front: ["POLLING_HEARTBEAT": "500ms"])
         let id = uniqueID()
         _ = try await writer.create(id: id, ttl: .seconds(2))
         let client = try front.client(timeout: .seconds(10))
@@ -91,6 +78,6 @@ struct SubscriptionTests {
             }
         }
         #expect(sawGone)
-        await self.stop(redis, front, writer)
+        await PrivateEnvironment.stop(redis, front, writer)
     }
 }

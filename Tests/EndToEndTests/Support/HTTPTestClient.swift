@@ -37,16 +37,7 @@ final class HTTPTestClient {
     init(port: Int, timeout: Duration = .seconds(10)) throws {
         self.timeout = timeout
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
+        guard connectLoopback(self.fd, port: port) else {
             // No close here: self is fully initialized, so deinit runs and closes the socket.
             // Closing it twice could close a descriptor another test has opened meanwhile.
             throw TestFailure("cannot connect to 127.0.0.1:\(port): errno \(errno)")
@@ -215,4 +206,17 @@ final class HTTPTestClient {
             }
         }
     }
+}
+
+/// Connects `fd` to 127.0.0.1:`port`, blocking.
+func connectLoopback(_ fd: Int32, port: Int) -> Bool {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    } == 0
 }

@@ -22,6 +22,22 @@ actor SharedEnvironment {
     }
 }
 
+/// A Redis, a front and a writer of one test's own, for tests that stop, pause or load them.
+enum PrivateEnvironment {
+    static func start(_ name: String, front environment: [String: String] = [:]) async throws -> (RedisServer, Front, JobWriter) {
+        let redis = try await RedisServer.start(name)
+        let front = try await Front.start(name, redis: redis, environment: environment)
+        let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+        return (redis, front, writer)
+    }
+
+    static func stop(_ redis: RedisServer, _ front: Front, _ writer: JobWriter) async {
+        await writer.close()
+        await front.child.kill()
+        await redis.stop()
+    }
+}
+
 /// A fresh job id for one test.
 func uniqueID(_ prefix: String = "t") -> String {
     "\(prefix)-\(JobID.generate())"
