@@ -230,24 +230,12 @@ struct ConnectionStateMachine {
     /// A part of a request, from the decoder. With nothing queued before it, a head is planned
     /// and an end executes at once; otherwise the part waits its turn in the queue (`pump`).
     mutating func received(_ part: HTTPServerRequestPart, now: NIODeadline) -> Action {
-        guard self.queue.isEmpty else {
-            self.queue.append(.part(part))
+        let inbound = Inbound.part(part)
+        guard self.queue.isEmpty, case .taken(let action) = self.take(inbound, now: now) else {
+            if !self.isEnding { self.queue.append(inbound) }
             return .none
         }
-        switch (self.state, part) {
-        case (.idle, .head(let head)) where self.isWritable, (.receivingHead, .head(let head)) where self.isWritable:
-            if case .idle = self.state { self.state = .receivingHead(since: now) }
-            return .plan(head)
-        case (.receiving, .body):
-            return .none
-        case (.receiving(let request, _), .end):
-            return self.execute(request, now: now)
-        case (.closing, _), (.closed, _):
-            return .none
-        case (.idle, _), (.receivingHead, _), (.receiving, _), (.probing, _), (.reading, _), (.waiting, _):
-            self.queue.append(.part(part))
-            return .none
-        }
+        return action
     }
 
     /// Raw bytes arrived: a request has begun, so the header clock starts (if none is running).
@@ -270,12 +258,7 @@ struct ConnectionStateMachine {
     /// Whether more request bytes may be read and decoded now: the peer takes its answers, the
     /// queue has room, and the connection is not ending.
     var acceptsInput: Bool {
-        switch self.state {
-        case .closing, .closed:
-            false
-        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
-            self.isWritable && self.queue.count < self.limits.maxQueuedParts
-        }
+        !self.isEnding && self.isWritable && self.queue.count < self.limits.maxQueuedParts
     }
 
     /// The decoder found bytes that are not HTTP: whatever follows the last complete request is
@@ -299,35 +282,55 @@ struct ConnectionStateMachine {
     /// complete, refuse a malformed one, or resume reading. Called after every event until it
     /// answers `.none`.
     mutating func pump(now: NIODeadline) -> Action {
-        while let first = self.queue.first {
-            switch (self.state, first) {
-            case (.idle, .part(.head(let head))), (.receivingHead, .part(.head(let head))):
-                guard self.isWritable else { return self.resumeReadingIfDeferred() }
-                self.queue.removeFirst()
-                // The header clock runs from the request's first byte; bytes that were buffered
-                // while the previous request was answered start it now.
-                if case .idle = self.state { self.state = .receivingHead(since: now) }
-                return .plan(head)
-            case (.idle, .part(.body)), (.idle, .part(.end)), (.receivingHead, .part(.body)), (.receivingHead, .part(.end)):
-                // What is left of a request that was refused or abandoned.
-                self.queue.removeFirst()
-            case (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
-                self.queue.removeAll()
-                return self.refuse(error, now: now)
-            case (.receiving, .part(.body)):
-                self.queue.removeFirst()
-            case (.receiving(let request, _), .part(.end)):
-                self.queue.removeFirst()
-                return self.execute(request, now: now)
-            case (.receiving, .part(.head)), (.receiving, .malformed):
-                // The decoder ends every request before the next begins, and a parser error resets
-                // `receiving`: neither can happen.
-                self.queue.removeFirst()
-            case (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.closed, _):
-                return self.resumeReadingIfDeferred()
-            }
+        while let first = self.queue.first, case .taken(let action) = self.take(first, now: now) {
+            if !self.queue.isEmpty { self.queue.removeFirst() }
+            if case .none = action { continue }
+            return action
         }
         return self.resumeReadingIfDeferred()
+    }
+
+    private enum Step {
+        /// The input was used (or dropped); the action is what it calls for.
+        case taken(Action)
+        /// The input must wait: a request is in progress, or the peer does not take answers.
+        case waits
+    }
+
+    /// What the next input means in the current state.
+    private mutating func take(_ input: Inbound, now: NIODeadline) -> Step {
+        switch (self.state, input) {
+        case (.idle, .part(.head(let head))), (.receivingHead, .part(.head(let head))):
+            guard self.isWritable else { return .waits }
+            // The header clock runs from the request's first byte; bytes that were buffered while
+            // the previous request was answered start it now.
+            if case .idle = self.state { self.state = .receivingHead(since: now) }
+            return .taken(.plan(head))
+        case (.idle, .part(.body)), (.idle, .part(.end)), (.receivingHead, .part(.body)), (.receivingHead, .part(.end)):
+            // What is left of a request that was refused or abandoned.
+            return .taken(.none)
+        case (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
+            self.queue.removeAll()
+            return .taken(self.refuse(error, now: now))
+        case (.receiving, .part(.body)):
+            return .taken(.none)
+        case (.receiving(let request, _), .part(.end)):
+            return .taken(self.execute(request, now: now))
+        case (.receiving, .part(.head)), (.receiving, .malformed):
+            // The decoder ends every request before the next begins, and a parser error resets
+            // `receiving`: neither can happen.
+            return .taken(.none)
+        case (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.closed, _):
+            return .waits
+        }
+    }
+
+    /// Whether the connection is closing or closed: input no longer matters.
+    private var isEnding: Bool {
+        switch self.state {
+        case .closing, .closed: true
+        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting: false
+        }
     }
 
     private mutating func resumeReadingIfDeferred() -> Action {
