@@ -1,6 +1,11 @@
 /// Durations as people write them in flags and configuration: `500ms`, `90s`, `15m`, `24h`, `7d`,
-/// or a bare number of seconds.
+/// or a bare number of seconds, up to `maximum`.
 public enum DurationText {
+    /// The longest duration taken: 36,500 days (about a hundred years). Anything longer is a
+    /// mistake, and beyond it the milliseconds would no longer fit an `Int64`.
+    public static let maximum: Duration = .seconds(36_500 * 86_400)
+
+    /// The duration, or nil when `text` is not one or is longer than `maximum`.
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingASCIIWhitespace()
         let digits = trimmed.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
@@ -15,6 +20,13 @@ public enum DurationText {
         case "d": seconds = value * 86400
         default: return nil
         }
+        return Self.duration(seconds: seconds)
+    }
+
+    /// `seconds` as a duration (to the millisecond), or nil when negative, not finite or longer
+    /// than `maximum`: for values that come as numbers rather than text.
+    public static func duration(seconds: Double) -> Duration? {
+        guard seconds.isFinite, seconds >= 0, seconds <= Double(Self.maximum.components.seconds) else { return nil }
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 

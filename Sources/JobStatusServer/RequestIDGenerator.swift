@@ -46,18 +46,13 @@ final class RequestIDGenerator {
         }
     }
 
-    /// Whether a client's `X-Request-ID` may be echoed: 1–128 characters of `[A-Za-z0-9._-]`.
+    /// Whether a client's `X-Request-ID` may be echoed: 1–200 bytes of visible ASCII (`!` to `~`:
+    /// no controls, no space, nothing that could end a header line). The live eHealth system echoes
+    /// what its gateway sends, such as `806e0f81-ac97-470e-988f-6391e9abf642#28157`; in the body
+    /// the id is written as a JSON string, so `"` and `\` are escaped there.
     static func isAcceptable(_ candidate: String) -> Bool {
         let bytes = candidate.utf8
-        guard !bytes.isEmpty, bytes.count <= 128 else { return false }
-        return bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
+        guard !bytes.isEmpty, bytes.count <= 200 else { return false }
+        return bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 }

@@ -60,17 +60,16 @@ public struct SettingsReader: Sendable {
     public func duration(_ key: String, default defaultValue: Duration) throws(ConfigurationError) -> Duration {
         if let text = self.reader.string(forKey: ConfigKey(key)) {
             guard let duration = DurationText.parse(text) else {
-                throw .invalid(key, text, expected: "a duration such as 500ms, 10s, 15m, 24h or 7d")
+                throw .invalid(key, text, expected: "a duration such as 500ms, 10s, 15m, 24h or 7d, at most 36500d")
             }
             return duration
         }
-        if let seconds = self.reader.int(forKey: ConfigKey(key)) {
-            return .seconds(seconds)
+        let number = self.reader.int(forKey: ConfigKey(key)).map(Double.init) ?? self.reader.double(forKey: ConfigKey(key))
+        guard let number else { return defaultValue }
+        guard let duration = DurationText.duration(seconds: number) else {
+            throw .invalid(key, "\(number)", expected: "a duration from 0 to 36500d")
         }
-        if let seconds = self.reader.double(forKey: ConfigKey(key)) {
-            return .milliseconds(Int64((seconds * 1000).rounded()))
-        }
-        return defaultValue
+        return duration
     }
 
     /// One of a fixed set of words.

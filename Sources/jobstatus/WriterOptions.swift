@@ -103,7 +103,7 @@ enum ArgumentParsing {
     static func duration(_ text: String?, option: String) throws -> Duration? {
         guard let text else { return nil }
         guard let duration = DurationText.parse(text), duration > .zero else {
-            throw ValidationError("\(option) must be a duration such as 90s, 15m, 24h or 7d, not \"\(text)\"")
+            throw ValidationError("\(option) must be a duration such as 90s, 15m, 24h or 7d (at most 36500d), not \"\(text)\"")
         }
         return duration
     }

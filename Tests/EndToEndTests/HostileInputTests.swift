@@ -136,6 +136,32 @@ struct HostileInputTests {
         #expect(injected.header("X-Injected") == nil)
         outcomes.append("CRLF in X-Request-ID: \(injected.status), echoed \(injected.header("X-Request-ID") ?? "-"), no injected header")
 
+        // Request ids as the eHealth gateway sends them are echoed; quotes and backslashes are
+        // escaped in the body; anything beyond visible ASCII or 200 bytes is replaced.
+        let gateway = "806e0f81-ac97-470e-988f-6391e9abf642#28157"
+        let quoting = #"q"\{}<>"#
+        for (sent, echoed) in [(gateway, true), (quoting, true), (String(repeating: "r", count: 200), true),
+            (String(repeating: "r", count: 201), false), ("tab\there", false), ("del\u{7F}", false), ("é-accent", false)] {
+            let client = try front.client()
+            try client.send(Array("GET /api/jobs/\(id) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Tokens.owner)\r\nX-Request-ID: ".utf8) + Array(sent.utf8) + Array("\r\n\r\n".utf8))
+            let response = try await client.readResponse()
+            let meta = response.json?["meta"] as? [String: Any]
+            if !echoed && response.status == 400 {
+                // The HTTP parser itself refuses some bytes in a header value (DEL): that is an
+                // answer too, and the id never reaches the body.
+                #expect(meta?["request_id"] as? String != sent, "\(sent)")
+                continue
+            }
+            #expect(response.status == 200, "\(sent)")
+            if echoed {
+                #expect(response.header("X-Request-ID") == sent, "\(sent)")
+                #expect(meta?["request_id"] as? String == sent, "the body's request_id parses back to the id: \(sent)")
+            } else {
+                #expect(response.header("X-Request-ID") != sent && meta?["request_id"] as? String == response.header("X-Request-ID"), "\(sent)")
+            }
+        }
+        outcomes.append("X-Request-ID: gateway ids, quotes and backslashes echoed (body escaped); 201 bytes, controls and non-ASCII replaced")
+
         // Slowloris: a head trickling in is closed by the header timeout.
         let slow = try front.client(timeout: .seconds(5))
         let started = ContinuousClock.now

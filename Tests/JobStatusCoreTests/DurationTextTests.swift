@@ -13,9 +13,10 @@ struct DurationTextTests {
         #expect(DurationText.parse("7d") == .seconds(604_800))
         #expect(DurationText.parse("1.5s") == .milliseconds(1500))
         #expect(DurationText.parse(" 2s ") == .seconds(2))
+        #expect(DurationText.parse("36500d") == DurationText.maximum)
     }
 
-    @Test("rejects", arguments: ["", "s", "10x", "-1s", "1 s", "ten", "1h30m"])
+    @Test("rejects", arguments: ["", "s", "10x", "-1s", "1 s", "ten", "1h30m", "99999999999999999999", "99999999999999999999s", "36501d", "1e999"])
     func rejects(text: String) {
         #expect(DurationText.parse(text) == nil)
     }

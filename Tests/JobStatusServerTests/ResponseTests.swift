@@ -52,13 +52,17 @@ struct ResponseTests {
         #expect(ids.allSatisfy { $0.utf8.count <= 15 && RequestIDGenerator.isAcceptable($0) })
     }
 
-    @Test("client request ids: 1–128 of [A-Za-z0-9._-]")
+    @Test("client request ids: 1–200 bytes of visible ASCII, as the eHealth gateway sends them")
     func clientRequestIDs() {
         #expect(RequestIDGenerator.isAcceptable("req-adasdoijasdojsda"))
         #expect(RequestIDGenerator.isAcceptable("a.b_c-D9"))
-        #expect(RequestIDGenerator.isAcceptable(String(repeating: "a", count: 128)))
+        #expect(RequestIDGenerator.isAcceptable("806e0f81-ac97-470e-988f-6391e9abf642#28157"))
+        #expect(RequestIDGenerator.isAcceptable(#"a"b\c{}<>"#))
+        #expect(RequestIDGenerator.isAcceptable(String(repeating: "a", count: 200)))
         #expect(!RequestIDGenerator.isAcceptable(""))
-        #expect(!RequestIDGenerator.isAcceptable(String(repeating: "a", count: 129)))
+        #expect(!RequestIDGenerator.isAcceptable(String(repeating: "a", count: 201)))
+        #expect(!RequestIDGenerator.isAcceptable("a\tb"))
+        #expect(!RequestIDGenerator.isAcceptable("a\u{7F}b"))
         #expect(!RequestIDGenerator.isAcceptable("a b"))
         #expect(!RequestIDGenerator.isAcceptable("a\r\nX-Evil: 1"))
         #expect(!RequestIDGenerator.isAcceptable("é"))
