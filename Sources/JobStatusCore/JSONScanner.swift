@@ -53,11 +53,12 @@ public struct JSONScanner {
 
     /// Whether `bytes` are an error object of the API: string `type` and `message` and, in a
     /// validation error, an `invalid` array of `{"entry_type", "entry", "rules": [{"rule", …}], …}`;
-    /// no other members. These are the shapes the published job schema allows.
-    public static func isErrorObject(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// no other members, each once. These are the shapes the published job schema allows.
+    /// `requiringInvalid`: the `invalid` array must be there (a 422).
+    public static func isErrorObject(_ bytes: UnsafeRawBufferPointer, requiringInvalid: Bool = false) -> Bool {
         var scanner = JSONScanner(bytes)
         scanner.skipWhitespace()
-        let isError = scanner.scanObject(required: 0b011) { name in
+        let isError = scanner.scanObject(required: requiringInvalid ? 0b111 : 0b011) { name in
             if name.elementsEqual("type".utf8) { return (.string, 0b001) }
             if name.elementsEqual("message".utf8) { return (.string, 0b010) }
             if name.elementsEqual("invalid".utf8) { return (.invalidEntries, 0b100) }
@@ -311,9 +312,13 @@ public struct JSONScanner {
                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     continue
                 case UInt8(ascii: "u"):
-                    for _ in 0..<4 {
-                        guard let hex = self.current, hex.isHexDigit else { return false }
-                        self.position += 1
+                    // An escaped surrogate is only half a character: a high one needs its low half
+                    // right after it, a low one alone is refused (strict parsers refuse both).
+                    guard let code = self.scanHex4(), !(0xDC00...0xDFFF).contains(code) else { return false }
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard self.consume(UInt8(ascii: "\\")), self.consume(UInt8(ascii: "u")),
+                            let low = self.scanHex4(), (0xDC00...0xDFFF).contains(low)
+                        else { return false }
                     }
                 default:
                     return false
@@ -328,6 +333,17 @@ public struct JSONScanner {
             }
         }
         return false
+    }
+
+    /// Four hex digits, as a number.
+    private mutating func scanHex4() -> UInt16? {
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            guard let hex = self.current, let digit = hex.hexValue else { return nil }
+            value = value << 4 | UInt16(digit)
+            self.position += 1
+        }
+        return value
     }
 
     /// Advances over printable ASCII other than `"` and `\`, without per-byte bounds checks.
@@ -409,8 +425,12 @@ private struct ContainerStack {
 extension UInt8 {
     fileprivate var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
 
-    fileprivate var isHexDigit: Bool {
-        self.isDigit || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f"))
-            || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
+    fileprivate var hexValue: UInt8? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): self - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): self - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): self - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -68,9 +68,11 @@ public enum JobReadOutcome {
             guard let error = record[.error] else {
                 return .contractViolation("a failed record needs an error")
             }
-            let isErrorText = status == .failed && JSONScanner.validate(error) == .string
-            guard isErrorText || JSONScanner.isErrorObject(error) else {
-                return .contractViolation("error is not a JSON string (failed only) or a {type, message[, invalid]} object")
+            // A 422 is the validation object of the API, with its invalid array.
+            let isValidation = statusCode.elementsEqual("422".utf8)
+            let isErrorText = status == .failed && !isValidation && JSONScanner.validate(error) == .string
+            guard isErrorText || JSONScanner.isErrorObject(error, requiringInvalid: isValidation) else {
+                return .contractViolation("error is not a JSON string (failed only, not 422) or a {type, message[, invalid]} object (422: with invalid)")
             }
             return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .error(error), tag: tag))
         case .pending:

@@ -6,7 +6,7 @@ import NIOCore
 /// an eta stored with an offset still answers in that form.
 public enum RFC3339 {
     /// The years the published form can write.
-    static let writableMilliseconds: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+    public static let writableMilliseconds: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 
     /// Whether `bytes` have the published form's shape, `YYYY-MM-DDTHH:MM:SS.f…Z` in UTC with one
     /// to six fraction digits (digits and separators only; `millisecondsSinceEpoch` checks the
@@ -78,13 +78,18 @@ public enum RFC3339 {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// The instant an RFC 3339 `date-time` names: `T` or `t`, `Z`, `z` or a `±hh:mm` offset, a
+    /// fraction of one or more digits, a real calendar date, hours 00–23, minutes 00–59, seconds
+    /// 00–60 (a leap second counts as the next minute's first). The write script applies the same
+    /// rules; `Tests/Vectors/record-contract.json` holds the cases both are tested against.
     public static func millisecondsSinceEpoch(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         var reader = DigitReader(bytes: bytes)
         guard let year = reader.number(4), reader.skip("-"), let month = reader.number(2), reader.skip("-"),
-            let day = reader.number(2), reader.skip("T") || reader.skip("t") || reader.skip(" "),
+            let day = reader.number(2), reader.skip("T") || reader.skip("t"),
             let hour = reader.number(2), reader.skip(":"), let minute = reader.number(2), reader.skip(":"),
             let second = reader.number(2),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            (1...12).contains(month), day >= 1, day <= Self.daysInMonth(year: year, month: month),
+            hour < 24, minute < 60, second < 61
         else { return nil }
         var milliseconds: Int64 = 0
         if reader.skip(".") {
@@ -100,7 +105,9 @@ public enum RFC3339 {
         var offsetMinutes: Int64 = 0
         if reader.skip("Z") || reader.skip("z") {
             // UTC
-        } else if let sign = reader.sign(), let offsetHour = reader.number(2), reader.skip(":"), let offsetMinute = reader.number(2) {
+        } else if let sign = reader.sign(), let offsetHour = reader.number(2), reader.skip(":"), let offsetMinute = reader.number(2),
+            offsetHour < 24, offsetMinute < 60
+        {
             offsetMinutes = sign * Int64(offsetHour * 60 + offsetMinute)
         } else {
             return nil
@@ -109,6 +116,14 @@ public enum RFC3339 {
         let days = Self.daysSinceEpoch(year: Int64(year), month: Int64(month), day: Int64(day))
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - offsetMinutes * 60
         return seconds * 1000 + milliseconds
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days from 1970-01-01 to the given civil date (proleptic Gregorian calendar).

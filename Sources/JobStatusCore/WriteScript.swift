@@ -29,4 +29,7 @@ public enum WriteScript {
 
     /// The most bytes that links, response_data and error may take together.
     public static let maximumPayloadBytes = 65_536
+
+    /// The longest TTL a record may be given, in seconds (ten years): `MAX_TTL_SECONDS` in the script.
+    public static let maximumTTLSeconds: Int64 = 315_360_000
 }

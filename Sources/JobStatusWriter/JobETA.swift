@@ -7,19 +7,17 @@ public enum JobETA: Sendable, Equatable {
     case at(Date)
 
     /// Parses `90s`-style durations or RFC 3339 timestamps (`2026-11-28T10:00:00Z`,
-    /// `2026-11-28T12:00:00.250+02:00`).
+    /// `2026-11-28T12:00:00.250+02:00`), by the record contract's rules: what this takes, the
+    /// write script takes.
     public init?(parsing text: String) {
         if let duration = DurationText.parse(text) {
             self = .after(duration)
             return
         }
-        for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
-            if let date = try? style.parse(text) {
-                self = .at(date)
-                return
-            }
-        }
-        return nil
+        var text = text
+        let milliseconds = text.withUTF8 { RFC3339.millisecondsSinceEpoch(UnsafeRawBufferPointer($0)) }
+        guard let milliseconds, RFC3339.writableMilliseconds.contains(milliseconds) else { return nil }
+        self = .at(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 
     /// The eta as the record stores it: UTC, millisecond precision, `Z` suffix.

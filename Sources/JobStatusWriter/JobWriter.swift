@@ -181,7 +181,9 @@ public final class JobWriter: Sendable {
 
     private static func ttlArgument(_ ttl: Duration) throws(JobWriteError) -> String {
         let seconds = ttl.wholeSecondsRoundedUp
-        guard seconds >= 1 else { throw .invalidArgument("a TTL must be at least one second") }
+        guard seconds >= 1, seconds <= WriteScript.maximumTTLSeconds else {
+            throw .invalidArgument("a TTL must be from 1 second to \(WriteScript.maximumTTLSeconds) seconds (ten years)")
+        }
         return String(seconds)
     }
 

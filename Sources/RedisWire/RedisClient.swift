@@ -44,8 +44,13 @@ public final class RedisClient: Sendable {
     /// Sends one command and returns its reply; an error reply throws `RedisError.server`.
     /// `key` routes the command in a cluster (and keeps commands about one key on one connection).
     public func send(_ arguments: [String], key: String? = nil) async throws -> RESPValue {
+        try await self.send(bytes: arguments.map { Array($0.utf8) }, key: key)
+    }
+
+    /// The same, for arguments that are any bytes (Redis strings are binary).
+    public func send(bytes arguments: [[UInt8]], key: String? = nil) async throws -> RESPValue {
         try await self.eventLoop.flatSubmit {
-            self.router.value.send(arguments, key: key)
+            self.router.value.send(bytes: arguments, key: key)
         }.get()
     }
 

@@ -43,12 +43,17 @@ public enum RedisCommandEncoder {
 
     /// Appends one command given as strings: the convenient form for everything off the hot path.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
+        self.encode(bytes: arguments.map { Array($0.utf8) }, into: &buffer)
+    }
+
+    /// Appends one command whose arguments are any bytes (Redis strings are binary).
+    public static func encode(bytes arguments: [[UInt8]], into buffer: inout ByteBuffer) {
         var joined: [UInt8] = []
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(arguments.count)
         for argument in arguments {
             let start = joined.count
-            joined.append(contentsOf: argument.utf8)
+            joined.append(contentsOf: argument)
             ranges.append(start..<joined.count)
         }
         joined.withUnsafeBytes { all in

@@ -31,9 +31,14 @@ extension RedisRouter {
     /// Sends one command given as strings and returns an owned copy of its reply; an error reply
     /// fails the future with `RedisError.server`. `key` routes it in a cluster.
     public func send(_ arguments: [String], key: String? = nil, readOnly: Bool = false) -> EventLoopFuture<RESPValue> {
+        self.send(bytes: arguments.map { Array($0.utf8) }, key: key, readOnly: readOnly)
+    }
+
+    /// The same, for arguments that are any bytes.
+    public func send(bytes arguments: [[UInt8]], key: String? = nil, readOnly: Bool = false) -> EventLoopFuture<RESPValue> {
         let promise = self.eventLoop.makePromise(of: RESPValue.self)
         let receiver = PromiseReplyReceiver(promise)
-        let encode = { (buffer: inout ByteBuffer) in RedisCommandEncoder.encode(arguments, into: &buffer) }
+        let encode = { (buffer: inout ByteBuffer) in RedisCommandEncoder.encode(bytes: arguments, into: &buffer) }
         if var key {
             key.withUTF8 { self.send(key: UnsafeRawBufferPointer($0), readOnly: readOnly, to: receiver, encode: encode) }
         } else {

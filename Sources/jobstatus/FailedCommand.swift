@@ -7,9 +7,11 @@ struct FailedCommand: AsyncParsableCommand {
         abstract: "Fail a job with an expected error (403, 404, 409, 422, …).",
         discussion: """
             --error text that parses as a JSON object or array is taken as JSON, which must be an \
-            object {"type", "message"} (with "invalid": [...] for 422); anything else is stored as a \
-            JSON string. 409 needs {"type": "request_conflict", "message": …}; 422 needs the \
-            validation object {"type", "message", "invalid": [...]}.
+            object {"type", "message"} (with "invalid": [...] for 422); anything else is a message, \
+            stored as a JSON string. As the eHealth API shows them, a 409 message is stored as \
+            {"type": "request_conflict", "message": …} and a 500 message as {"type": \
+            "internal_error", "message": …}; 422 needs the validation object {"type", "message", \
+            "invalid": [...]}.
             """
     )
 

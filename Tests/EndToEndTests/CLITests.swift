@@ -68,6 +68,13 @@ struct CLITests {
             (["processed", id, "--link", "no-equals-sign"], 64),
             (["create", "--eta", "whenever"], 64),
             (["create", "--ttl", "0s"], 64),
+            // Durations beyond range are usage errors, not traps; the TTL has the contract's maximum.
+            (["create", "--ttl", "99999999999999999999"], 64),
+            (["create", "--ttl", "99999999999999999999s"], 64),
+            (["create", "--ttl", "3651d"], 64),
+            (["create", "--eta", "99999999999999999999s"], 64),
+            (["create", "--eta", "2026-06-30T24:00:00Z"], 64),
+            (["failed", id, "--status-code", "404", "--error", "x", "--ttl", "1e999"], 64),
             (["frobnicate"], 64),
             (["create", "--redis-url", "redis://127.0.0.1:1"], 4),
             (["create", "--redis-url", "http://nope"], 78),
@@ -89,5 +96,10 @@ struct CLITests {
         let noTokens = try await Binary.run(["serve"], environment: ["AUTH_MODE": "tokens", "AUTH_TOKENS_FILE": "", "JOBSTATUS_CONFIG": ""])
         #expect(noTokens.status == 78)
         #expect(noTokens.error.contains("auth.tokens_file"))
+        for (variable, value) in [("HTTP_IDLE_TIMEOUT", "99999999999999999999s"), ("HTTP_WRITE_TIMEOUT", "36501d"), ("REDIS_TIMEOUT", "1e999")] {
+            let huge = try await Binary.run(["serve"], environment: [variable: value, "AUTH_MODE": "none", "JOBSTATUS_CONFIG": ""])
+            #expect(huge.status == 78, "\(variable)=\(value): \(huge.error)")
+            #expect(huge.error.contains(variable), "\(huge.error)")
+        }
     }
 }

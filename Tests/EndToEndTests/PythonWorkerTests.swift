@@ -42,4 +42,15 @@ struct PythonWorkerTests {
         let refused = try await self.python(["failed-with-error", id, "--message", "late"], redis: redis)
         #expect(refused.error.contains("REFUSED"))
     }
+
+    @Test("the Python example gives every vector of the record contract its verdict")
+    func vectors() async throws {
+        let (redis, _, _) = try await SharedEnvironment.shared.get()
+        let runner = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/contract/vectors.py")
+            .standardized.path
+        let result = try await runProcess("/usr/bin/env", ["python3", runner, redis.url])
+        print(result.output)
+        #expect(result.status == 0, "\(result.output)\n\(result.error)")
+        #expect(result.output.contains(" 0 disagreements"))
+    }
 }

@@ -39,13 +39,18 @@ class JobStatusWriter:
         self._script = client.register_script(SCRIPT.read_text())
         self._prefix = key_prefix
 
-    def _call(self, operation, job_id, **arguments):
+    def call(self, operation, job_id, arguments):
+        """One call of the script: `arguments` maps names to text or bytes, passed as they are.
+        The script is the contract's only gate: this class checks nothing itself."""
         args = [operation]
         for name, value in arguments.items():
             if value is not None:
-                args += [name, str(value)]
+                args += [name, value if isinstance(value, bytes) else str(value)]
         version, outcome = self._script(keys=[self._prefix + job_id], args=args)
         return int(version), outcome.decode()
+
+    def _call(self, operation, job_id, **arguments):
+        return self.call(operation, job_id, arguments)
 
     def create(self, job_id, eta, owner=None, ttl=None):
         return self._call("create", job_id, eta=eta, owner=owner, ttl=ttl)

@@ -1,0 +1,173 @@
+import Foundation
+import JobStatusCore
+import NIOCore
+import JobStatusTestSupport
+import RedisWire
+
+/// `Tests/Vectors/record-contract.json`: the record contract as data.
+struct ContractVectors {
+    struct Write {
+        let name: String
+        let op: String
+        /// Argument names and values (the script takes them in any order).
+        let args: [(name: String, value: [UInt8])]
+        /// `accepted`, or the error code the script answers (`INVALID`, `TOOLARGE`).
+        let verdict: String
+        /// What a poll serves, when the vector says.
+        let servedETA: String?
+        let servedError: Any?
+        let ttlSeconds: Int?
+
+        var isAccepted: Bool { self.verdict == "accepted" }
+
+        func argument(_ name: String) -> [UInt8]? {
+            self.args.first { $0.name == name }?.value
+        }
+
+        /// The argument as text, when it is UTF-8 (Swift APIs cannot even express the rest).
+        func text(_ name: String) -> String? {
+            self.argument(name).flatMap { String(validating: $0, as: UTF8.self) }
+        }
+    }
+
+    struct ID {
+        let name: String
+        let id: String
+        let valid: Bool
+    }
+
+    let maximumTTLSeconds: Int64
+    let maximumPayloadBytes: Int
+    let writes: [Write]
+    let ids: [ID]
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardized.path
+    static let path = "\(repository)/Tests/Vectors/record-contract.json"
+
+    static func load() throws -> ContractVectors {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.path))
+        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let writes = root["writes"] as? [[String: Any]], let ids = root["ids"] as? [[String: Any]]
+        else { throw TestFailure("\(Self.path) is not the vectors file") }
+        return ContractVectors(
+            maximumTTLSeconds: (root["maximum_ttl_seconds"] as? NSNumber)?.int64Value ?? 0,
+            maximumPayloadBytes: (root["maximum_payload_bytes"] as? NSNumber)?.intValue ?? 0,
+            writes: try writes.map { entry in
+                let args = entry["args"] as? [String: Any] ?? [:]
+                return Write(
+                    name: entry["name"] as? String ?? "?",
+                    op: entry["op"] as? String ?? "?",
+                    args: try args.keys.sorted().map { name in (name, try Self.bytes(args[name] as Any)) },
+                    verdict: entry["verdict"] as? String ?? "?",
+                    servedETA: entry["served_eta"] as? String,
+                    servedError: entry["served_error"],
+                    ttlSeconds: (entry["ttl_seconds"] as? NSNumber)?.intValue
+                )
+            },
+            ids: ids.map { ID(name: $0["name"] as? String ?? "?", id: $0["id"] as? String ?? "", valid: $0["valid"] as? Bool ?? false) }
+        )
+    }
+
+    /// A value: a string, or `{"parts": [...]}` of strings, `{"hex": "…"}` and `{"repeat": "…", "count": n}`.
+    static func bytes(_ value: Any) throws -> [UInt8] {
+        if let text = value as? String { return Array(text.utf8) }
+        guard let object = value as? [String: Any] else { throw TestFailure("not a vector value: \(value)") }
+        if let parts = object["parts"] as? [Any] {
+            return try parts.flatMap { try Self.bytes($0) }
+        }
+        if let hex = object["hex"] as? String {
+            let digits = Array(hex.utf8)
+            return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+        }
+        if let unit = object["repeat"] as? String, let count = object["count"] as? Int {
+            return Array(String(repeating: unit, count: count).utf8)
+        }
+        throw TestFailure("not a vector value: \(value)")
+    }
+}
+
+/// The record the front would read if `fields` were stored: what the front's checks say of it.
+func frontVerdict(_ fields: [JobRecordField: [UInt8]]) -> JobReadOutcome.Verdict {
+    var view = JobRecordView()
+    let storage = fields.mapValues { bytes -> UnsafeMutableRawBufferPointer in
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        buffer.copyBytes(from: bytes)
+        return buffer
+    }
+    defer { storage.values.forEach { $0.deallocate() } }
+    for (field, buffer) in storage {
+        view[field] = UnsafeRawBufferPointer(rebasing: buffer[0..<fields[field]!.count])
+    }
+    return JobReadOutcome.decide(view, caller: nil).verdict
+}
+
+extension JobReadOutcome {
+    /// What a poll of the record answers, as a value that outlives the record.
+    enum Verdict {
+        /// The envelope's status and `data`, parsed back.
+        case served(status: Int, data: [String: Any])
+        case notFound
+        case brokenRecord(String)
+
+        var isServed: Bool {
+            if case .served = self { return true }
+            return false
+        }
+    }
+
+    var verdict: Verdict {
+        switch self {
+        case .notFound, .notModified:
+            return .notFound
+        case .contractViolation(let reason):
+            return .brokenRecord(reason)
+        case .found(let job):
+            var buffer = ByteBuffer()
+            EnvelopeWriter.writeJob(job, id: UnsafeRawBufferPointer(start: nil, count: 0), meta: EnvelopeMeta(scheme: "http", host: "x", path: "/", requestID: "r"), into: &buffer)
+            let envelope = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any]
+            let data = (envelope?["data"] as? [String: Any]) ?? [:]
+            return .served(status: job.httpStatus, data: data)
+        }
+    }
+}
+
+/// A raw pattern subscriber: counts the messages Redis publishes per channel.
+final class ChannelCounter: @unchecked Sendable {
+    private let socket: HTTPTestClient
+
+    init(port: Int, pattern: String) async throws {
+        self.socket = try HTTPTestClient(port: port, timeout: .seconds(5))
+        try self.socket.send("PSUBSCRIBE \(pattern)\r\n")
+        _ = await self.socket.readAvailable(within: .milliseconds(300))
+    }
+
+    /// Messages per channel received so far (and within `settle`).
+    func counts(settle: Duration = .milliseconds(300)) async -> [String: Int] {
+        var text = ""
+        while true {
+            let more = await self.socket.readAvailable(within: settle)
+            if more.isEmpty { break }
+            text += more
+        }
+        var counts: [String: Int] = [:]
+        let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+        // *4 $8 pmessage $n <pattern> $n <channel> $n <payload>
+        var index = 0
+        while index + 8 < lines.count {
+            if lines[index] == "*4", lines[index + 2] == "pmessage" {
+                counts[String(lines[index + 6]), default: 0] += 1
+                index += 9
+            } else {
+                index += 1
+            }
+        }
+        return counts
+    }
+}
+
+/// Two JSON values compared as JSON (key order aside).
+func jsonEqual(_ lhs: Any?, _ rhs: Any?) -> Bool {
+    guard let lhs, let rhs else { return lhs == nil && rhs == nil }
+    let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
+    return (try? JSONSerialization.data(withJSONObject: lhs, options: options)) == (try? JSONSerialization.data(withJSONObject: rhs, options: options))
+}
