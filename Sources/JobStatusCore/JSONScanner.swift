@@ -10,7 +10,7 @@ public struct JSONScanner {
         case object, array, string, number, literal
     }
 
-    /// The deepest nesting accepted; Redis' cjson (used by the write script) allows 1000.
+    /// The deepest nesting accepted, here and in the write script (`MAX_DEPTH`).
     public static let maximumDepth = 1000
 
     private let bytes: UnsafeRawBufferPointer

@@ -1,6 +1,7 @@
 -- jobstatus write script: every change to a job record goes through this one script, so the
 -- transition check, the write, the TTL and the change notification happen atomically.
--- The contract is documented in docs/record-contract.md; keep the two in step.
+-- The contract is documented in docs/record-contract.md, and its cases are data in
+-- Tests/Vectors/record-contract.json: a change here is a change there, tested both ways.
 --
 -- KEYS[1]  the job key: <key prefix><job id>, e.g. job:NBXk9EyErUZv1RhXgyvgg
 -- ARGV[1]  the operation: create | progress | processed | failed | failed_with_error
