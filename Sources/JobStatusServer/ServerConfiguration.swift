@@ -36,6 +36,9 @@ public struct ServerConfiguration: Sendable {
     public var readFrom: ReadFrom = .primary
     /// `redis.timeout`: how long a Redis command may take before the poll answers 503.
     public var redisTimeout: Duration = .seconds(1)
+    /// `redis.heartbeat`: a Redis connection without traffic this long sends a `PING`, and is
+    /// reconnected when no reply comes within `redis.timeout` (0: never).
+    public var redisHeartbeat: Duration = .seconds(15)
     /// `jobs.key_prefix`: the job key is this prefix followed by the id.
     public var keyPrefix = "job:"
     /// `auth.mode`.
@@ -91,6 +94,7 @@ public struct ServerConfiguration: Sendable {
         self.redisURLs = try Self.redisURLs(settings, mode: self.redisMode)
         self.readFrom = try settings.choice("redis.read_from", default: defaults.readFrom)
         self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
+        self.redisHeartbeat = try settings.duration("redis.heartbeat", default: defaults.redisHeartbeat)
         self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
         self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
         self.tokensFile = settings.optionalString("auth.tokens_file")
@@ -162,6 +166,7 @@ public struct ServerConfiguration: Sendable {
             mode: self.redisMode,
             urls: self.redisURLs,
             commandTimeout: self.redisTimeout,
+            heartbeat: self.redisHeartbeat,
             readFromReplicas: self.readFrom == .replica
         )
     }
@@ -172,9 +177,14 @@ public struct ServerConfiguration: Sendable {
         mode: RedisMode,
         urls: [RedisURL],
         commandTimeout: Duration,
+        heartbeat: Duration,
         readFromReplicas: Bool = false
     ) -> RedisDeployment {
-        let connection = RedisConnectionConfiguration(url: urls[0], commandTimeout: TimeAmount(commandTimeout))
+        let connection = RedisConnectionConfiguration(
+            url: urls[0],
+            commandTimeout: TimeAmount(commandTimeout),
+            heartbeat: heartbeat > .zero ? TimeAmount(heartbeat) : nil
+        )
         switch mode {
         case .standalone:
             return .standalone(connection)

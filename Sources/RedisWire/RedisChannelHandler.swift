@@ -10,6 +10,12 @@ import NIOCore
 /// A command that outlives its deadline means the server stalled: replies are strictly ordered,
 /// so the only safe recovery is to fail everything queued and close the connection (the owning
 /// `RedisConnection` reconnects). One timer at a time watches the oldest command.
+///
+/// An idle connection proves nothing: a NAT or a load balancer may have dropped the flow without
+/// a FIN, and the subscriber connection is idle by nature. After `heartbeat` without traffic the
+/// handler sends a `PING`; its reply (`PONG`, or `["pong", ""]` on a subscriber connection) is all
+/// it needs, and its absence within the command timeout resets the connection like any other
+/// stalled command.
 final class RedisChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -24,6 +30,15 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private let reader = RedisReplyReader()
     private let commandTimeout: TimeAmount
     private let maxPendingCommands: Int
+    /// How long without traffic before a `PING`; nil: never.
+    private let heartbeat: TimeAmount?
+    private var heartbeatCheck: Scheduled<Void>?
+    /// Reads and flushes so far, and how many there were at the last heartbeat check: traffic
+    /// is counted, not timed, so the hot path reads no clock for it.
+    private var traffic: UInt64 = 0
+    private var trafficAtLastCheck: UInt64 = 0
+    private var idleChecks = 0
+    private let heartbeatReceiver = HeartbeatReceiver()
     private var pending = CircularBuffer<PendingCommand>(initialCapacity: 256)
     private var outbound = ByteBuffer()
     private var flushScheduled = false
@@ -32,9 +47,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     /// Where `message` pushes go on a subscriber connection; nil on a command connection.
     var pushReceiver: (any RedisPushReceiver)?
 
-    init(commandTimeout: TimeAmount, maxPendingCommands: Int) {
+    init(commandTimeout: TimeAmount, maxPendingCommands: Int, heartbeat: TimeAmount? = nil) {
         self.commandTimeout = commandTimeout
         self.maxPendingCommands = maxPendingCommands
+        self.heartbeat = heartbeat.flatMap { $0 > .zero ? $0 : nil }
     }
 
     /// The number of commands sent and not yet answered.
@@ -43,9 +59,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
+        self.scheduleHeartbeatCheck(context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.heartbeatCheck?.cancel()
+        self.heartbeatCheck = nil
         self.failAll(.connectionLost)
         self.context = nil
     }
@@ -73,6 +92,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.traffic &+= 1
         let bytes = self.unwrapInboundIn(data)
         var unexpectedReply = false
         do {
@@ -114,6 +134,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private func flushOutbound() {
         self.flushScheduled = false
         guard let context, self.outbound.readableBytes > 0 else { return }
+        self.traffic &+= 1
         context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
         // Once the socket took the bytes the storage is ours alone again and is reused as is.
         self.outbound.clear()
@@ -132,9 +153,34 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.timeoutCheck = nil
         guard let context, let oldest = self.pending.first else { return }
         if oldest.deadline <= context.eventLoop.now {
+            if oldest.receiver === self.heartbeatReceiver {
+                RedisMetrics.heartbeatFailures.increment()
+            }
             self.reset(.timeout, context: context)
         } else {
             self.armTimeoutCheck(at: oldest.deadline, context: context)
+        }
+    }
+
+    /// Checks for traffic every half heartbeat; two checks in a row without any, and nothing in
+    /// flight (a command in flight has its own deadline), send a `PING`.
+    private func scheduleHeartbeatCheck(context: ChannelHandlerContext) {
+        guard let heartbeat = self.heartbeat else { return }
+        self.heartbeatCheck = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(heartbeat.nanoseconds / 2)) {
+            guard let context = self.context else { return }
+            if self.traffic == self.trafficAtLastCheck && self.pending.isEmpty {
+                self.idleChecks += 1
+                if self.idleChecks >= 2 {
+                    self.idleChecks = 0
+                    self.enqueue(self.heartbeatReceiver) { buffer in
+                        RedisCommandEncoder.encode(["PING"], into: &buffer)
+                    }
+                }
+            } else {
+                self.idleChecks = 0
+            }
+            self.trafficAtLastCheck = self.traffic
+            self.scheduleHeartbeatCheck(context: context)
         }
     }
 
@@ -159,4 +205,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
             command.receiver.fail(error)
         }
     }
+}
+
+/// The receiver of heartbeat `PING`s: any reply proves the connection alive.
+private final class HeartbeatReceiver: RedisReplyReceiver {
+    func receive(_ reply: RedisReply) {}
+    func fail(_ error: RedisError) {}
 }

@@ -119,12 +119,15 @@ public final class RedisConnection: RedisRouter {
         let url = self.currentURL
         let commandTimeout = self.configuration.commandTimeout
         let maxPending = self.configuration.maxPendingCommands
+        let heartbeat = self.configuration.heartbeat
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // The kernel's own, much slower, probe of a silent peer, behind the heartbeat.
+            .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = RedisChannelHandler(commandTimeout: commandTimeout, maxPendingCommands: maxPending)
+                    let handler = RedisChannelHandler(commandTimeout: commandTimeout, maxPendingCommands: maxPending, heartbeat: heartbeat)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

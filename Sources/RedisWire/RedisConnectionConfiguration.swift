@@ -18,6 +18,8 @@ public struct RedisConnectionConfiguration: Sendable {
     public var initialBackoff: TimeAmount
     /// The longest delay between attempts; it bounds how long recovery takes once Redis is back.
     public var maximumBackoff: TimeAmount
+    /// How long a connection may go without traffic before it sends a `PING` (nil: never).
+    public var heartbeat: TimeAmount?
 
     public init(
         url: RedisURL,
@@ -27,8 +29,10 @@ public struct RedisConnectionConfiguration: Sendable {
         initialBackoff: TimeAmount = .milliseconds(50),
         maximumBackoff: TimeAmount = .seconds(1),
         alternateURLs: [RedisURL] = [],
-        readOnly: Bool = false
+        readOnly: Bool = false,
+        heartbeat: TimeAmount? = .seconds(15)
     ) {
+        self.heartbeat = heartbeat
         self.url = url
         self.alternateURLs = alternateURLs
         self.readOnly = readOnly

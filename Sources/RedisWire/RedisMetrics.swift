@@ -6,6 +6,8 @@ enum RedisMetrics {
     /// From a command being queued to its reply being parsed.
     static let commandDuration = Timer(label: "jobstatus_redis_command_duration_seconds")
     static let reconnects = Counter(label: "jobstatus_redis_reconnects_total")
+    /// Heartbeat `PING`s of idle connections that got no reply in time (the connection is reset).
+    static let heartbeatFailures = Counter(label: "jobstatus_redis_heartbeat_failures_total")
 
     private static let timeouts = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "timeout")])
     private static let connectionLosses = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connection_lost")])

@@ -38,7 +38,12 @@ struct WriterOptions: ParsableArguments {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
             let mode = try settings.choice("redis.mode", default: RedisMode.standalone)
             let urls = try ServerConfiguration.redisURLs(settings, mode: mode)
-            deployment = ServerConfiguration.redisDeployment(mode: mode, urls: urls, commandTimeout: .seconds(5))
+            deployment = ServerConfiguration.redisDeployment(
+                mode: mode,
+                urls: urls,
+                commandTimeout: .seconds(5),
+                heartbeat: try settings.duration("redis.heartbeat", default: ServerConfiguration().redisHeartbeat)
+            )
             configuration = JobWriterConfiguration(
                 keyPrefix: settings.string("jobs.key_prefix", default: "job:"),
                 pendingTTL: try settings.duration("jobs.pending_ttl", default: .seconds(86_400)),

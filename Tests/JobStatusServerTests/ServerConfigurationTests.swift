@@ -109,6 +109,8 @@ struct ServerConfigurationTests {
         #expect(fromFile.redisMode == defaults.redisMode)
         #expect(fromFile.readFrom == defaults.readFrom)
         #expect(fromFile.redisTimeout == defaults.redisTimeout)
+        #expect(fromFile.redisHeartbeat == defaults.redisHeartbeat)
+        #expect(reader.string(forKey: "redis.heartbeat") == "15s")
         #expect(fromFile.keyPrefix == defaults.keyPrefix)
         #expect(fromFile.authMode == defaults.authMode)
         #expect(fromFile.maxWait == defaults.maxWait)

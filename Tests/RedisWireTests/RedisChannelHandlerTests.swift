@@ -20,8 +20,12 @@ private final class RecordingReceiver: RedisReplyReceiver {
 
 @Suite("The connection's channel handler")
 struct RedisChannelHandlerTests {
-    private func makeChannel(timeout: TimeAmount = .seconds(1), maxPending: Int = 100) throws -> (EmbeddedChannel, RedisChannelHandler) {
-        let handler = RedisChannelHandler(commandTimeout: timeout, maxPendingCommands: maxPending)
+    private func makeChannel(
+        timeout: TimeAmount = .seconds(1),
+        maxPending: Int = 100,
+        heartbeat: TimeAmount? = nil
+    ) throws -> (EmbeddedChannel, RedisChannelHandler) {
+        let handler = RedisChannelHandler(commandTimeout: timeout, maxPendingCommands: maxPending, heartbeat: heartbeat)
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
         return (channel, handler)
@@ -124,5 +128,44 @@ struct RedisChannelHandlerTests {
         )
         let delays = (1...9).map { configuration.backoff(beforeAttempt: $0).nanoseconds / 1_000_000 }
         #expect(delays == [0, 50, 100, 200, 400, 800, 1000, 1000, 1000])
+    }
+
+    @Test("an idle connection sends PING after the heartbeat; a reply (PONG or a subscriber's [pong, \"\"]) keeps it")
+    func heartbeatAnswered() throws {
+        let (channel, _) = try self.makeChannel(timeout: .milliseconds(500), heartbeat: .seconds(2))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1900))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "not yet: traffic was seen less than a heartbeat ago")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(100))
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "*1\r\n$4\r\nPING\r\n")
+        try channel.writeInbound(ByteBuffer(string: "*2\r\n$4\r\npong\r\n$0\r\n\r\n"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(channel.isActive)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+    }
+
+    @Test("a heartbeat without a reply within the timeout resets the connection")
+    func heartbeatUnanswered() throws {
+        let (channel, _) = try self.makeChannel(timeout: .milliseconds(500), heartbeat: .seconds(2))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) != nil)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(499))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive, "found dead: closed, so the connection reconnects")
+    }
+
+    @Test("a busy connection sends no heartbeat")
+    func noHeartbeatWhenBusy() throws {
+        let (channel, handler) = try self.makeChannel(timeout: .seconds(10), heartbeat: .seconds(2))
+        let receiver = RecordingReceiver()
+        for _ in 0..<8 {
+            handler.enqueue(receiver) { RedisCommandEncoder.encode(["GET", "k"], into: &$0) }
+            channel.embeddedEventLoop.run()
+            _ = try channel.readOutbound(as: ByteBuffer.self)
+            try channel.writeInbound(ByteBuffer(string: "$-1\r\n"))
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(receiver.replies.count == 8)
     }
 }

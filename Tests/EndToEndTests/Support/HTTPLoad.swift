@@ -8,6 +8,8 @@ enum HTTPLoad {
     struct Answer: Sendable {
         /// The status; 0 when the connection ended without a whole answer.
         let status: Int
+        /// From the request's being written to its answer's end: the server's time, not the
+        /// time a loaded machine took to set up the connection.
         let elapsed: Duration
         /// Whether the answer said `Connection: close`.
         let closes: Bool
@@ -36,7 +38,7 @@ enum HTTPLoad {
             }
             do {
                 let answer = try await channel.pipeline.handler(type: OneAnswerHandler.self).flatMap { $0.answered.futureResult }.get()
-                return Answer(status: answer.status, elapsed: ContinuousClock.now - started, closes: answer.closes, connected: true)
+                return Answer(status: answer.status, elapsed: ContinuousClock.now - answer.sent, closes: answer.closes, connected: true)
             } catch {
                 return Answer(status: 0, elapsed: ContinuousClock.now - started, closes: true, connected: true)
             }
@@ -51,12 +53,14 @@ private final class OneAnswerHandler: ChannelInboundHandler, Sendable {
     struct Parsed: Sendable {
         let status: Int
         let closes: Bool
+        var sent = ContinuousClock.now
     }
 
     let request: String
     let answered: EventLoopPromise<Parsed>
     nonisolated(unsafe) private var received: [UInt8] = []
     nonisolated(unsafe) private var done = false
+    nonisolated(unsafe) private var sent = ContinuousClock.now
 
     init(request: String, answered: EventLoopPromise<Parsed>) {
         self.request = request
@@ -64,6 +68,7 @@ private final class OneAnswerHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        self.sent = ContinuousClock.now
         context.writeAndFlush(NIOAny(ByteBuffer(string: self.request)), promise: nil)
         context.fireChannelActive()
     }
@@ -92,6 +97,8 @@ private final class OneAnswerHandler: ChannelInboundHandler, Sendable {
     private func finish(_ parsed: Parsed) {
         guard !self.done else { return }
         self.done = true
+        var parsed = parsed
+        parsed.sent = self.sent
         self.answered.succeed(parsed)
     }
 
