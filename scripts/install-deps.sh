@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing jobstatus needs and is missing on a Debian machine:
-# hiredis (headers + pkg-config), redis-server, redis-cli, nginx, and the Python packages of the
+# hiredis (headers + pkg-config), redis-server, redis-cli, nginx, openssl, and the Python packages of the
 # examples and the contract tests. Runs apt-get as root, or through sudo otherwise.
 set -euo pipefail
 
@@ -11,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+# The TLS tests and benchmark make their certificates (scripts/testing/make_test_certificates.sh).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""

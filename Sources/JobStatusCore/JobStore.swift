@@ -47,7 +47,7 @@ public protocol JobStoreDelegate: AnyObject {
     func recordUnavailable(_ failure: JobStoreFailure)
 
     /// The outcome of `probe`.
-    func probed(ready: Bool)
+    func probed(_ health: StoreHealth)
 
     /// Something happened to the watch started with `generation`.
     func watchEvent(_ event: JobWatchEvent, generation: UInt64)

@@ -59,9 +59,9 @@ extension ConnectionStateMachine {
     }
 
     /// The answer to `.probe`.
-    mutating func probed(ready: Bool, now: NIODeadline) -> Action {
+    mutating func probed(_ health: StoreHealth, now: NIODeadline) -> Action {
         guard case .probing(let request) = self.state else { return .none }
-        return self.finish(request, .health(ready: ready), now: now)
+        return self.finish(request, .health(health), now: now)
     }
 
     /// An event of the watch started with `generation`; events of other watches are stale.

@@ -122,7 +122,7 @@ struct ConnectionStateMachine {
         case record
         /// 503: the store did not answer.
         case unavailable
-        case health(ready: Bool)
+        case health(StoreHealth)
         /// The last parts of an event stream, then its end.
         case streamEnd(StreamParts)
     }

@@ -21,7 +21,7 @@ extension JobRequestHandler {
             case .refuse(let error, let headers):
                 self.send(error, headers: headers, request: request, ending: ending, context: context)
             case .live:
-                self.sendHealth(ready: true, request: request, ending: ending, context: context)
+                self.sendHealth(.ready, request: request, ending: ending, context: context)
             case .metrics:
                 self.sendMetrics(request: request, ending: ending, context: context)
             case .document:
@@ -39,8 +39,8 @@ extension JobRequestHandler {
             self.send(record, request: request, ending: ending, context: context)
         case .unavailable:
             self.send(.serviceUnavailable, headers: ResponseHeaders(retryAfter: 1, cacheControl: .noStore), request: request, ending: ending, context: context)
-        case .health(let ready):
-            self.sendHealth(ready: ready, request: request, ending: ending, context: context)
+        case .health(let health):
+            self.sendHealth(health, request: request, ending: ending, context: context)
         case .streamEnd(let parts):
             self.writeStream(parts, request: request, record: record, context: context)
             var last: ByteBuffer?
@@ -189,11 +189,22 @@ extension JobRequestHandler {
         self.send(error.status, headers: headers, request: request, ending: ending, context: context)
     }
 
-    private func sendHealth(ready: Bool, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+    /// Why Redis is unavailable goes only where operators look (where `/metrics` is served): it
+    /// names hosts and settings that the API's callers have no business seeing.
+    private func sendHealth(_ health: StoreHealth, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
         self.loop.bodyScratch.clear()
-        self.loop.bodyScratch.writeStaticString(ready ? #"{"status":"up"}"# : #"{"status":"unavailable"}"#)
-        let headers = ResponseHeaders(retryAfter: ready ? nil : 1, cacheControl: .noStore)
-        self.send(ready ? .ok : .serviceUnavailable, headers: headers, request: request, ending: ending, context: context)
+        switch health {
+        case .ready:
+            self.loop.bodyScratch.writeStaticString(#"{"status":"up"}"#)
+        case .unavailable(let reason) where self.server.showsOperatorDetail:
+            self.loop.bodyScratch.writeStaticString(#"{"status":"unavailable","reason":"#)
+            self.loop.bodyScratch.writeJSONString(reason)
+            self.loop.bodyScratch.writeStaticString("}")
+        case .unavailable:
+            self.loop.bodyScratch.writeStaticString(#"{"status":"unavailable"}"#)
+        }
+        let headers = ResponseHeaders(retryAfter: health.isReady ? nil : 1, cacheControl: .noStore)
+        self.send(health.isReady ? .ok : .serviceUnavailable, headers: headers, request: request, ending: ending, context: context)
     }
 
     /// The Prometheus text of every metric.

@@ -151,9 +151,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
     }
 
-    func probed(ready: Bool) {
+    func probed(_ health: StoreHealth) {
         guard let context = self.context else { return }
-        self.run(self.machine.probed(ready: ready, now: context.eventLoop.now))
+        self.run(self.machine.probed(health, now: context.eventLoop.now))
     }
 
     func watchEvent(_ event: JobWatchEvent, generation: UInt64) {

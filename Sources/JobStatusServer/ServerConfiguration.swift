@@ -39,6 +39,11 @@ public struct ServerConfiguration: Sendable {
     /// `redis.heartbeat`: a Redis connection without traffic this long sends a `PING`, and is
     /// reconnected when no reply comes within `redis.timeout` (0: never).
     public var redisHeartbeat: Duration = .seconds(15)
+    /// `redis.tls.*`: how `rediss://` connections verify the server and present a client
+    /// certificate; nil with `redis://`.
+    public var redisTLS: RedisTLSConfiguration?
+    /// `redis.password_file`: the password, read again at every (re)connect.
+    public var redisPasswordFile: String?
     /// `jobs.key_prefix`: the job key is this prefix followed by the id.
     public var keyPrefix = "job:"
     /// `auth.mode`.
@@ -95,6 +100,8 @@ public struct ServerConfiguration: Sendable {
         self.readFrom = try settings.choice("redis.read_from", default: defaults.readFrom)
         self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
         self.redisHeartbeat = try settings.duration("redis.heartbeat", default: defaults.redisHeartbeat)
+        self.redisTLS = try Self.redisTLS(settings, urls: self.redisURLs)
+        self.redisPasswordFile = try Self.redisPasswordFile(settings)
         self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
         self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
         self.tokensFile = settings.optionalString("auth.tokens_file")
@@ -138,8 +145,9 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds. Shared with
-    /// the writer subcommands.
+    /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds, with the
+    /// credentials of `redis.username` and `redis.password` when set. Shared with the writer
+    /// subcommands.
     public static func redisURLs(_ settings: SettingsReader, mode: RedisMode) throws(ConfigurationError) -> [RedisURL] {
         let text = settings.string("redis.url", default: "redis://127.0.0.1:6379", isSecret: true)
         var urls: [RedisURL] = []
@@ -157,7 +165,49 @@ public struct ServerConfiguration: Sendable {
         if mode == .cluster && urls.contains(where: { $0.database != 0 }) {
             throw ConfigurationError("redis.url (REDIS_URL): a Redis Cluster has only database 0")
         }
-        return urls
+        if urls.contains(where: { $0.tls != urls[0].tls }) {
+            throw ConfigurationError("redis.url (REDIS_URL) mixes redis:// and rediss://; every node of a cluster speaks TLS or none does")
+        }
+        let user = settings.optionalString("redis.username")
+        let password = settings.optionalString("redis.password", isSecret: true)
+        return urls.map { url in
+            var url = url
+            if let user { url.user = user }
+            if let password { url.password = password }
+            return url
+        }
+    }
+
+    /// `redis.tls.*` (`REDIS_TLS_*`): nil unless the URLs are `rediss://`, where a TLS setting
+    /// would otherwise be ignored without a word.
+    public static func redisTLS(_ settings: SettingsReader, urls: [RedisURL]) throws(ConfigurationError) -> RedisTLSConfiguration? {
+        let tls = RedisTLSConfiguration(
+            caFile: settings.optionalString("redis.tls.ca_file"),
+            certificateFile: settings.optionalString("redis.tls.cert_file"),
+            keyFile: settings.optionalString("redis.tls.key_file"),
+            serverName: settings.optionalString("redis.tls.server_name"),
+            verification: try settings.choice("redis.tls.verify", default: RedisTLSConfiguration.Verification.full)
+        )
+        guard urls.first?.tls == true else {
+            if tls != RedisTLSConfiguration() {
+                throw ConfigurationError("redis.tls.* is set but redis.url (REDIS_URL) is redis://; use rediss:// for TLS")
+            }
+            return nil
+        }
+        if let problem = tls.problem {
+            throw ConfigurationError(problem)
+        }
+        return tls
+    }
+
+    /// `redis.password_file` (`REDIS_PASSWORD_FILE`); exclusive with `redis.password`, so that
+    /// which one wins is never a question.
+    public static func redisPasswordFile(_ settings: SettingsReader) throws(ConfigurationError) -> String? {
+        let file = settings.optionalString("redis.password_file")
+        if file != nil && settings.optionalString("redis.password", isSecret: true) != nil {
+            throw ConfigurationError("set redis.password (REDIS_PASSWORD) or redis.password_file (REDIS_PASSWORD_FILE), not both")
+        }
+        return file
     }
 
     /// Where Redis is and how patient to be with it.
@@ -167,7 +217,9 @@ public struct ServerConfiguration: Sendable {
             urls: self.redisURLs,
             commandTimeout: self.redisTimeout,
             heartbeat: self.redisHeartbeat,
-            readFromReplicas: self.readFrom == .replica
+            readFromReplicas: self.readFrom == .replica,
+            tls: self.redisTLS,
+            passwordFile: self.redisPasswordFile
         )
     }
 
@@ -178,12 +230,16 @@ public struct ServerConfiguration: Sendable {
         urls: [RedisURL],
         commandTimeout: Duration,
         heartbeat: Duration,
-        readFromReplicas: Bool = false
+        readFromReplicas: Bool = false,
+        tls: RedisTLSConfiguration?,
+        passwordFile: String?
     ) -> RedisDeployment {
         let connection = RedisConnectionConfiguration(
             url: urls[0],
             commandTimeout: TimeAmount(commandTimeout),
-            heartbeat: heartbeat > .zero ? TimeAmount(heartbeat) : nil
+            heartbeat: heartbeat > .zero ? TimeAmount(heartbeat) : nil,
+            tls: tls,
+            passwordFile: passwordFile
         )
         switch mode {
         case .standalone:

@@ -20,9 +20,14 @@ final class ServerContext: Sendable {
     /// a second of expiring, rarely enough to cost nothing per request.
     let tickInterval: TimeAmount
 
+    /// Whether this listener is where operators look: the operator port, or the only port.
+    var showsOperatorDetail: Bool {
+        self.isOperatorListener || self.configuration.metricsPort == 0
+    }
+
     /// Whether this listener answers `/metrics`.
     var servesMetrics: Bool {
-        self.metricsRegistry != nil && (self.isOperatorListener || self.configuration.metricsPort == 0)
+        self.metricsRegistry != nil && self.showsOperatorDetail
     }
 
     init(

@@ -81,7 +81,9 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
         case .none:
             break
         case .probe:
-            delegate.probed(ready: reply.kind == .simpleString && reply.bytesEqual("PONG"))
+            delegate.probed(
+                reply.kind == .simpleString && reply.bytesEqual("PONG") ? .ready : .unavailable(reason: "PING answered \(reply.value)")
+            )
         case .read(let caller, let ifNoneMatch):
             if reply.kind == .error {
                 let message = reply.string
@@ -113,7 +115,7 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
         guard let delegate = self.delegate else { return }
         switch command {
         case .none: break
-        case .probe: delegate.probed(ready: false)
+        case .probe: delegate.probed(.unavailable(reason: error.description))
         case .read:
             if case .server(let message) = error {
                 delegate.recordUnavailable(.refused(message))

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOTLS
 
 /// The wire side of one Redis connection: pipelines every queued command, matches replies to
 /// commands in order, and enforces the per-command timeout.
@@ -46,6 +47,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Where `message` pushes go on a subscriber connection; nil on a command connection.
     var pushReceiver: (any RedisPushReceiver)?
+    /// The first error the pipeline reported (a TLS handshake's, typically): the commands it
+    /// failed only learn that the connection was lost, and the login wants to say why.
+    private(set) var firstError: (any Error)?
+    /// Whether a TLS handler in front of this one finished its handshake: a login that times out
+    /// before that talked to something that does not speak TLS.
+    private(set) var tlsHandshakeCompleted = false
 
     init(commandTimeout: TimeAmount, maxPendingCommands: Int, heartbeat: TimeAmount? = nil) {
         self.commandTimeout = commandTimeout
@@ -91,6 +98,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.tlsHandshakeCompleted = true
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.traffic &+= 1
         let bytes = self.unwrapInboundIn(data)
@@ -128,6 +142,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.firstError == nil { self.firstError = error }
         self.reset(.connectionLost, context: context)
     }
 

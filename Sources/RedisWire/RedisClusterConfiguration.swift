@@ -1,7 +1,7 @@
 /// How a `RedisClusterRouter` finds and talks to a Redis Cluster.
 public struct RedisClusterConfiguration: Sendable {
-    /// Nodes to learn the slot map from; any reachable one will do. Their credentials (from the
-    /// first) are used for every node.
+    /// Nodes to learn the slot map from; any reachable one will do. Their credentials and scheme
+    /// (from the first) are used for every node, as is `connection`'s TLS and password file.
     public var seeds: [RedisURL]
     /// Timeouts and backoff of every node connection (its `url` is ignored).
     public var connection: RedisConnectionConfiguration
@@ -28,7 +28,13 @@ public struct RedisClusterConfiguration: Sendable {
     func connection(to node: ClusterNode) -> RedisConnectionConfiguration {
         var configuration = self.connection
         let credentials = self.seeds[0]
-        configuration.url = RedisURL(host: node.host, port: node.port, user: credentials.user, password: credentials.password)
+        configuration.url = RedisURL(
+            host: node.host,
+            port: node.port,
+            user: credentials.user,
+            password: credentials.password,
+            tls: credentials.tls
+        )
         configuration.alternateURLs = []
         configuration.readOnly = self.readFromReplicas
         return configuration

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One self-healing connection to a Redis server, owned by one event loop.
 ///
@@ -13,7 +14,8 @@ public final class RedisConnection: RedisRouter {
         case idle
         case connecting
         case ready(any Channel, RedisChannelHandler)
-        case waitingToReconnect(Scheduled<Void>)
+        /// `cause`: why the last attempt failed or the connection was lost, for whoever asks.
+        case waitingToReconnect(Scheduled<Void>, cause: String)
         case shutDown
     }
 
@@ -90,7 +92,7 @@ public final class RedisConnection: RedisRouter {
         switch previous {
         case .ready(let channel, _):
             return channel.close().recover { _ in }
-        case .waitingToReconnect(let scheduled):
+        case .waitingToReconnect(let scheduled, _):
             scheduled.cancel()
         case .idle, .connecting, .shutDown:
             break
@@ -102,7 +104,7 @@ public final class RedisConnection: RedisRouter {
         switch self.state {
         case .idle: "not connected yet"
         case .connecting: "connecting to \(self.configuration.url)"
-        case .waitingToReconnect: "reconnecting to \(self.configuration.url)"
+        case .waitingToReconnect(_, let cause): "reconnecting to \(self.configuration.url): \(cause)"
         case .shutDown: "shut down"
         case .ready: "ready"
         }
@@ -114,12 +116,36 @@ public final class RedisConnection: RedisRouter {
         return urls[self.failedAttempts % urls.count]
     }
 
+    /// Starts one attempt: reads the files it needs (password, certificates) off the event loop
+    /// when there are any, then opens the connection.
     private func connect() {
         self.state = .connecting
         let url = self.currentURL
+        guard self.configuration.readsFiles else {
+            self.open(url, RedisLoginMaterial(tlsContext: nil, password: self.configuration.url.password))
+            return
+        }
+        let configuration = self.configuration
+        NIOThreadPool.singleton.runIfActive(eventLoop: self.eventLoop) {
+            try configuration.loadLoginMaterial()
+        }
+        .assumeIsolated()
+        .whenComplete { result in
+            switch result {
+            case .success(let material):
+                self.open(url, material)
+            case .failure(let error):
+                self.attemptFailed(error as? RedisConnectFailure ?? RedisConnectFailure("\(error)"))
+            }
+        }
+    }
+
+    private func open(_ url: RedisURL, _ material: RedisLoginMaterial) {
+        guard case .connecting = self.state else { return }
         let commandTimeout = self.configuration.commandTimeout
         let maxPending = self.configuration.maxPendingCommands
         let heartbeat = self.configuration.heartbeat
+        let serverHostname = self.configuration.tls?.serverHostname(for: url)
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -127,6 +153,10 @@ public final class RedisConnection: RedisRouter {
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext = material.tlsContext {
+                        let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverHostname)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
                     let handler = RedisChannelHandler(commandTimeout: commandTimeout, maxPendingCommands: maxPending, heartbeat: heartbeat)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -136,32 +166,33 @@ public final class RedisConnection: RedisRouter {
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    self.logIn(on: channel)
+                    self.logIn(on: channel, url: url, material: material)
                 case .failure(let error):
-                    self.attemptFailed(error)
+                    self.diagnose(error, url: url, material: material, loggingIn: false)
                 }
             }
     }
 
-    /// Authenticates and selects the database, then PINGs, all pipelined in one write; the
-    /// connection becomes ready only when every reply is positive.
-    private func logIn(on channel: any Channel) {
+    /// Authenticates and selects the database, then PINGs, all pipelined in one write (over TLS,
+    /// NIOSSL holds it until the handshake is done); the connection becomes ready only when every
+    /// reply is positive.
+    private func logIn(on channel: any Channel, url: RedisURL, material: RedisLoginMaterial) {
         let handler: RedisChannelHandler
         do {
             handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
             handler.pushReceiver = self.pushReceiver
         } catch {
             channel.close(promise: nil)
-            self.attemptFailed(error)
+            self.diagnose(error, url: url, material: material, loggingIn: false)
             return
         }
         var commands: [[String]] = []
-        let url = self.configuration.url
-        if let password = url.password {
-            commands.append(url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password])
+        let credentials = self.configuration.url
+        if let password = material.password {
+            commands.append(credentials.user.map { ["AUTH", $0, password] } ?? ["AUTH", password])
         }
-        if url.database != 0 {
-            commands.append(["SELECT", String(url.database)])
+        if credentials.database != 0 {
+            commands.append(["SELECT", String(credentials.database)])
         }
         if self.configuration.readOnly {
             commands.append(["READONLY"])
@@ -182,9 +213,55 @@ public final class RedisConnection: RedisRouter {
                     self.connected(channel, handler)
                 case .failure(let error):
                     channel.close(promise: nil)
-                    self.attemptFailed(error)
+                    // The TLS handler's error, when there was one, says more than "connection lost".
+                    self.diagnose(
+                        handler.firstError ?? error,
+                        url: url,
+                        material: material,
+                        loggingIn: true,
+                        tlsHandshakeCompleted: handler.tlsHandshakeCompleted
+                    )
                 }
             }
+    }
+
+    /// Turns an attempt's error into a failure that names its cause; a rejected certificate is
+    /// fetched once more to say why it was rejected.
+    private func diagnose(
+        _ error: any Error,
+        url: RedisURL,
+        material: RedisLoginMaterial,
+        loggingIn: Bool,
+        tlsHandshakeCompleted: Bool = false
+    ) {
+        let tls = self.configuration.tls
+        let reading = RedisConnectFailure.reading(
+            error,
+            url: url,
+            tls: tls,
+            loggingIn: loggingIn,
+            tlsHandshakeCompleted: tlsHandshakeCompleted
+        )
+        switch reading {
+        case .diagnosed(let failure):
+            self.attemptFailed(failure)
+        case .certificateRejected:
+            guard let tls, let tlsContext = material.tlsContext else {
+                self.attemptFailed(RedisConnectFailure("\(error)"))
+                return
+            }
+            PresentedCertificates.fetch(
+                from: url,
+                context: tlsContext,
+                serverHostname: tls.serverHostname(for: url),
+                timeout: self.configuration.connectTimeout,
+                on: self.eventLoop
+            )
+            .assumeIsolated()
+            .whenSuccess { chain in
+                self.attemptFailed(RedisConnectFailure.rejected(chain, url: url, tls: tls))
+            }
+        }
     }
 
     private func connected(_ channel: any Channel, _ handler: RedisChannelHandler) {
@@ -218,16 +295,16 @@ public final class RedisConnection: RedisRouter {
         guard case .ready(let current, _) = self.state, current === channel else { return }
         RedisMetrics.count(.connectionLost)
         self.logger.warning("lost the connection to Redis", metadata: ["redis": "\(self.configuration.url)"])
-        self.scheduleReconnect()
+        self.scheduleReconnect(cause: "the connection was lost")
         self.onReadinessChange?(false)
     }
 
-    private func attemptFailed(_ error: any Error) {
+    private func attemptFailed(_ failure: RedisConnectFailure) {
         guard case .connecting = self.state else { return }
         self.failedAttempts += 1
         RedisMetrics.count(.unavailable(""))
         let metadata: Logger.Metadata = [
-            "redis": "\(self.currentURL)", "error": "\(error)", "attempt": "\(self.failedAttempts)",
+            "redis": "\(self.currentURL)", "error": "\(failure)", "attempt": "\(self.failedAttempts)",
         ]
         // Log the first failure and then sparsely, so an outage does not flood the log.
         if self.failedAttempts.nonzeroBitCount == 1 {
@@ -235,32 +312,21 @@ public final class RedisConnection: RedisRouter {
         } else {
             self.logger.debug("cannot connect to Redis", metadata: metadata)
         }
-        self.scheduleReconnect()
+        self.scheduleReconnect(cause: failure.description)
         // Last: whoever waits for the first attempt may shut the connection down right away.
         if let firstAttempt = self.firstAttempt {
             self.firstAttempt = nil
-            firstAttempt.fail(Self.unavailable(error))
+            firstAttempt.fail(RedisError.unavailable(failure.description))
         }
     }
 
-    private func scheduleReconnect() {
+    private func scheduleReconnect(cause: String) {
         if case .shutDown = self.state { return }
         let delay = self.configuration.backoff(beforeAttempt: self.failedAttempts + 1)
         let scheduled = self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             guard case .waitingToReconnect = self.state else { return }
             self.connect()
         }
-        self.state = .waitingToReconnect(scheduled)
-    }
-
-    private static func unavailable(_ error: any Error) -> RedisError {
-        if let redisError = error as? RedisError {
-            switch redisError {
-            case .server: return redisError
-            case .unavailable: return redisError
-            default: return .unavailable(redisError.description)
-            }
-        }
-        return .unavailable("\(error)")
+        self.state = .waitingToReconnect(scheduled, cause: cause)
     }
 }

@@ -20,6 +20,11 @@ public struct RedisConnectionConfiguration: Sendable {
     public var maximumBackoff: TimeAmount
     /// How long a connection may go without traffic before it sends a `PING` (nil: never).
     public var heartbeat: TimeAmount?
+    /// TLS for every connection made with this configuration; nil: plaintext. A `rediss://`
+    /// URL without one gets the defaults (full verification against the system's trust store).
+    public var tls: RedisTLSConfiguration?
+    /// A file holding the password, read again at every (re)connect; it overrides the URL's.
+    public var passwordFile: String?
 
     public init(
         url: RedisURL,
@@ -30,9 +35,13 @@ public struct RedisConnectionConfiguration: Sendable {
         maximumBackoff: TimeAmount = .seconds(1),
         alternateURLs: [RedisURL] = [],
         readOnly: Bool = false,
-        heartbeat: TimeAmount? = .seconds(15)
+        heartbeat: TimeAmount? = .seconds(15),
+        tls: RedisTLSConfiguration? = nil,
+        passwordFile: String? = nil
     ) {
         self.heartbeat = heartbeat
+        self.tls = tls ?? (url.tls ? RedisTLSConfiguration() : nil)
+        self.passwordFile = passwordFile
         self.url = url
         self.alternateURLs = alternateURLs
         self.readOnly = readOnly
@@ -41,6 +50,20 @@ public struct RedisConnectionConfiguration: Sendable {
         self.maxPendingCommands = maxPendingCommands
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
+    }
+
+    /// Whether an attempt must read files first (off the event loop).
+    var readsFiles: Bool { self.tls != nil || self.passwordFile != nil }
+
+    /// What each attempt reads afresh, so that a rotated password or certificate is used at the
+    /// next reconnect. Blocking: call it off the event loop.
+    func loadLoginMaterial() throws(RedisConnectFailure) -> RedisLoginMaterial {
+        RedisLoginMaterial(
+            tlsContext: try self.tls?.makeContext(),
+            password: try self.passwordFile.map { path throws(RedisConnectFailure) in
+                try SecretFile.read(path, setting: "redis.password_file")
+            } ?? self.url.password
+        )
     }
 
     /// The delay before reconnect attempt number `attempt` (1-based): the first retry is

@@ -24,6 +24,12 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the server sent bytes that are not RESP.
+    public var isProtocolViolation: Bool {
+        if case .protocolViolation = self { return true }
+        return false
+    }
+
     /// The first word of an error reply (`NOSCRIPT`, `WRONGPASS`, a script's own code); nil otherwise.
     public var serverErrorCode: Substring? {
         guard case .server(let message) = self else { return nil }

@@ -1,5 +1,5 @@
 /// Where a Redis server is and how to log in to it:
-/// `redis://[user[:password]@]host[:port][/db]`.
+/// `redis://[user[:password]@]host[:port][/db]`, or `rediss://…` for TLS.
 ///
 /// Parsed once at start-up so that a typo is reported with the offending part, before any
 /// connection is attempted. Percent-escapes are decoded in the user and password.
@@ -9,10 +9,20 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var user: String?
     public var password: String?
     public var database: Int
+    /// `rediss://`: the connection speaks TLS (how, `RedisTLSConfiguration` says).
+    public var tls: Bool
 
     public static let defaultPort = 6379
 
-    public init(host: String, port: Int = RedisURL.defaultPort, user: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(
+        host: String,
+        port: Int = RedisURL.defaultPort,
+        user: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        tls: Bool = false
+    ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.user = user
@@ -22,11 +32,11 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String) throws(RedisURLError) {
         guard let schemeEnd = text.firstRange(of: "://") else {
-            throw .invalid(text, "expected redis://[user[:password]@]host[:port][/db]")
+            throw .invalid(text, "expected redis://[user[:password]@]host[:port][/db] (rediss:// for TLS)")
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "redis" else {
-            throw .invalid(text, scheme == "rediss" ? "TLS (rediss://) is not supported" : "the scheme must be redis://")
+        guard scheme == "redis" || scheme == "rediss" else {
+            throw .invalid(text, "the scheme must be redis:// or rediss:// (TLS)")
         }
         var rest = text[schemeEnd.upperBound...]
         var user: String?
@@ -75,7 +85,14 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         }
         guard !host.isEmpty else { throw .invalid(text, "the host is missing") }
         guard (1...65535).contains(port) else { throw .invalid(text, "the port must be between 1 and 65535") }
-        self.init(host: host, port: port, user: user, password: password, database: database)
+        self.init(host: host, port: port, user: user, password: password, database: database, tls: scheme == "rediss")
+    }
+
+    /// Whether `host` is an IPv4 or IPv6 address rather than a name.
+    public var hostIsAddress: Bool {
+        if self.host.contains(":") { return true }
+        let parts = self.host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in UInt8(part) != nil }
     }
 
     /// The URL with the password masked, for logs and error messages.
@@ -86,7 +103,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         if !credentials.isEmpty { credentials += "@" }
         let hostPart = self.host.contains(":") ? "[\(self.host)]" : self.host
         let databasePart = self.database == 0 ? "" : "/\(self.database)"
-        return "redis://\(credentials)\(hostPart):\(self.port)\(databasePart)"
+        return "\(self.tls ? "rediss" : "redis")://\(credentials)\(hostPart):\(self.port)\(databasePart)"
     }
 
     private static func percentDecoded(_ part: Substring, in text: String) throws(RedisURLError) -> String {
@@ -123,7 +140,8 @@ public enum RedisURLError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalid(let url, let reason):
             // Never echo a password: show only what precedes the credentials.
-            let shown = url.contains("@") ? "redis://…@" + (url.split(separator: "@").last.map(String.init) ?? "") : url
+            let scheme = url.lowercased().hasPrefix("rediss://") ? "rediss" : "redis"
+            let shown = url.contains("@") ? "\(scheme)://…@" + (url.split(separator: "@").last.map(String.init) ?? "") : url
             return "invalid Redis URL \(shown): \(reason)"
         }
     }

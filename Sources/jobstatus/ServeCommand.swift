@@ -4,6 +4,7 @@ import JobStatusCore
 import JobStatusServer
 import Logging
 import Prometheus
+import RedisWire
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "http.port: the port to listen on (0 picks a free one).")
     var port: Int?
 
-    @Option(help: "redis.url: redis://[user[:password]@]host[:port][/db].")
+    @Option(help: "redis.url: redis://[user[:password]@]host[:port][/db], or rediss:// for TLS.")
     var redisURL: String?
 
     @Option(help: "auth.mode: tokens or none.")
@@ -86,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "jobstatus")
         if configuration.authMode == .none {
             logger.warning("auth.mode is none: every caller may read every job; use this for local development only")
+        }
+        if configuration.redisTLS?.verification == RedisTLSConfiguration.Verification.none {
+            logger.warning("redis.tls.verify is none: any server, or anyone between, can pose as Redis; use this for local development only")
         }
         let server = HTTPServer(
             configuration: configuration,

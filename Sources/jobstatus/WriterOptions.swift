@@ -8,7 +8,7 @@ import RedisWire
 
 /// Options shared by the worker subcommands, and the writer they configure.
 struct WriterOptions: ParsableArguments {
-    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db]; comma-separated seeds for a cluster (default: $REDIS_URL, else redis://127.0.0.1:6379).")
+    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db] (rediss:// for TLS, set up by $REDIS_TLS_*); comma-separated seeds for a cluster (default: $REDIS_URL, else redis://127.0.0.1:6379).")
     var redisURL: String?
 
     @Option(help: "standalone or cluster (default: $REDIS_MODE, else standalone).")
@@ -42,7 +42,9 @@ struct WriterOptions: ParsableArguments {
                 mode: mode,
                 urls: urls,
                 commandTimeout: .seconds(5),
-                heartbeat: try settings.duration("redis.heartbeat", default: ServerConfiguration().redisHeartbeat)
+                heartbeat: try settings.duration("redis.heartbeat", default: ServerConfiguration().redisHeartbeat),
+                tls: try ServerConfiguration.redisTLS(settings, urls: urls),
+                passwordFile: try ServerConfiguration.redisPasswordFile(settings)
             )
             configuration = JobWriterConfiguration(
                 keyPrefix: settings.string("jobs.key_prefix", default: "job:"),

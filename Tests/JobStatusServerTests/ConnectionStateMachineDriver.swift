@@ -72,7 +72,7 @@ struct ConnectionStateMachineDriver {
         case .unavailable:
             self.run(self.machine.recordUnavailable(now: self.now))
         case .probed(let ready):
-            self.run(self.machine.probed(ready: ready, now: self.now))
+            self.run(self.machine.probed(ready ? .ready : .unavailable(reason: "down"), now: self.now))
         case .watch(let watchEvent, let generation):
             self.run(self.machine.watchEvent(watchEvent, generation: generation, now: self.now))
         case .timer(let generation):
@@ -172,7 +172,7 @@ struct ConnectionStateMachineDriver {
             case .immediate: how = "immediate"
             case .record: how = "record"
             case .unavailable: how = "503"
-            case .health(let ready): how = ready ? "ready" : "not ready"
+            case .health(let health): how = health.isReady ? "ready" : "not ready"
             case .streamEnd(let parts): how = "stream end \(Self.describe(parts))"
             }
             return "finish \(request.context.meta.path) \(how)\(ending == .close ? ", close" : "")"

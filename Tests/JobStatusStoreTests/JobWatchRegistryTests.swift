@@ -154,7 +154,7 @@ private final class RecordingDelegate: JobStoreDelegate {
 
     func recordRead(_ outcome: JobReadOutcome) {}
     func recordUnavailable(_ failure: JobStoreFailure) {}
-    func probed(ready: Bool) {}
+    func probed(_ health: StoreHealth) {}
 
     func watchEvent(_ event: JobWatchEvent, generation: UInt64) {
         self.events.append("\(event) \(generation)")

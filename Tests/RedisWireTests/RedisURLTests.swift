@@ -32,10 +32,33 @@ struct RedisURLTests {
         #expect(url.description == "redis://[::1]:7000/1")
     }
 
+    @Test("rediss:// is TLS; the description keeps the scheme and masks the password")
+    func tls() throws {
+        let url = try RedisURL(parsing: "REDISS://default:pw@cache.example.com:6380")
+        #expect(url == RedisURL(host: "cache.example.com", port: 6380, user: "default", password: "pw", tls: true))
+        #expect(url.description == "rediss://default:***@cache.example.com:6380")
+        #expect(try RedisURL(parsing: "redis://cache").tls == false)
+    }
+
+    @Test("a configuration for a rediss:// URL speaks TLS with full verification even when given no TLS settings")
+    func tlsDefaults() throws {
+        let configuration = RedisConnectionConfiguration(url: try RedisURL(parsing: "rediss://cache"))
+        #expect(configuration.tls == RedisTLSConfiguration(verification: .full))
+        #expect(RedisConnectionConfiguration(url: try RedisURL(parsing: "redis://cache")).tls == nil)
+    }
+
+    @Test(
+        "hosts that are addresses get no SNI (NIOSSL checks the address instead); names do",
+        arguments: [("127.0.0.1", true), ("::1", true), ("10.0.0.256", false), ("cache.internal", false), ("1.2.3", false)]
+    )
+    func addresses(host: String, isAddress: Bool) {
+        #expect(RedisURL(host: host).hostIsAddress == isAddress)
+    }
+
     @Test(
         "malformed URLs are refused with a reason",
         arguments: [
-            "localhost:6379", "http://localhost", "rediss://localhost", "redis://", "redis://host:port",
+            "localhost:6379", "http://localhost", "redisss://localhost", "rediss://", "redis://", "redis://host:port",
             "redis://host:0", "redis://host:70000", "redis://host/db", "redis://host/-1", "redis://u:%zz@host",
             "redis://[::1",
         ]
@@ -51,6 +74,13 @@ struct RedisURLTests {
             Issue.record("expected an error")
         } catch {
             #expect(!error.description.contains("topsecret"))
+        }
+        do {
+            _ = try RedisURL(parsing: "rediss://user:topsecret@host:notaport")
+            Issue.record("expected an error")
+        } catch {
+            #expect(!error.description.contains("topsecret"))
+            #expect(error.description.contains("rediss://…@host:notaport"))
         }
     }
 }

@@ -43,7 +43,7 @@ final class InMemoryJobSession: JobStoreSession {
     }
 
     func probe() {
-        self.delegate?.probed(ready: self.store.isReady)
+        self.delegate?.probed(self.store.isReady ? .ready : .unavailable(reason: "the in-memory store is down"))
     }
 
     func watch(id: Substring, generation: UInt64) {

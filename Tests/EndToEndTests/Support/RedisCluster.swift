@@ -19,7 +19,9 @@ final class RedisCluster: @unchecked Sendable {
 
     var seeds: String { self.servers.map(\.url).joined(separator: ",") }
 
-    static func start(_ name: String) async throws -> RedisCluster {
+    /// With `tls`, every node speaks TLS only, to clients and on the cluster bus (`tls-cluster`,
+    /// `tls-replication`), and announces its IP address, as managed clusters do.
+    static func start(_ name: String, tls: Bool = false) async throws -> RedisCluster {
         var servers: [RedisServer] = []
         for index in 0..<6 {
             servers.append(
@@ -29,14 +31,16 @@ final class RedisCluster: @unchecked Sendable {
                         "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--cluster-config-file", "nodes.conf",
                         "--repl-diskless-sync-delay", "0",
                     ],
-                    port: freePort(withClusterBus: true)
+                    port: freePort(withClusterBus: true),
+                    tls: tls ? (certificate: "server", authClients: false) : nil,
+                    cluster: true
                 )
             )
         }
         let cluster = RedisCluster(servers: servers)
         let created = try await runProcess(
             "/usr/bin/env",
-            ["redis-cli", "--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"]
+            ["redis-cli"] + (tls ? TestCertificates.shared.cliArguments : []) + ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"]
         )
         guard created.status == 0 else { throw TestFailure("redis-cli --cluster create failed:\n\(created.output)\n\(created.error)") }
         let ready = await eventually(timeout: .seconds(20)) {
@@ -103,7 +107,11 @@ final class RedisCluster: @unchecked Sendable {
 
     func writer() async throws -> JobWriter {
         let seeds = try self.servers.map { try RedisURL(parsing: $0.url) }
-        let connection = RedisConnectionConfiguration(url: seeds[0], commandTimeout: .seconds(5))
+        let connection = RedisConnectionConfiguration(
+            url: seeds[0],
+            commandTimeout: .seconds(5),
+            tls: seeds[0].tls ? TestCertificates.shared.adminTLS : nil
+        )
         return try await JobWriter.connect(
             deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: connection)),
             eventLoop: TestEventLoop.shared,

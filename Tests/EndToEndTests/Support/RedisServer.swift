@@ -12,29 +12,46 @@ final class RedisServer: @unchecked Sendable {
     let directory: String
     private(set) var child: ChildProcess
 
-    var url: String { "redis://127.0.0.1:\(self.port)" }
+    /// Whether the server speaks TLS only (`--port 0 --tls-port`).
+    let tls: Bool
+
+    var url: String { "\(self.tls ? "rediss" : "redis")://127.0.0.1:\(self.port)" }
     /// The URL the tests' own commands use (credentials of an all-powerful user, when the server
     /// has ACL users).
     var adminURL: String
 
     let extraArguments: [String]
 
-    /// Starts a server on a free port; `arguments` add to (or override) the defaults.
-    static func start(_ name: String, arguments: [String] = [], port: Int? = nil, admin: String? = nil) async throws -> RedisServer {
+    /// Starts a server on a free port; `arguments` add to (or override) the defaults. With
+    /// `tls`, it speaks TLS only, presenting that certificate (see `TestCertificates`).
+    static func start(
+        _ name: String,
+        arguments: [String] = [],
+        port: Int? = nil,
+        admin: String? = nil,
+        tls: (certificate: String, authClients: Bool)? = nil,
+        cluster: Bool = false
+    ) async throws -> RedisServer {
         let directory = makeTemporaryDirectory("redis-\(name)")
         let port = port ?? freePort()
+        let tlsArguments = tls.map {
+            TestCertificates.shared.serverArguments(port: port, certificate: $0.certificate, authClients: $0.authClients, cluster: cluster)
+        } ?? []
+        let allArguments = arguments + tlsArguments
         let server = RedisServer(
             port: port,
             directory: directory,
-            extraArguments: arguments,
-            adminURL: "redis://\(admin.map { "\($0)@" } ?? "")127.0.0.1:\(port)",
-            child: try Self.launch(port: port, directory: directory, extraArguments: arguments)
+            extraArguments: allArguments,
+            adminURL: "\(tls == nil ? "redis" : "rediss")://\(admin.map { "\($0)@" } ?? "")127.0.0.1:\(port)",
+            tls: tls != nil,
+            child: try Self.launch(port: port, directory: directory, extraArguments: allArguments)
         )
         try await server.waitUntilReady()
         return server
     }
 
-    private init(port: Int, directory: String, extraArguments: [String], adminURL: String, child: ChildProcess) {
+    private init(port: Int, directory: String, extraArguments: [String], adminURL: String, tls: Bool, child: ChildProcess) {
+        self.tls = tls
         self.port = port
         self.directory = directory
         self.extraArguments = extraArguments
@@ -89,8 +106,13 @@ final class RedisServer: @unchecked Sendable {
 
     /// Runs one command on a short-lived connection to `url` (this server, some user).
     func command(_ arguments: [String], as url: String) async throws -> RESPValue {
+        let parsed = try RedisURL(parsing: url)
         let client = try await RedisClient.connect(
-            configuration: RedisConnectionConfiguration(url: try RedisURL(parsing: url), commandTimeout: .seconds(2)),
+            configuration: RedisConnectionConfiguration(
+                url: parsed,
+                commandTimeout: .seconds(2),
+                tls: parsed.tls ? TestCertificates.shared.adminTLS : nil
+            ),
             on: TestEventLoop.shared,
             logger: quietLogger
         )
