@@ -46,6 +46,12 @@ struct ServerConfigurationTests {
             ["AUTH_MODE": "jwt"], ["REDIS_URL": "localhost:6379"], ["HTTP_TRUST_FORWARDED_HEADERS": "maybe"],
             ["AUTH_MODE": "tokens"], ["REDIS_URL": "redis://a:1,redis://b:2"], ["REDIS_MODE": "sentinel"],
             ["REDIS_MODE": "cluster", "REDIS_URL": "redis://a:1/2"], ["REDIS_READ_FROM": "any"],
+            ["REDIS_TLS_CA_FILE": "/ca.pem"], ["REDIS_URL": "redis://a:1", "REDIS_TLS_VERIFY": "ca"],
+            ["REDIS_URL": "rediss://a:1", "REDIS_TLS_VERIFY": "chain"],
+            ["REDIS_URL": "rediss://a:1", "REDIS_TLS_CERT_FILE": "/client.pem"],
+            ["REDIS_URL": "rediss://a:1", "REDIS_TLS_KEY_FILE": "/client.key"],
+            ["REDIS_MODE": "cluster", "REDIS_URL": "rediss://a:1,redis://b:2"],
+            ["REDIS_PASSWORD": "pw", "REDIS_PASSWORD_FILE": "/run/secrets/redis"],
         ]
     )
     func refused(variables: [String: String]) {
@@ -71,6 +77,45 @@ struct ServerConfigurationTests {
         }
         #expect(cluster.readFromReplicas)
         #expect(cluster.seeds.count == 2)
+    }
+
+    @Test("rediss:// with redis.tls.* reaches every cluster node; redis.username and redis.password override the URL's")
+    func tlsAndSecrets() throws {
+        let configuration = try ServerConfiguration(
+            settings: self.environment([
+                "REDIS_MODE": "cluster", "REDIS_URL": "rediss://old:stale@10.0.0.1:7000,rediss://10.0.0.2:7001",
+                "REDIS_TLS_CA_FILE": "/etc/ca.pem", "REDIS_TLS_CERT_FILE": "/etc/client.pem", "REDIS_TLS_KEY_FILE": "/etc/client.key",
+                "REDIS_TLS_SERVER_NAME": "redis.internal", "REDIS_TLS_VERIFY": "ca",
+                "REDIS_USERNAME": "front", "REDIS_PASSWORD": "s3cret", "AUTH_MODE": "none",
+            ])
+        )
+        let tls = RedisTLSConfiguration(
+            caFile: "/etc/ca.pem", certificateFile: "/etc/client.pem", keyFile: "/etc/client.key",
+            serverName: "redis.internal", verification: .ca
+        )
+        #expect(configuration.redisTLS == tls)
+        #expect(configuration.redisURLs.allSatisfy { $0.user == "front" && $0.password == "s3cret" && $0.tls })
+        guard case .cluster(let cluster) = configuration.redisDeployment else {
+            Issue.record("expected a cluster deployment")
+            return
+        }
+        #expect(cluster.connection.tls == tls)
+        #expect(configuration.redisDeployment.subscriberConfiguration.tls == tls)
+        #expect(!"\(configuration.redisDeployment.description)".contains("s3cret"))
+    }
+
+    @Test("redis.password_file is handed to the connections, which read it at each connect")
+    func passwordFile() throws {
+        let configuration = try ServerConfiguration(
+            settings: self.environment(["REDIS_PASSWORD_FILE": "/run/secrets/redis", "AUTH_MODE": "none"])
+        )
+        #expect(configuration.redisPasswordFile == "/run/secrets/redis")
+        guard case .standalone(let connection) = configuration.redisDeployment else {
+            Issue.record("expected a standalone deployment")
+            return
+        }
+        #expect(connection.passwordFile == "/run/secrets/redis")
+        #expect(connection.tls == nil)
     }
 
     @Test("the error message names the environment variable")
@@ -111,6 +156,9 @@ struct ServerConfigurationTests {
         #expect(fromFile.redisTimeout == defaults.redisTimeout)
         #expect(fromFile.redisHeartbeat == defaults.redisHeartbeat)
         #expect(reader.string(forKey: "redis.heartbeat") == "15s")
+        #expect(reader.string(forKey: "redis.tls.verify") == "full")
+        #expect(fromFile.redisTLS == nil && defaults.redisTLS == nil)
+        #expect(fromFile.redisPasswordFile == nil)
         #expect(fromFile.keyPrefix == defaults.keyPrefix)
         #expect(fromFile.authMode == defaults.authMode)
         #expect(fromFile.maxWait == defaults.maxWait)
@@ -134,8 +182,13 @@ struct ServerConfigurationTests {
     @Test("the README's configuration table lists every key of Config/jobstatus.json, and only real keys")
     func readmeTable() throws {
         let data = try #require(FileManager.default.contents(atPath: Self.repositoryFile("Config/jobstatus.json")))
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
-        let fileKeys = Set(json.flatMap { section, entries in entries.keys.map { "\(section).\($0)" } })
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        func keys(_ object: [String: Any], under prefix: String) -> [String] {
+            object.flatMap { key, value in
+                (value as? [String: Any]).map { keys($0, under: "\(prefix)\(key).") } ?? ["\(prefix)\(key)"]
+            }
+        }
+        let fileKeys = Set(keys(json, under: ""))
         let readme = try String(contentsOfFile: Self.repositoryFile("README.md"), encoding: .utf8)
         let tableKeys = Set(
             readme.split(separator: "\n").compactMap { line -> String? in
