@@ -12,7 +12,9 @@ import NIOSSL
 public final class RedisConnection: RedisRouter {
     private enum State {
         case idle
-        case connecting
+        /// `previousCause`: why the attempt before this one failed, if one did; an attempt
+        /// can take up to the command timeout, and what went wrong last is still the news.
+        case connecting(previousCause: String?)
         case ready(any Channel, RedisChannelHandler)
         /// `cause`: why the last attempt failed or the connection was lost, for whoever asks.
         case waitingToReconnect(Scheduled<Void>, cause: String)
@@ -103,7 +105,8 @@ public final class RedisConnection: RedisRouter {
     private var unavailableReason: String {
         switch self.state {
         case .idle: "not connected yet"
-        case .connecting: "connecting to \(self.configuration.url)"
+        case .connecting(nil): "connecting to \(self.configuration.url)"
+        case .connecting(let cause?): "connecting to \(self.configuration.url) again: \(cause)"
         case .waitingToReconnect(_, let cause): "reconnecting to \(self.configuration.url): \(cause)"
         case .shutDown: "shut down"
         case .ready: "ready"
@@ -119,7 +122,11 @@ public final class RedisConnection: RedisRouter {
     /// Starts one attempt: reads the files it needs (password, certificates) off the event loop
     /// when there are any, then opens the connection.
     private func connect() {
-        self.state = .connecting
+        if case .waitingToReconnect(_, let cause) = self.state {
+            self.state = .connecting(previousCause: cause)
+        } else {
+            self.state = .connecting(previousCause: nil)
+        }
         let url = self.currentURL
         guard self.configuration.readsFiles else {
             self.open(url, RedisLoginMaterial(tlsContext: nil, password: self.configuration.url.password))

@@ -12,7 +12,9 @@
 #   named.crt / named.key        redis.internal only (no address): a name mismatch on 127.0.0.1
 #
 # Past and future validity need `openssl ca` (x509 -req cannot back-date), hence the tiny CA
-# database below. Keys are EC P-256: quick to make, as TLS servers commonly use.
+# database below. Keys are EC P-256: quick to make, as TLS servers commonly use. Server
+# certificates are good for client authentication too: cluster nodes present them to each other
+# on the cluster bus and to their primary (tls-cluster, tls-replication), which checks them.
 set -eu
 dir=$1
 mkdir -p "$dir"
@@ -36,12 +38,12 @@ commonName = supplied
 [server]
 basicConstraints = CA:FALSE
 keyUsage = digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
+extendedKeyUsage = serverAuth, clientAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
 [named]
 basicConstraints = CA:FALSE
 keyUsage = digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
+extendedKeyUsage = serverAuth, clientAuth
 subjectAltName = DNS:redis.internal
 [client]
 basicConstraints = CA:FALSE
