@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """make bench: jobstatus against the HTTP ceiling (nginx, a fixed file) and the nearest peer
 (webdis, HGETALL), measured in one run with the same wrk settings (the same Lua request
-generator: random job ids and the bearer token for every target), plus the 304 path and a
-long-poll run with thousands of waiters. Prints a table; asserts nothing.
+generator: random job ids and the bearer token for every target), plus the 304 path, the same
+polls over TLS to Redis (rediss://, against the same Redis's --tls-port), a front without Redis
+heartbeats, and a long-poll run with thousands of waiters. Prints a table; asserts nothing.
 
 Environment: BENCH_DURATION (seconds per wrk run, default 10), BENCH_ROUNDS (interleaved rounds,
 default 3; medians are reported), BENCH_JOBS (seeded jobs, default 100000), BENCH_WAITERS
@@ -104,9 +105,15 @@ def main():
                                    text=True, cwd=ROOT).stdout.strip() / "jobstatus"
 
     redis_port = free_port()
+    tls_port = free_port()
+    certificates = RUN / "certificates"
+    subprocess.run(["sh", ROOT / "scripts" / "testing" / "make_test_certificates.sh", certificates], check=True)
     start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--dir", str(RUN), "--daemonize", "no"])
+                    "--dir", str(RUN), "--daemonize", "no", "--tls-port", str(tls_port),
+                    "--tls-cert-file", str(certificates / "server.crt"), "--tls-key-file", str(certificates / "server.key"),
+                    "--tls-ca-cert-file", str(certificates / "ca.crt"), "--tls-auth-clients", "no"])
     wait_for_port(redis_port)
+    wait_for_port(tls_port)
     redis_url = f"redis://127.0.0.1:{redis_port}"
     began = time.monotonic()
     subprocess.run([sys.executable, HERE / "seed.py", redis_url, str(JOBS), "bench-", RUN / "etags.txt"], check=True)
@@ -129,6 +136,10 @@ def main():
     front, front_port = start_front("jobstatus")
     # The same front without metrics, to show what collecting them costs.
     plain_front, plain_port = start_front("jobstatus-no-metrics", {"METRICS_ENABLED": "false"})
+    # The same front over TLS to the same Redis, and one that never sends a heartbeat PING.
+    tls_front, tls_port_front = start_front("jobstatus-tls", {
+        "REDIS_URL": f"rediss://127.0.0.1:{tls_port}", "REDIS_TLS_CA_FILE": str(certificates / "ca.crt")})
+    quiet_front, quiet_port = start_front("jobstatus-no-heartbeat", {"REDIS_HEARTBEAT": "0"})
     time.sleep(1)
     idle_rss = memory_mb(front.pid, "VmRSS")
 
@@ -177,6 +188,8 @@ http {{
         "jobstatus (304, If-None-Match)": (f"http://127.0.0.1:{front_port}/", HERE / "jobs.lua",
                                             {**job_env, "CONDITIONAL": "1"}),
         "jobstatus (303, metrics off)": (f"http://127.0.0.1:{plain_port}/", HERE / "jobs.lua", job_env),
+        "jobstatus (303, rediss://)": (f"http://127.0.0.1:{tls_port_front}/", HERE / "jobs.lua", job_env),
+        "jobstatus (303, heartbeat off)": (f"http://127.0.0.1:{quiet_port}/", HERE / "jobs.lua", job_env),
         "nginx (static envelope)": (f"http://127.0.0.1:{nginx_port}/", HERE / "jobs.lua", job_env),
         "webdis (HGETALL)": (f"http://127.0.0.1:{webdis_port}/", HERE / "jobs.lua", {**job_env, "WEBDIS": "1"}),
     }
@@ -188,7 +201,9 @@ http {{
     results = {name: [] for name in targets}
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
-            pid = (plain_front if "metrics off" in name else front).pid if name.startswith("jobstatus") else None
+            fronts = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front}
+            measured = next((process for key, process in fronts.items() if key in name), front)
+            pid = measured.pid if name.startswith("jobstatus") else None
             results[name].append(wrk(url, script, env, pid))
         print(f"  round {round_number + 1}: " + ", ".join(f"{name} {runs[-1]['rps']:.0f}"
                                                          for name, runs in results.items()), flush=True)
@@ -215,6 +230,11 @@ http {{
     print(f"304 / 303 poll     = {conditional['rps'] / poll:.2f} in req/s, "
           f"{median['jobstatus (303 poll)']['cpu_us'] / conditional['cpu_us']:.2f} in server CPU per request   (target > 1)")
     print(f"metrics cost       = {1 - poll / median['jobstatus (303, metrics off)']['rps']:+.1%} of throughput   (target <= 5%)")
+    tls = median["jobstatus (303, rediss://)"]
+    print(f"TLS to Redis cost  = {1 - tls['rps'] / poll:+.1%} of throughput, "
+          f"{tls['cpu_us'] / median['jobstatus (303 poll)']['cpu_us']:.2f}x server CPU per request   (goal <= 20%)")
+    print(f"heartbeat cost     = {1 - poll / median['jobstatus (303, heartbeat off)']['rps']:+.1%} of throughput "
+          f"(no connection is idle at full load, so no PING is sent)")
     print(f"jobstatus RSS: idle {idle_rss:.1f} MB (target <= 40), peak under load {peak_rss:.1f} MB")
 
     if WAITERS > 0:
