@@ -10,6 +10,21 @@ import Testing
 /// embedded channel with an in-memory store.
 @Suite("Request handler on an embedded channel")
 struct JobRequestHandlerTests {
+    @Test(
+        "/health/ready says why Redis is unavailable where operators look (the only port), not on the API port when metrics.port is set",
+        arguments: [(0, true), (9100, false)]
+    )
+    func readinessReason(metricsPort: Int, showsReason: Bool) throws {
+        let harness = try HandlerHarness { $0.metricsPort = metricsPort }
+        harness.store.isReady = false
+        try harness.send("GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        let body = #"{"status":"unavailable","reason":"the in-memory store is down"}"#
+        let expected = showsReason ? body : #"{"status":"unavailable"}"#
+        let output = try harness.output()
+        #expect(output.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(output.hasSuffix("\r\n\r\n\(expected)"), "\(output)")
+    }
+
     @Test("keep-alive: two polls on one connection, each answered, the connection stays open")
     func keepAlive() throws {
         let harness = try HandlerHarness()

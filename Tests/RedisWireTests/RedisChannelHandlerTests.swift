@@ -1,5 +1,10 @@
 import NIOCore
 import NIOEmbedded
+import NIOTLS
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 @testable import RedisWire
@@ -50,6 +55,21 @@ struct RedisChannelHandlerTests {
         #expect(receivers[1].replies == [.null])
         #expect(receivers[2].replies == [.error("ERR nope")])
         #expect(handler.pendingCount == 0)
+    }
+
+    @Test("a pipeline error (a TLS handshake's) fails the queued commands as lost and is kept for the login's diagnosis")
+    func keepsFirstError() throws {
+        let (channel, handler) = try self.makeChannel()
+        let receiver = RecordingReceiver()
+        handler.enqueue(receiver) { RedisCommandEncoder.encode(["PING"], into: &$0) }
+        #expect(!handler.tlsHandshakeCompleted)
+        channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
+        #expect(handler.tlsHandshakeCompleted)
+        channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+        channel.pipeline.fireErrorCaught(RedisError.timeout)
+        #expect(receiver.failures == [.connectionLost])
+        #expect((handler.firstError as? IOError)?.errnoCode == ECONNRESET, "the first error, not a later one")
+        #expect(!channel.isActive)
     }
 
     @Test("a command not answered within the timeout fails everything queued and closes the connection")
