@@ -129,6 +129,12 @@ struct RecordContractDifferentialTests {
             if case .bulkString(let bytes) = value { fields[field] = bytes }
         }
         let verdict = frontVerdict(fields)
+        // A record accepted with a TTL of a second or two may be gone by the time it is read back
+        // on a loaded machine: that is the TTL working, not a broken record.
+        let shortTTL = args.first { $0.0 == "ttl" }.flatMap { Int(String(decoding: $0.1, as: UTF8.self)) }.map { $0 <= 2 } ?? false
+        if shortTTL && fields.isEmpty, try await client.send(["EXISTS", key]).integer == 0 {
+            return outcome == "unchanged" ? .unchanged : .changed
+        }
         guard verdict.isServed else { return .violation("accepted (\(outcome)) but the front says \(verdict)") }
         // -1: a record without a TTL, which the contract never allows (0 and -2: it is running out).
         let ttl = try await client.send(["TTL", key]).integer ?? -3
