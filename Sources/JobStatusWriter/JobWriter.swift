@@ -27,6 +27,9 @@ public final class JobWriter: Sendable {
     }
 
     /// Connects to a Redis server; throws `JobWriteError.redisUnavailable` when it cannot.
+    /// A `rediss://` URL verifies the server against the system's trust store; for a private CA,
+    /// a client certificate or a password file, pass a deployment whose
+    /// `RedisConnectionConfiguration` carries its `tls` and `passwordFile`.
     public static func connect(
         url: RedisURL,
         configuration: JobWriterConfiguration = .init(),

@@ -34,13 +34,13 @@ extension RedisConnectFailure {
         }
         if loggingIn && !tlsHandshakeCompleted, let redisError = error as? RedisError, redisError == .timeout {
             // A plaintext Redis takes a ClientHello for the start of an inline command and waits.
-            return .diagnosed(Self.tls(
+            return .diagnosed(Self(
                 "\(url) did not answer the TLS handshake within redis.timeout: if the server speaks plaintext, use redis://"
             ))
         }
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             let name = tls.serverHostname(for: url) ?? url.host
-            return .diagnosed(Self.tls(
+            return .diagnosed(Self(
                 "the certificate of \(url) does not name \(name) (redis.tls.verify is full): set redis.tls.server_name "
                     + "to a name the certificate lists, or redis.tls.verify to ca to check the chain only"
             ))
@@ -51,12 +51,12 @@ extension RedisConnectFailure {
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("RECORD_TOO_LARGE")
             || text.contains("UNKNOWN_PROTOCOL") || text.contains("PACKET_LENGTH_TOO_LONG")
         {
-            return .diagnosed(Self.tls(
+            return .diagnosed(Self(
                 "\(url) does not speak TLS (its answer to the TLS handshake is plaintext): use redis://, or the server's tls-port"
             ))
         }
         if text.contains("CERTIFICATE_REQUIRED") || (tls.certificateFile == nil && text.contains("HANDSHAKE_FAILURE")) {
-            return .diagnosed(Self.tls(
+            return .diagnosed(Self(
                 "\(url) requires a client certificate (tls-auth-clients): set redis.tls.cert_file and redis.tls.key_file"
             ))
         }
@@ -64,16 +64,16 @@ extension RedisConnectFailure {
             text.contains("UNKNOWN_CA") || text.contains("BAD_CERTIFICATE") || text.contains("HANDSHAKE_FAILURE")
                 || text.contains("CERTIFICATE_UNKNOWN") || text.contains("DECRYPT_ERROR")
         {
-            return .diagnosed(Self.tls(
+            return .diagnosed(Self(
                 "\(url) refused the client certificate redis.tls.cert_file \(certificateFile): "
                     + "it is not issued by a CA in the server's tls-ca-cert-file, or it has expired"
             ))
         }
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            return .diagnosed(Self.tls("the TLS handshake with \(url) failed: \(text)"))
+            return .diagnosed(Self("the TLS handshake with \(url) failed: \(text)"))
         }
         if loggingIn, let redisError = error as? RedisError, redisError == .connectionLost {
-            return .diagnosed(Self.tls("\(url) closed the connection during the TLS handshake"))
+            return .diagnosed(Self("\(url) closed the connection during the TLS handshake"))
         }
         return .diagnosed(Self.plain(error))
     }
@@ -86,19 +86,19 @@ extension RedisConnectFailure {
         now: time_t = time(nil)
     ) -> Self {
         guard let leaf = chain.first else {
-            return Self.tls("\(url) presented no certificate")
+            return Self("\(url) presented no certificate")
         }
         let shown = "\(leaf)"
         if leaf.notValidAfter < now {
-            return Self.tls("the certificate of \(url) expired on \(Self.date(leaf.notValidAfter)) \(shown)")
+            return Self("the certificate of \(url) expired on \(Self.date(leaf.notValidAfter)) \(shown)")
         }
         if leaf.notValidBefore > now {
-            return Self.tls(
+            return Self(
                 "the certificate of \(url) is not valid before \(Self.date(leaf.notValidBefore)) \(shown): is this machine's clock right?"
             )
         }
         let trusted = tls.caFile.map { "a CA in redis.tls.ca_file \($0)" } ?? "a CA of the system's trust store (set redis.tls.ca_file)"
-        return Self.tls("the certificate of \(url) is not issued by \(trusted) \(shown)")
+        return Self("the certificate of \(url) is not issued by \(trusted) \(shown)")
     }
 
     private static func plain(_ error: any Error) -> Self {

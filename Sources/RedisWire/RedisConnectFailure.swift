@@ -6,7 +6,4 @@ public struct RedisConnectFailure: Error, Sendable, Equatable, CustomStringConve
     public init(_ description: String) {
         self.description = description
     }
-
-    /// A TLS setting or handshake problem.
-    static func tls(_ reason: String) -> Self { Self(reason) }
 }

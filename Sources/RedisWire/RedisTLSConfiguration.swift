@@ -69,7 +69,7 @@ public struct RedisTLSConfiguration: Sendable, Equatable {
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
-            throw .tls("cannot use the TLS settings: \(error) (does redis.tls.key_file belong to redis.tls.cert_file?)")
+            throw RedisConnectFailure("cannot use the TLS settings: \(error) (does redis.tls.key_file belong to redis.tls.cert_file?)")
         }
     }
 
@@ -88,14 +88,14 @@ public struct RedisTLSConfiguration: Sendable, Equatable {
         do {
             let value = try read(path)
             if let certificates = value as? [NIOSSLCertificate], certificates.isEmpty {
-                throw RedisConnectFailure.tls("\(setting) \(path) holds no PEM certificate")
+                throw RedisConnectFailure("\(setting) \(path) holds no PEM certificate")
             }
             return value
         } catch let failure as RedisConnectFailure {
             throw failure
         } catch {
             let reason = SecretFile.unreadableReason(path: path) ?? "it is not PEM (\(error))"
-            throw .tls("cannot read \(setting) \(path): \(reason)")
+            throw RedisConnectFailure("cannot read \(setting) \(path): \(reason)")
         }
     }
 }
