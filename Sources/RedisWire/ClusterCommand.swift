@@ -3,16 +3,24 @@ import NIOCore
 /// One command sent through a `RedisClusterRouter`: keeps its encoded bytes so that a `MOVED` or
 /// `ASK` redirection can send it again to the right node, and hands every other reply to the
 /// original receiver.
+///
+/// A read sent to a replica that fails fast — the replica is not connected, the connection dies
+/// under it, or it answers `LOADING` during a resync — is sent once more, to the primary: the
+/// primary is healthy, and the poll should not pay for the replica. A timeout is not retried:
+/// the request's `redis.timeout` is spent.
 final class ClusterCommand: RedisReplyReceiver {
     let receiver: any RedisReplyReceiver
     let slot: Int
     let readOnly: Bool
     var bytes: ByteBuffer
     var redirections = 0
+    /// The replica this read went to, until it is retried on the primary; nil: the primary.
+    var replica: ClusterNode?
     private unowned let router: RedisClusterRouter
 
-    init(router: RedisClusterRouter, receiver: any RedisReplyReceiver, slot: Int, readOnly: Bool, bytes: ByteBuffer) {
+    init(router: RedisClusterRouter, receiver: any RedisReplyReceiver, slot: Int, readOnly: Bool, bytes: ByteBuffer, replica: ClusterNode?) {
         self.router = router
+        self.replica = replica
         self.receiver = receiver
         self.slot = slot
         self.readOnly = readOnly
@@ -20,10 +28,16 @@ final class ClusterCommand: RedisReplyReceiver {
     }
 
     func receive(_ reply: RedisReply) {
+        if let replica = self.replica, reply.kind == .error, reply.bytes.starts(with: "LOADING ".utf8) {
+            self.replica = nil
+            self.router.replicaFailed(self, replica: replica, reason: reply.string)
+            return
+        }
         guard reply.kind == .error, let redirection = Redirection(reply.bytes) else {
             self.receiver.receive(reply)
             return
         }
+        self.replica = nil
         guard self.redirections < self.router.maximumRedirections else {
             self.receiver.fail(.server("too many cluster redirections (last: \(reply.string))"))
             return
@@ -38,6 +52,11 @@ final class ClusterCommand: RedisReplyReceiver {
     }
 
     func fail(_ error: RedisError) {
+        if let replica = self.replica, error != .timeout {
+            self.replica = nil
+            self.router.replicaFailed(self, replica: replica, reason: error.description)
+            return
+        }
         self.router.nodeFailed()
         self.receiver.fail(error)
     }

@@ -21,12 +21,17 @@ public final class RedisClusterRouter: RedisRouter {
     private var refreshRunning = false
     private var lastRefresh = NIODeadline.uptimeNanoseconds(0)
     private var replicaCursor = 0
+    /// Replicas whose last read failed fast, and until when reads skip them; after that, the
+    /// next read tries the replica again, which is how it is found to answer again.
+    private var skippedReplicas: [ClusterNode: NIODeadline] = [:]
     private var isShutDown = false
     private var periodic: Scheduled<Void>?
     private let ignored = IgnoredReply()
 
     /// The least time between two refreshes of the slot map.
     static let refreshInterval = TimeAmount.milliseconds(100)
+    /// How long reads skip a replica that failed one.
+    static let replicaSkip = TimeAmount.seconds(1)
     /// How often the map is refreshed when nothing asks for it: replicas that finish their first
     /// sync, or nodes added to the cluster, never redirect anyone, so they are found this way.
     static let periodicRefresh = TimeAmount.seconds(10)
@@ -71,13 +76,9 @@ public final class RedisClusterRouter: RedisRouter {
         }
         var bytes = ByteBufferAllocator().buffer(capacity: 128)
         encode(&bytes)
-        let command = ClusterCommand(router: self, receiver: receiver, slot: slot, readOnly: readOnly, bytes: bytes)
-        var node = shard.primary
-        if readOnly && self.configuration.readFromReplicas && !shard.replicas.isEmpty {
-            self.replicaCursor &+= 1
-            node = shard.replicas[self.replicaCursor % shard.replicas.count]
-        }
-        self.dispatch(command, to: node, asking: false)
+        let replica = readOnly && self.configuration.readFromReplicas ? self.replica(of: shard) : nil
+        let command = ClusterCommand(router: self, receiver: receiver, slot: slot, readOnly: readOnly, bytes: bytes, replica: replica)
+        self.dispatch(command, to: replica ?? shard.primary, asking: false)
     }
 
     public func send(to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
@@ -103,6 +104,41 @@ public final class RedisClusterRouter: RedisRouter {
 
     func nodeFailed() {
         self.scheduleRefresh()
+    }
+
+    /// A read on `replica` failed fast: skip the replica for a while and read from the primary.
+    func replicaFailed(_ command: ClusterCommand, replica: ClusterNode, reason: String) {
+        if self.skippedReplicas[replica] == nil {
+            self.logger.notice(
+                "a replica failed a read; reading from the primary instead",
+                metadata: ["replica": "\(replica.host):\(replica.port)", "error": "\(reason)"]
+            )
+        }
+        self.skippedReplicas[replica] = .now() + Self.replicaSkip
+        RedisMetrics.replicaFallbacks.increment()
+        self.scheduleRefresh()
+        guard let primary = self.slotMap?.shard(for: command.slot)?.primary else {
+            command.receiver.fail(.unavailable("no node of the cluster serves slot \(command.slot)"))
+            return
+        }
+        self.dispatch(command, to: primary, asking: false)
+    }
+
+    /// The next replica of `shard` in turn that is not skipped; nil: read from the primary.
+    private func replica(of shard: ClusterSlotMap.Shard) -> ClusterNode? {
+        guard !shard.replicas.isEmpty else { return nil }
+        // The clock is read only while some replica is skipped.
+        let now = self.skippedReplicas.isEmpty ? nil : NIODeadline.now()
+        for _ in shard.replicas.indices {
+            self.replicaCursor &+= 1
+            let candidate = shard.replicas[self.replicaCursor % shard.replicas.count]
+            guard let now, let until = self.skippedReplicas[candidate] else { return candidate }
+            if until <= now {
+                self.skippedReplicas[candidate] = nil
+                return candidate
+            }
+        }
+        return nil
     }
 
     private func dispatch(_ command: ClusterCommand, to node: ClusterNode, asking: Bool) {

@@ -8,6 +8,8 @@ enum RedisMetrics {
     static let reconnects = Counter(label: "jobstatus_redis_reconnects_total")
     /// Heartbeat `PING`s of idle connections that got no reply in time (the connection is reset).
     static let heartbeatFailures = Counter(label: "jobstatus_redis_heartbeat_failures_total")
+    /// Reads a replica failed fast (not connected, lost, `LOADING`) and the primary answered instead.
+    static let replicaFallbacks = Counter(label: "jobstatus_redis_replica_fallbacks_total")
 
     private static let timeouts = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "timeout")])
     private static let connectionLosses = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connection_lost")])

@@ -86,6 +86,46 @@ struct ClusterTests {
         await cluster.stop()
     }
 
+    @Test("read_from replica: a replica SIGKILLed under load costs no poll (each is retried on the primary), and is read from again when back")
+    func replicaFallback() async throws {
+        let cluster = try await RedisCluster.start("fallback")
+        let front = try await self.front("cluster-fallback", cluster, environment: ["REDIS_READ_FROM": "replica"])
+        let writer = try await cluster.writer()
+        let victim = try #require(try await cluster.nodes().first { !$0.isPrimary })
+        let primary = try #require(try await cluster.nodes().first { $0.id == victim.primaryID })
+        let ids = RedisCluster.ids(inSlot: primary.slots[0].lowerBound, count: 10)
+        for id in ids {
+            _ = try await writer.create(id: id, owner: "mis-1")
+        }
+        #expect(await eventually(timeout: .seconds(3)) { (try? await front.get("/api/jobs/\(ids[9])"))?.status == 200 })
+        let victimServer = cluster.server(port: victim.port)
+        let primaryServer = cluster.server(port: primary.port)
+        let primaryReadsBefore = try await primaryServer.calls(of: "hmget")
+
+        let (load, stopFile) = try self.startLoad(front, ids: ids, directory: front.directory)
+        try await Task.sleep(for: .milliseconds(700))
+        victimServer.child.signal(SIGKILL)
+        try await Task.sleep(for: .seconds(2))
+        let primaryReads = try await primaryServer.calls(of: "hmget") - primaryReadsBefore
+        try await victimServer.restart()
+        // Back as a replica of the same primary (its nodes.conf survived), reads go to it again.
+        let readAgain = await eventually(timeout: .seconds(15)) {
+            ((try? await victimServer.calls(of: "hmget")) ?? 0) > 0
+        }
+        let result = try await self.finishLoad(load, stopFile)
+        let metrics = try await front.get("/metrics", token: nil).body
+        let fallbacks = metrics.split(separator: "\n").first { $0.hasPrefix("jobstatus_redis_replica_fallbacks_total") } ?? "none"
+        print("replica fallback: \(result.polls) polls while a replica was killed and restarted; failed \(result.failed) \(result.failures.prefix(3)); "
+            + "\(primaryReads) reads on its primary meanwhile; \(fallbacks)")
+        #expect(result.polls > 100)
+        #expect(result.failed == 0, "\(result.failures.prefix(5))")
+        #expect(primaryReads > 0, "the primary answered the shard's polls")
+        #expect(readAgain, "the restarted replica is read from again")
+        await writer.close()
+        await front.child.kill()
+        await cluster.stop()
+    }
+
     @Test("a slot migrated while polls run: ASK and MOVED are followed, zero polls fail")
     func slotMigration() async throws {
         let cluster = try await RedisCluster.start("migration")

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOTLS
@@ -70,6 +71,44 @@ struct RedisChannelHandlerTests {
         #expect(receiver.failures == [.connectionLost])
         #expect((handler.firstError as? IOError)?.errnoCode == ECONNRESET, "the first error, not a later one")
         #expect(!channel.isActive)
+    }
+
+    @Test(
+        "cluster reads: a replica's LOADING or lost connection sends the read on (here: no slot map, so unavailable); the primary's is the answer",
+        arguments: [true, false]
+    )
+    func replicaFailuresAreNotAnswers(lostConnection: Bool) throws {
+        let loop = EmbeddedEventLoop()
+        let seed = RedisURL(host: "127.0.0.1", port: 7000)
+        let router = RedisClusterRouter(
+            eventLoop: loop,
+            configuration: RedisClusterConfiguration(seeds: [seed], connection: RedisConnectionConfiguration(url: seed), readFromReplicas: true),
+            logger: Logger(label: "test")
+        )
+        for replica in [ClusterNode(host: "127.0.0.1", port: 7001), nil] {
+            let (channel, handler) = try self.makeChannel()
+            let receiver = RecordingReceiver()
+            let command = ClusterCommand(router: router, receiver: receiver, slot: 1, readOnly: true, bytes: ByteBuffer(), replica: replica)
+            handler.enqueue(command) { RedisCommandEncoder.encode(["HMGET", "job:x", "status"], into: &$0) }
+            channel.embeddedEventLoop.run()
+            if lostConnection {
+                channel.pipeline.fireChannelInactive()
+            } else {
+                try channel.writeInbound(ByteBuffer(string: "-LOADING Redis is loading the dataset in memory\r\n"))
+            }
+            switch (replica, lostConnection) {
+            case (.some, _):
+                #expect(receiver.replies.isEmpty)
+                #expect(receiver.failures == [.unavailable("no node of the cluster serves slot 1")], "retried, not answered")
+            case (nil, false):
+                #expect(receiver.replies == [.error("LOADING Redis is loading the dataset in memory")])
+            case (nil, true):
+                #expect(receiver.failures == [.connectionLost])
+            }
+        }
+        // Shut down first: the refresh each failure scheduled then asks no node.
+        _ = router.shutdown()
+        _ = try? loop.syncShutdownGracefully()
     }
 
     @Test("a command not answered within the timeout fails everything queued and closes the connection")
