@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import NIOTLS
 
 /// The wire side of one Redis connection: pipelines every queued command, matches replies to
@@ -47,12 +48,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Where `message` pushes go on a subscriber connection; nil on a command connection.
     var pushReceiver: (any RedisPushReceiver)?
-    /// The first error the pipeline reported (a TLS handshake's, typically): the commands it
-    /// failed only learn that the connection was lost, and the login wants to say why.
-    private(set) var firstError: (any Error)?
-    /// Whether a TLS handler in front of this one finished its handshake: a login that times out
-    /// before that talked to something that does not speak TLS.
-    private(set) var tlsHandshakeCompleted = false
+    /// What the pipeline saw, for the login to say why it failed.
+    private(set) var evidence = PipelineEvidence()
 
     init(commandTimeout: TimeAmount, maxPendingCommands: Int, heartbeat: TimeAmount? = nil) {
         self.commandTimeout = commandTimeout
@@ -100,7 +97,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
-            self.tlsHandshakeCompleted = true
+            self.evidence.tlsHandshakeCompleted = true
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -142,7 +139,11 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if self.firstError == nil { self.firstError = error }
+        if self.evidence.firstError == nil {
+            self.evidence.firstError = error
+            // Read now: the TLS handler drops its connection state once it is removed.
+            self.evidence.peerCertificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self))?.peerCertificate
+        }
         self.reset(.connectionLost, context: context)
     }
 

@@ -3,89 +3,82 @@ import NIOCore
 import NIOSSL
 
 extension RedisConnectFailure {
-    /// What an attempt's error says, once read: a finished diagnosis, or a certificate the TLS
-    /// library rejected without saying why (expired, not yet valid, or from an unknown CA), which
-    /// only the certificate itself can tell.
-    enum Reading: Equatable {
-        case diagnosed(RedisConnectFailure)
-        case certificateRejected
-    }
-
-    /// Reads the first error an attempt ran into (the TLS handler's, when there was one, rather
-    /// than the "connection lost" the login commands saw after it).
-    static func reading(
+    /// Reads what an attempt ran into: the pipeline's first error when there was one (the TLS
+    /// handler's, rather than the "connection lost" the login commands saw after it).
+    static func diagnosing(
         _ error: any Error,
         url: RedisURL,
         tls: RedisTLSConfiguration?,
         loggingIn: Bool,
-        tlsHandshakeCompleted: Bool = false
-    ) -> Reading {
+        evidence: PipelineEvidence = PipelineEvidence()
+    ) -> Self {
+        let error = evidence.firstError ?? error
         let text = String(describing: error)
         guard let tls else {
             // A TLS server resets a connection whose first bytes are not a ClientHello.
             let closed = (error as? RedisError).map { $0 == .connectionLost || $0.isProtocolViolation } ?? (error is IOError)
             if loggingIn && closed {
-                return .diagnosed(Self(
+                return Self(
                     "\(url) closed the connection or answered with bytes that are not RESP before its first reply (\(error)): "
                         + "if the server speaks TLS (a managed Redis, or its tls-port), use rediss://"
-                ))
+                )
             }
-            return .diagnosed(Self.plain(error))
+            return Self.plain(error)
         }
-        if loggingIn && !tlsHandshakeCompleted, let redisError = error as? RedisError, redisError == .timeout {
+        if loggingIn && !evidence.tlsHandshakeCompleted, let redisError = error as? RedisError, redisError == .timeout {
             // A plaintext Redis takes a ClientHello for the start of an inline command and waits.
-            return .diagnosed(Self(
+            return Self(
                 "\(url) did not answer the TLS handshake within redis.timeout: if the server speaks plaintext, use redis://"
-            ))
+            )
         }
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             let name = tls.serverHostname(for: url) ?? url.host
-            return .diagnosed(Self(
+            return Self(
                 "the certificate of \(url) does not name \(name) (redis.tls.verify is full): set redis.tls.server_name "
                     + "to a name the certificate lists, or redis.tls.verify to ca to check the chain only"
-            ))
+            )
         }
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
-            return .certificateRejected
+            return Self.rejected(evidence.peerCertificate, url: url, tls: tls)
         }
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("RECORD_TOO_LARGE")
             || text.contains("UNKNOWN_PROTOCOL") || text.contains("PACKET_LENGTH_TOO_LONG")
         {
-            return .diagnosed(Self(
+            return Self(
                 "\(url) does not speak TLS (its answer to the TLS handshake is plaintext): use redis://, or the server's tls-port"
-            ))
+            )
         }
         if text.contains("CERTIFICATE_REQUIRED") || (tls.certificateFile == nil && text.contains("HANDSHAKE_FAILURE")) {
-            return .diagnosed(Self(
+            return Self(
                 "\(url) requires a client certificate (tls-auth-clients): set redis.tls.cert_file and redis.tls.key_file"
-            ))
+            )
         }
         if let certificateFile = tls.certificateFile,
             text.contains("UNKNOWN_CA") || text.contains("BAD_CERTIFICATE") || text.contains("HANDSHAKE_FAILURE")
                 || text.contains("CERTIFICATE_UNKNOWN") || text.contains("DECRYPT_ERROR")
         {
-            return .diagnosed(Self(
+            return Self(
                 "\(url) refused the client certificate redis.tls.cert_file \(certificateFile): "
                     + "it is not issued by a CA in the server's tls-ca-cert-file, or it has expired"
-            ))
+            )
         }
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            return .diagnosed(Self("the TLS handshake with \(url) failed: \(text)"))
+            return Self("the TLS handshake with \(url) failed: \(text)")
         }
         if loggingIn, let redisError = error as? RedisError, redisError == .connectionLost {
-            return .diagnosed(Self("\(url) closed the connection during the TLS handshake"))
+            return Self("\(url) closed the connection during the TLS handshake")
         }
-        return .diagnosed(Self.plain(error))
+        return Self.plain(error)
     }
 
-    /// The diagnosis of a rejected certificate, from the chain the server presented.
+    /// The diagnosis of a rejected certificate, from the one the server presented.
     static func rejected(
-        _ chain: [NIOSSLCertificate],
+        _ leaf: NIOSSLCertificate?,
         url: RedisURL,
         tls: RedisTLSConfiguration,
         now: time_t = time(nil)
     ) -> Self {
-        guard let leaf = chain.first else {
+        guard let leaf else {
             return Self("\(url) presented no certificate")
         }
         let shown = "\(leaf)"

@@ -173,9 +173,9 @@ public final class RedisConnection: RedisRouter {
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    self.logIn(on: channel, url: url, material: material)
+                    self.logIn(on: channel, url: url, password: material.password)
                 case .failure(let error):
-                    self.diagnose(error, url: url, material: material, loggingIn: false)
+                    self.diagnose(error, url: url, loggingIn: false)
                 }
             }
     }
@@ -183,19 +183,19 @@ public final class RedisConnection: RedisRouter {
     /// Authenticates and selects the database, then PINGs, all pipelined in one write (over TLS,
     /// NIOSSL holds it until the handshake is done); the connection becomes ready only when every
     /// reply is positive.
-    private func logIn(on channel: any Channel, url: RedisURL, material: RedisLoginMaterial) {
+    private func logIn(on channel: any Channel, url: RedisURL, password: String?) {
         let handler: RedisChannelHandler
         do {
             handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
             handler.pushReceiver = self.pushReceiver
         } catch {
             channel.close(promise: nil)
-            self.diagnose(error, url: url, material: material, loggingIn: false)
+            self.diagnose(error, url: url, loggingIn: false)
             return
         }
         var commands: [[String]] = []
         let credentials = self.configuration.url
-        if let password = material.password {
+        if let password {
             commands.append(credentials.user.map { ["AUTH", $0, password] } ?? ["AUTH", password])
         }
         if credentials.database != 0 {
@@ -220,55 +220,17 @@ public final class RedisConnection: RedisRouter {
                     self.connected(channel, handler)
                 case .failure(let error):
                     channel.close(promise: nil)
-                    // The TLS handler's error, when there was one, says more than "connection lost".
-                    self.diagnose(
-                        handler.firstError ?? error,
-                        url: url,
-                        material: material,
-                        loggingIn: true,
-                        tlsHandshakeCompleted: handler.tlsHandshakeCompleted
-                    )
+                    // The pipeline's evidence (a TLS error, the server's certificate) says more than "connection lost".
+                    self.diagnose(error, url: url, loggingIn: true, evidence: handler.evidence)
                 }
             }
     }
 
-    /// Turns an attempt's error into a failure that names its cause; a rejected certificate is
-    /// fetched once more to say why it was rejected.
-    private func diagnose(
-        _ error: any Error,
-        url: RedisURL,
-        material: RedisLoginMaterial,
-        loggingIn: Bool,
-        tlsHandshakeCompleted: Bool = false
-    ) {
-        let tls = self.configuration.tls
-        let reading = RedisConnectFailure.reading(
-            error,
-            url: url,
-            tls: tls,
-            loggingIn: loggingIn,
-            tlsHandshakeCompleted: tlsHandshakeCompleted
+    /// Turns an attempt's error into a failure that names its cause.
+    private func diagnose(_ error: any Error, url: RedisURL, loggingIn: Bool, evidence: PipelineEvidence = PipelineEvidence()) {
+        self.attemptFailed(
+            RedisConnectFailure.diagnosing(error, url: url, tls: self.configuration.tls, loggingIn: loggingIn, evidence: evidence)
         )
-        switch reading {
-        case .diagnosed(let failure):
-            self.attemptFailed(failure)
-        case .certificateRejected:
-            guard let tls, let tlsContext = material.tlsContext else {
-                self.attemptFailed(RedisConnectFailure("\(error)"))
-                return
-            }
-            PresentedCertificates.fetch(
-                from: url,
-                context: tlsContext,
-                serverHostname: tls.serverHostname(for: url),
-                timeout: self.configuration.connectTimeout,
-                on: self.eventLoop
-            )
-            .assumeIsolated()
-            .whenSuccess { chain in
-                self.attemptFailed(RedisConnectFailure.rejected(chain, url: url, tls: tls))
-            }
-        }
     }
 
     private func connected(_ channel: any Channel, _ handler: RedisChannelHandler) {

@@ -58,10 +58,10 @@ public struct RedisTLSConfiguration: Sendable, Equatable {
         case .none: .none
         }
         if let caFile = self.caFile {
-            tls.trustRoots = .certificates(try Self.load("redis.tls.ca_file", caFile) { try NIOSSLCertificate.fromPEMFile($0) })
+            tls.trustRoots = .certificates(try Self.certificates("redis.tls.ca_file", caFile))
         }
         if let certificateFile = self.certificateFile, let keyFile = self.keyFile {
-            let chain = try Self.load("redis.tls.cert_file", certificateFile) { try NIOSSLCertificate.fromPEMFile($0) }
+            let chain = try Self.certificates("redis.tls.cert_file", certificateFile)
             let key = try Self.load("redis.tls.key_file", keyFile) { try NIOSSLPrivateKey(file: $0, format: .pem) }
             tls.certificateChain = chain.map { .certificate($0) }
             tls.privateKey = .privateKey(key)
@@ -80,19 +80,21 @@ public struct RedisTLSConfiguration: Sendable, Equatable {
         return url.hostIsAddress ? nil : url.host
     }
 
+    private static func certificates(_ setting: String, _ path: String) throws(RedisConnectFailure) -> [NIOSSLCertificate] {
+        let certificates = try Self.load(setting, path) { try NIOSSLCertificate.fromPEMFile($0) }
+        guard !certificates.isEmpty else {
+            throw RedisConnectFailure("\(setting) \(path) holds no PEM certificate")
+        }
+        return certificates
+    }
+
     private static func load<Value>(
         _ setting: String,
         _ path: String,
         _ read: (String) throws -> Value
     ) throws(RedisConnectFailure) -> Value {
         do {
-            let value = try read(path)
-            if let certificates = value as? [NIOSSLCertificate], certificates.isEmpty {
-                throw RedisConnectFailure("\(setting) \(path) holds no PEM certificate")
-            }
-            return value
-        } catch let failure as RedisConnectFailure {
-            throw failure
+            return try read(path)
         } catch {
             let reason = SecretFile.unreadableReason(path: path) ?? "it is not PEM (\(error))"
             throw RedisConnectFailure("cannot read \(setting) \(path): \(reason)")

@@ -63,13 +63,13 @@ struct RedisChannelHandlerTests {
         let (channel, handler) = try self.makeChannel()
         let receiver = RecordingReceiver()
         handler.enqueue(receiver) { RedisCommandEncoder.encode(["PING"], into: &$0) }
-        #expect(!handler.tlsHandshakeCompleted)
+        #expect(!handler.evidence.tlsHandshakeCompleted)
         channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
-        #expect(handler.tlsHandshakeCompleted)
+        #expect(handler.evidence.tlsHandshakeCompleted)
         channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
         channel.pipeline.fireErrorCaught(RedisError.timeout)
         #expect(receiver.failures == [.connectionLost])
-        #expect((handler.firstError as? IOError)?.errnoCode == ECONNRESET, "the first error, not a later one")
+        #expect((handler.evidence.firstError as? IOError)?.errnoCode == ECONNRESET, "the first error, not a later one")
         #expect(!channel.isActive)
     }
 

@@ -19,8 +19,8 @@ struct RedisConnectFailureTests {
         let tls: RedisTLSConfiguration?
         let loggingIn: Bool
         let handshakeDone: Bool
-        /// Words the message must contain; nil: the certificate must be inspected.
-        let mentions: [String]?
+        /// Words the message must contain.
+        let mentions: [String]
         var testDescription: String { self.name }
     }
 
@@ -58,23 +58,15 @@ struct RedisConnectFailureTests {
     ]
 
     @Test("each error reads as its cause", arguments: cases)
-    func reading(_ testCase: Case) {
-        let reading = RedisConnectFailure.reading(
+    func diagnosis(_ testCase: Case) {
+        let failure = RedisConnectFailure.diagnosing(
             testCase.error,
             url: testCase.url,
             tls: testCase.tls,
             loggingIn: testCase.loggingIn,
-            tlsHandshakeCompleted: testCase.handshakeDone
+            evidence: PipelineEvidence(tlsHandshakeCompleted: testCase.handshakeDone)
         )
-        guard let mentions = testCase.mentions else {
-            #expect(reading == .certificateRejected)
-            return
-        }
-        guard case .diagnosed(let failure) = reading else {
-            Issue.record("expected a diagnosis, got \(reading)")
-            return
-        }
-        for word in mentions {
+        for word in testCase.mentions {
             #expect(failure.description.contains(word), "\(failure.description) does not mention \(word)")
         }
     }
