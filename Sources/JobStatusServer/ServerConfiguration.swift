@@ -95,13 +95,7 @@ public struct ServerConfiguration: Sendable {
         self.shutdownTimeout = try settings.duration("http.shutdown_timeout", default: defaults.shutdownTimeout)
         self.trustForwardedHeaders = try settings.bool("http.trust_forwarded_headers", default: defaults.trustForwardedHeaders)
         self.locationHeader = try settings.bool("http.location_header", default: defaults.locationHeader)
-        self.redisMode = try settings.choice("redis.mode", default: defaults.redisMode)
-        self.redisURLs = try Self.redisURLs(settings, mode: self.redisMode)
-        self.readFrom = try settings.choice("redis.read_from", default: defaults.readFrom)
-        self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
-        self.redisHeartbeat = try settings.duration("redis.heartbeat", default: defaults.redisHeartbeat)
-        self.redisTLS = try Self.redisTLS(settings, urls: self.redisURLs)
-        self.redisPasswordFile = try Self.redisPasswordFile(settings)
+        try self.readRedisSettings(settings)
         self.keyPrefix = settings.string("jobs.key_prefix", default: defaults.keyPrefix)
         self.authMode = try settings.choice("auth.mode", default: defaults.authMode)
         self.tokensFile = settings.optionalString("auth.tokens_file")
@@ -145,10 +139,22 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// Reads every `redis.*` key: the one way the front and the writer subcommands learn where
+    /// Redis is and how to reach it.
+    public mutating func readRedisSettings(_ settings: SettingsReader) throws(ConfigurationError) {
+        let defaults = ServerConfiguration()
+        self.redisMode = try settings.choice("redis.mode", default: defaults.redisMode)
+        self.redisURLs = try Self.redisURLs(settings, mode: self.redisMode)
+        self.readFrom = try settings.choice("redis.read_from", default: defaults.readFrom)
+        self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
+        self.redisHeartbeat = try settings.duration("redis.heartbeat", default: defaults.redisHeartbeat)
+        self.redisTLS = try Self.redisTLS(settings, urls: self.redisURLs)
+        self.redisPasswordFile = try Self.redisPasswordFile(settings)
+    }
+
     /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds, with the
-    /// credentials of `redis.username` and `redis.password` when set. Shared with the writer
-    /// subcommands.
-    public static func redisURLs(_ settings: SettingsReader, mode: RedisMode) throws(ConfigurationError) -> [RedisURL] {
+    /// credentials of `redis.username` and `redis.password` when set.
+    private static func redisURLs(_ settings: SettingsReader, mode: RedisMode) throws(ConfigurationError) -> [RedisURL] {
         let text = settings.string("redis.url", default: "redis://127.0.0.1:6379", isSecret: true)
         var urls: [RedisURL] = []
         for part in text.split(separator: ",") {
@@ -180,7 +186,7 @@ public struct ServerConfiguration: Sendable {
 
     /// `redis.tls.*` (`REDIS_TLS_*`): nil unless the URLs are `rediss://`, where a TLS setting
     /// would otherwise be ignored without a word.
-    public static func redisTLS(_ settings: SettingsReader, urls: [RedisURL]) throws(ConfigurationError) -> RedisTLSConfiguration? {
+    private static func redisTLS(_ settings: SettingsReader, urls: [RedisURL]) throws(ConfigurationError) -> RedisTLSConfiguration? {
         let tls = RedisTLSConfiguration(
             caFile: settings.optionalString("redis.tls.ca_file"),
             certificateFile: settings.optionalString("redis.tls.cert_file"),
@@ -202,7 +208,7 @@ public struct ServerConfiguration: Sendable {
 
     /// `redis.password_file` (`REDIS_PASSWORD_FILE`); exclusive with `redis.password`, so that
     /// which one wins is never a question.
-    public static func redisPasswordFile(_ settings: SettingsReader) throws(ConfigurationError) -> String? {
+    private static func redisPasswordFile(_ settings: SettingsReader) throws(ConfigurationError) -> String? {
         let file = settings.optionalString("redis.password_file")
         if file != nil && settings.optionalString("redis.password", isSecret: true) != nil {
             throw ConfigurationError("set redis.password (REDIS_PASSWORD) or redis.password_file (REDIS_PASSWORD_FILE), not both")
@@ -212,40 +218,18 @@ public struct ServerConfiguration: Sendable {
 
     /// Where Redis is and how patient to be with it.
     public var redisDeployment: RedisDeployment {
-        Self.redisDeployment(
-            mode: self.redisMode,
-            urls: self.redisURLs,
-            commandTimeout: self.redisTimeout,
-            heartbeat: self.redisHeartbeat,
-            readFromReplicas: self.readFrom == .replica,
+        let connection = RedisConnectionConfiguration(
+            url: self.redisURLs[0],
+            commandTimeout: TimeAmount(self.redisTimeout),
+            heartbeat: self.redisHeartbeat > .zero ? TimeAmount(self.redisHeartbeat) : nil,
             tls: self.redisTLS,
             passwordFile: self.redisPasswordFile
         )
-    }
-
-    /// The Redis the front or a writer talks to: `urls[0]` alone, or a cluster seeded by `urls`
-    /// (as `redisURLs` returns them).
-    public static func redisDeployment(
-        mode: RedisMode,
-        urls: [RedisURL],
-        commandTimeout: Duration,
-        heartbeat: Duration,
-        readFromReplicas: Bool = false,
-        tls: RedisTLSConfiguration?,
-        passwordFile: String?
-    ) -> RedisDeployment {
-        let connection = RedisConnectionConfiguration(
-            url: urls[0],
-            commandTimeout: TimeAmount(commandTimeout),
-            heartbeat: heartbeat > .zero ? TimeAmount(heartbeat) : nil,
-            tls: tls,
-            passwordFile: passwordFile
-        )
-        switch mode {
+        switch self.redisMode {
         case .standalone:
             return .standalone(connection)
         case .cluster:
-            return .cluster(RedisClusterConfiguration(seeds: urls, connection: connection, readFromReplicas: readFromReplicas))
+            return .cluster(RedisClusterConfiguration(seeds: self.redisURLs, connection: connection, readFromReplicas: self.readFrom == .replica))
         }
     }
 

@@ -36,16 +36,12 @@ struct WriterOptions: ParsableArguments {
         let configuration: JobWriterConfiguration
         do {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
-            let mode = try settings.choice("redis.mode", default: RedisMode.standalone)
-            let urls = try ServerConfiguration.redisURLs(settings, mode: mode)
-            deployment = ServerConfiguration.redisDeployment(
-                mode: mode,
-                urls: urls,
-                commandTimeout: .seconds(5),
-                heartbeat: try settings.duration("redis.heartbeat", default: ServerConfiguration().redisHeartbeat),
-                tls: try ServerConfiguration.redisTLS(settings, urls: urls),
-                passwordFile: try ServerConfiguration.redisPasswordFile(settings)
-            )
+            var redis = ServerConfiguration()
+            try redis.readRedisSettings(settings)
+            // A worker waits longer than a poll would, and reads back from the primary only.
+            redis.redisTimeout = .seconds(5)
+            redis.readFrom = .primary
+            deployment = redis.redisDeployment
             configuration = JobWriterConfiguration(
                 keyPrefix: settings.string("jobs.key_prefix", default: "job:"),
                 pendingTTL: try settings.duration("jobs.pending_ttl", default: .seconds(86_400)),
