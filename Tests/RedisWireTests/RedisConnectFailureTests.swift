@@ -85,5 +85,11 @@ struct RedisConnectFailureTests {
         #expect(throws: RedisConnectFailure("cannot read redis.password_file \(directory)/missing: No such file or directory")) {
             try SecretFile.read("\(directory)/missing", setting: "redis.password_file")
         }
+        // A file that is not a password (a mounted log, /dev/zero) is refused at the bound, not read whole.
+        let started = ContinuousClock.now
+        #expect(throws: RedisConnectFailure("redis.password_file /dev/zero is larger than \(SecretFile.maximumSize) bytes")) {
+            try SecretFile.read("/dev/zero", setting: "redis.password_file")
+        }
+        print("password file bound: /dev/zero refused after \(SecretFile.maximumSize + 4096) bytes at most, in \(ContinuousClock.now - started)")
     }
 }
