@@ -31,7 +31,6 @@ final class RedisCluster: @unchecked Sendable {
                         "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--cluster-config-file", "nodes.conf",
                         "--repl-diskless-sync-delay", "0",
                     ],
-                    port: freePort(withClusterBus: true),
                     tls: tls ? (certificate: "server", authClients: false) : nil,
                     cluster: true
                 )

@@ -23,7 +23,11 @@ final class RedisServer: @unchecked Sendable {
     let extraArguments: [String]
 
     /// Starts a server on a free port; `arguments` add to (or override) the defaults. With
-    /// `tls`, it speaks TLS only, presenting that certificate (see `TestCertificates`).
+    /// `tls`, it speaks TLS only, presenting that certificate (see `TestCertificates`); with
+    /// `cluster`, the port's cluster bus (port + 10000) is free too.
+    ///
+    /// A port found free can be taken by another test's process before redis-server binds it
+    /// (the suites run in parallel): when the port was not given, that is retried on another.
     static func start(
         _ name: String,
         arguments: [String] = [],
@@ -32,8 +36,25 @@ final class RedisServer: @unchecked Sendable {
         tls: (certificate: String, authClients: Bool)? = nil,
         cluster: Bool = false
     ) async throws -> RedisServer {
+        for attempt in 1... {
+            do {
+                return try await self.launchOnce(name, arguments: arguments, port: port ?? freePort(withClusterBus: cluster), admin: admin, tls: tls, cluster: cluster)
+            } catch let failure as TestFailure where port == nil && attempt < 3 && failure.description.contains("Address already in use") {
+                continue
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    private static func launchOnce(
+        _ name: String,
+        arguments: [String],
+        port: Int,
+        admin: String?,
+        tls: (certificate: String, authClients: Bool)?,
+        cluster: Bool
+    ) async throws -> RedisServer {
         let directory = makeTemporaryDirectory("redis-\(name)")
-        let port = port ?? freePort()
         let tlsArguments = tls.map {
             TestCertificates.shared.serverArguments(port: port, certificate: $0.certificate, authClients: $0.authClients, cluster: cluster)
         } ?? []
@@ -46,7 +67,12 @@ final class RedisServer: @unchecked Sendable {
             tls: tls != nil,
             child: try Self.launch(port: port, directory: directory, extraArguments: allArguments)
         )
-        try await server.waitUntilReady()
+        do {
+            try await server.waitUntilReady()
+        } catch {
+            await server.stop()
+            throw error
+        }
         return server
     }
 
