@@ -20,11 +20,11 @@ public final class RedisJobStoreGroup: Sendable {
         let hub = await SubscriptionHub(eventLoop: group.next(), configuration: deployment.subscriberConfiguration, logger: logger) {
             eventLoop, key in
             eventLoop.execute {
-                guard let registry = registries.registry(on: eventLoop) else { return }
+                guard let store = registries.store(on: eventLoop) else { return }
                 if let key {
-                    registry.changed(key)
+                    store.registry.changed(key)
                 } else {
-                    registry.lostAll()
+                    Self.tellLost(store, on: eventLoop, patience: Self.lostPatience)
                 }
             }
         }
@@ -55,6 +55,23 @@ public final class RedisJobStoreGroup: Sendable {
         await self.hub.subscriptionCount()
     }
 
+    /// How long a loop's re-reads after a lost subscription wait for the loop's own connection.
+    static let lostPatience = 40
+    static let lostPatienceStep = TimeAmount.milliseconds(50)
+
+    /// The watches of a loop died: its waiters re-read, once the loop's own connection is ready
+    /// (after a failover the subscriber may reach the new primary a moment before it does), or
+    /// after `lostPatience` steps of 50 ms without it.
+    private static func tellLost(_ store: RedisJobStore, on eventLoop: any EventLoop, patience: Int) {
+        guard store.router.isReady || patience == 0 else {
+            eventLoop.assumeIsolated().scheduleTask(in: Self.lostPatienceStep) {
+                Self.tellLost(store, on: eventLoop, patience: patience - 1)
+            }
+            return
+        }
+        store.registry.lostAll()
+    }
+
     /// Closes the subscriber connection, then every router.
     public func shutdown() async {
         await self.hub.shutdown()
@@ -71,7 +88,7 @@ private final class RegistryDirectory: Sendable {
     }
 
     /// Call on `eventLoop`.
-    func registry(on eventLoop: any EventLoop) -> JobWatchRegistry? {
-        self.stores.withLockedValue { $0[ObjectIdentifier(eventLoop)] }?.value.registry
+    func store(on eventLoop: any EventLoop) -> RedisJobStore? {
+        self.stores.withLockedValue { $0[ObjectIdentifier(eventLoop)] }?.value
     }
 }

@@ -7,8 +7,10 @@ import RedisWire
 /// Event loops register interest per job (`retain`/`release`, counted per loop); the hub
 /// subscribes on the first interest and unsubscribes when the last goes, so waiting costs Redis
 /// one subscription per watched job however many requests wait on it. Published changes are
-/// forwarded to the loops that watch the job. If the connection drops, every loop is told to
-/// re-read everything it watches, and all subscriptions are forgotten.
+/// forwarded to the loops that watch the job. If the connection drops, all subscriptions are
+/// forgotten, and once it is back every loop that watched something is told to re-read it all:
+/// after a failover that read goes to the new primary, which the subscriber follows, rather than
+/// to the server that just went away.
 final class SubscriptionHub: SubscriptionSource {
     /// Delivers a change to a loop: the job key, or nil for "everything you watch".
     typealias Delivery = @Sendable (_ eventLoop: any EventLoop, _ key: String?) -> Void
@@ -67,6 +69,8 @@ private final class HubState: RedisPushReceiver {
     private var connection: RedisConnection!
     private var subscriptions: [String: Subscription] = [:]
     private var attempts: UInt64 = 0
+    /// Loops whose watches died with the connection, told when it is back.
+    private var loopsToTell: [ObjectIdentifier: any EventLoop] = [:]
 
     init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger, deliver: @escaping SubscriptionHub.Delivery) {
         self.eventLoop = eventLoop
@@ -74,7 +78,7 @@ private final class HubState: RedisPushReceiver {
         self.deliver = deliver
         self.connection = RedisConnection(eventLoop: eventLoop, configuration: configuration, logger: logger, pushReceiver: self)
         self.connection.onReadinessChange = { [unowned self] ready in
-            if !ready { self.connectionLost() }
+            if ready { self.reconnected() } else { self.connectionLost() }
         }
     }
 
@@ -152,22 +156,28 @@ private final class HubState: RedisPushReceiver {
         }
     }
 
-    /// Subscriptions die with the connection: every watcher re-reads, nothing is remembered.
+    /// Subscriptions die with the connection: nothing is remembered but which loops to tell.
+    /// Subscriptions being made fail now (their requests answer from a read).
     private func connectionLost() {
         let subscriptions = self.subscriptions
         self.subscriptions = [:]
-        var loops: [ObjectIdentifier: any EventLoop] = [:]
         for subscription in subscriptions.values {
             for (loopID, interest) in subscription.interests {
-                loops[loopID] = interest.eventLoop
+                self.loopsToTell[loopID] = interest.eventLoop
             }
             for (loop, ready) in subscription.waiting {
                 loop.execute { ready(false) }
             }
         }
-        if !loops.isEmpty {
-            self.logger.warning("lost the subscriber connection; waiting requests are answered from a fresh read")
+        if !self.loopsToTell.isEmpty {
+            self.logger.warning("lost the subscriber connection; waiting requests re-read their jobs once it is back")
         }
+    }
+
+    /// Back (on the new primary, after a failover): every watcher re-reads and watches again.
+    private func reconnected() {
+        let loops = self.loopsToTell
+        self.loopsToTell = [:]
         for eventLoop in loops.values {
             self.deliver(eventLoop, nil)
         }
