@@ -28,11 +28,21 @@ public struct ServerConfiguration: Sendable {
     public var trustForwardedHeaders = false
     /// `http.location_header`: add `Location` (the first link) to 303 answers.
     public var locationHeader = false
-    /// `redis.url`: one URL, or (`redis.mode: cluster`) comma-separated seed nodes.
+    /// `redis.url`: one URL, or (`redis.mode: cluster`) comma-separated seed nodes, or
+    /// (`redis.mode: sentinel`) comma-separated sentinels. The URLs of servers carry the
+    /// credentials of `redis.username` and `redis.password`; those of sentinels their own.
     public var redisURLs = [RedisURL(host: "127.0.0.1")]
-    /// `redis.mode`: one Redis server, or a Redis Cluster.
+    /// `redis.mode`: one Redis server, a Redis Cluster, or a master watched by Redis Sentinel.
     public var redisMode: RedisMode = .standalone
-    /// `redis.read_from`: in a cluster, send polls to the slot's primary or to a replica.
+    /// `redis.sentinel.master`: with `redis.mode: sentinel`, the name the sentinels monitor the master under.
+    public var sentinelMaster: String?
+    /// `redis.username` and `redis.password`: the data nodes' credentials (also in `redisURLs`,
+    /// except with Sentinel, whose URLs are the sentinels').
+    public var redisUsername: String?
+    public var redisPassword: String?
+    /// `redis.db`: the database of a standalone Redis or a sentinel master (0: the URL's, or 0).
+    public var redisDatabase = 0
+    /// `redis.read_from`: in a cluster or with Sentinel, send polls to a primary or to a replica.
     public var readFrom: ReadFrom = .primary
     /// `redis.timeout`: how long a Redis command may take before the poll answers 503.
     public var redisTimeout: Duration = .seconds(1)
@@ -144,7 +154,11 @@ public struct ServerConfiguration: Sendable {
     public mutating func readRedisSettings(_ settings: SettingsReader) throws(ConfigurationError) {
         let defaults = ServerConfiguration()
         self.redisMode = try settings.choice("redis.mode", default: defaults.redisMode)
-        self.redisURLs = try Self.redisURLs(settings, mode: self.redisMode)
+        self.redisUsername = settings.optionalString("redis.username")
+        self.redisPassword = settings.optionalString("redis.password", isSecret: true)
+        self.redisDatabase = try settings.int("redis.db", default: defaults.redisDatabase, in: 0...1_000_000)
+        self.redisURLs = try self.redisURLs(settings)
+        self.sentinelMaster = try self.sentinelMaster(settings)
         self.readFrom = try settings.choice("redis.read_from", default: defaults.readFrom)
         self.redisTimeout = try settings.duration("redis.timeout", default: defaults.redisTimeout)
         self.redisHeartbeat = try settings.duration("redis.heartbeat", default: defaults.redisHeartbeat)
@@ -152,9 +166,11 @@ public struct ServerConfiguration: Sendable {
         self.redisPasswordFile = try Self.redisPasswordFile(settings)
     }
 
-    /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds, with the
-    /// credentials of `redis.username` and `redis.password` when set.
-    private static func redisURLs(_ settings: SettingsReader, mode: RedisMode) throws(ConfigurationError) -> [RedisURL] {
+    /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds (with the
+    /// credentials of `redis.username` and `redis.password` and the database of `redis.db`, when
+    /// set), or comma-separated sentinels (as they are).
+    private func redisURLs(_ settings: SettingsReader) throws(ConfigurationError) -> [RedisURL] {
+        let mode = self.redisMode
         let text = settings.string("redis.url", default: "redis://127.0.0.1:6379", isSecret: true)
         var urls: [RedisURL] = []
         for part in text.split(separator: ",") {
@@ -166,21 +182,49 @@ public struct ServerConfiguration: Sendable {
         }
         guard !urls.isEmpty else { throw ConfigurationError("redis.url (REDIS_URL) is empty") }
         if mode == .standalone && urls.count > 1 {
-            throw ConfigurationError("redis.url (REDIS_URL) lists several servers; set redis.mode (REDIS_MODE) to cluster for a Redis Cluster")
-        }
-        if mode == .cluster && urls.contains(where: { $0.database != 0 }) {
-            throw ConfigurationError("redis.url (REDIS_URL): a Redis Cluster has only database 0")
+            throw ConfigurationError(
+                "redis.url (REDIS_URL) lists several servers; set redis.mode (REDIS_MODE) to cluster for a Redis Cluster, or to sentinel for sentinels"
+            )
         }
         if urls.contains(where: { $0.tls != urls[0].tls }) {
-            throw ConfigurationError("redis.url (REDIS_URL) mixes redis:// and rediss://; every node of a cluster speaks TLS or none does")
+            throw ConfigurationError("redis.url (REDIS_URL) mixes redis:// and rediss://; every node speaks TLS or none does")
         }
-        let user = settings.optionalString("redis.username")
-        let password = settings.optionalString("redis.password", isSecret: true)
+        switch mode {
+        case .sentinel:
+            if urls.contains(where: { $0.database != 0 }) {
+                throw ConfigurationError("redis.url (REDIS_URL) lists sentinels, which have no database: set redis.db (REDIS_DB) for the master's")
+            }
+            return urls
+        case .cluster:
+            if self.redisDatabase != 0 || urls.contains(where: { $0.database != 0 }) {
+                throw ConfigurationError("redis.url (REDIS_URL), redis.db (REDIS_DB): a Redis Cluster has only database 0")
+            }
+        case .standalone:
+            if self.redisDatabase != 0 && urls[0].database != 0 && urls[0].database != self.redisDatabase {
+                throw ConfigurationError("redis.url (REDIS_URL) names database \(urls[0].database) and redis.db (REDIS_DB) \(self.redisDatabase); set one")
+            }
+        }
         return urls.map { url in
             var url = url
-            if let user { url.user = user }
-            if let password { url.password = password }
+            if let user = self.redisUsername { url.user = user }
+            if let password = self.redisPassword { url.password = password }
+            if self.redisDatabase != 0 { url.database = self.redisDatabase }
             return url
+        }
+    }
+
+    /// `redis.sentinel.master` (`REDIS_SENTINEL_MASTER`): required with Sentinel, refused without.
+    private func sentinelMaster(_ settings: SettingsReader) throws(ConfigurationError) -> String? {
+        let name = settings.optionalString("redis.sentinel.master")
+        switch (self.redisMode, name) {
+        case (.sentinel, nil), (.sentinel, ""):
+            throw ConfigurationError(
+                "redis.mode is sentinel but redis.sentinel.master (REDIS_SENTINEL_MASTER) is not set: set it to the name the sentinels monitor the master under"
+            )
+        case (.sentinel, _), (_, nil):
+            return name
+        case (_, _?):
+            throw ConfigurationError("redis.sentinel.master (REDIS_SENTINEL_MASTER) is set but redis.mode (REDIS_MODE) is not sentinel")
         }
     }
 
@@ -230,6 +274,19 @@ public struct ServerConfiguration: Sendable {
             return .standalone(connection)
         case .cluster:
             return .cluster(RedisClusterConfiguration(seeds: self.redisURLs, connection: connection, readFromReplicas: self.readFrom == .replica))
+        case .sentinel:
+            var master = connection
+            let masterName = self.sentinelMaster ?? ""
+            // The master's address comes from the sentinels; its URL carries how to log in to it.
+            master.url = RedisURL(
+                host: masterName,
+                user: self.redisUsername,
+                password: self.redisPassword,
+                database: self.redisDatabase,
+                tls: self.redisURLs[0].tls
+            )
+            master.sentinel = RedisSentinelConfiguration(sentinels: self.redisURLs, masterName: masterName)
+            return .sentinel(master, readFromReplicas: self.readFrom == .replica)
         }
     }
 

@@ -4,10 +4,7 @@ import NIOCore
 /// `ASK` redirection can send it again to the right node, and hands every other reply to the
 /// original receiver.
 ///
-/// A read sent to a replica that fails fast — the replica is not connected, the connection dies
-/// under it, or it answers `LOADING` during a resync — is sent once more, to the primary: the
-/// primary is healthy, and the poll should not pay for the replica. A timeout is not retried:
-/// the request's `redis.timeout` is spent.
+/// A read sent to a replica that fails (`ReplicaRotation`) is sent once more, to the primary.
 final class ClusterCommand: RedisReplyReceiver {
     let receiver: any RedisReplyReceiver
     let slot: Int
@@ -15,10 +12,10 @@ final class ClusterCommand: RedisReplyReceiver {
     var bytes: ByteBuffer
     var redirections = 0
     /// The replica this read went to, until it is retried on the primary; nil: the primary.
-    var replica: ClusterNode?
+    var replica: RedisNode?
     private unowned let router: RedisClusterRouter
 
-    init(router: RedisClusterRouter, receiver: any RedisReplyReceiver, slot: Int, readOnly: Bool, bytes: ByteBuffer, replica: ClusterNode?) {
+    init(router: RedisClusterRouter, receiver: any RedisReplyReceiver, slot: Int, readOnly: Bool, bytes: ByteBuffer, replica: RedisNode?) {
         self.router = router
         self.replica = replica
         self.receiver = receiver
@@ -28,7 +25,7 @@ final class ClusterCommand: RedisReplyReceiver {
     }
 
     func receive(_ reply: RedisReply) {
-        if let replica = self.replica, reply.kind == .error, reply.bytes.starts(with: "LOADING ".utf8) {
+        if let replica = self.replica, ReplicaRotation.cannotServe(reply) {
             self.replica = nil
             self.router.replicaFailed(self, replica: replica, reason: reply.string)
             return
@@ -52,7 +49,7 @@ final class ClusterCommand: RedisReplyReceiver {
     }
 
     func fail(_ error: RedisError) {
-        if let replica = self.replica, error != .timeout {
+        if let replica = self.replica {
             self.replica = nil
             self.router.replicaFailed(self, replica: replica, reason: error.description)
             return
@@ -63,13 +60,13 @@ final class ClusterCommand: RedisReplyReceiver {
 
     /// `MOVED <slot> <host:port>` or `ASK <slot> <host:port>`.
     private enum Redirection {
-        case moved(slot: Int, node: ClusterNode)
-        case ask(node: ClusterNode)
+        case moved(slot: Int, node: RedisNode)
+        case ask(node: RedisNode)
 
         init?(_ bytes: UnsafeRawBufferPointer) {
             guard bytes.starts(with: "MOVED ".utf8) || bytes.starts(with: "ASK ".utf8) else { return nil }
             let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ")
-            guard parts.count == 3, let slot = Int(parts[1]), let node = ClusterNode(redirection: parts[2]) else { return nil }
+            guard parts.count == 3, let slot = Int(parts[1]), let node = RedisNode(redirection: parts[2]) else { return nil }
             self = parts[0] == "MOVED" ? .moved(slot: slot, node: node) : .ask(node: node)
         }
     }

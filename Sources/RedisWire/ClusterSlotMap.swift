@@ -4,8 +4,8 @@
 /// refresh.
 struct ClusterSlotMap {
     struct Shard {
-        var primary: ClusterNode
-        var replicas: [ClusterNode]
+        var primary: RedisNode
+        var replicas: [RedisNode]
     }
 
     private(set) var shards: [Shard] = []
@@ -41,12 +41,12 @@ struct ClusterSlotMap {
     }
 
     /// Every node the map knows, primaries first.
-    var nodes: [ClusterNode] {
+    var nodes: [RedisNode] {
         self.shards.map(\.primary) + self.shards.flatMap(\.replicas)
     }
 
     /// `MOVED slot node`: the slot is now served by `node` (as a primary).
-    mutating func move(slot: Int, to node: ClusterNode) {
+    mutating func move(slot: Int, to node: RedisNode) {
         if let index = self.shards.firstIndex(where: { $0.primary == node }) {
             self.slots[slot] = Int16(index)
         } else {
@@ -55,10 +55,10 @@ struct ClusterSlotMap {
         }
     }
 
-    private static func node(_ value: RESPValue, defaultHost: String) -> ClusterNode? {
+    private static func node(_ value: RESPValue, defaultHost: String) -> RedisNode? {
         guard let fields = value.array, fields.count >= 2, let port = fields[1].integer else { return nil }
         // An empty host means "the address you reached me at".
         let host = fields[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? defaultHost
-        return ClusterNode(host: host, port: Int(port))
+        return RedisNode(host: host, port: Int(port))
     }
 }

@@ -24,6 +24,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     private struct PendingCommand {
         let receiver: any RedisReplyReceiver
+        let sent: NIODeadline
         let deadline: NIODeadline
     }
 
@@ -48,6 +49,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Where `message` pushes go on a subscriber connection; nil on a command connection.
     var pushReceiver: (any RedisPushReceiver)?
+    /// Called on a `READONLY` error reply: with Sentinel, the master was demoted under the connection.
+    var onReadOnlyReply: (() -> Void)?
     /// What the pipeline saw, for the login to say why it failed.
     private(set) var evidence = PipelineEvidence()
 
@@ -73,8 +76,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.context = nil
     }
 
-    /// Queues one command: `encode` appends its RESP bytes, `receiver` gets the reply.
-    func enqueue(_ receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
+    /// Queues one command: `encode` appends its RESP bytes, `receiver` gets the reply. `timeout`
+    /// shortens the command timeout for this command (a replica read leaves time for its retry);
+    /// only the oldest command is watched, so commands on one connection should share one.
+    func enqueue(_ receiver: any RedisReplyReceiver, timeout: TimeAmount? = nil, encode: (inout ByteBuffer) -> Void) {
         guard let context, context.channel.isActive else {
             receiver.fail(.connectionLost)
             return
@@ -84,8 +89,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
             return
         }
         encode(&self.outbound)
-        let deadline = context.eventLoop.now + self.commandTimeout
-        self.pending.append(PendingCommand(receiver: receiver, deadline: deadline))
+        let now = context.eventLoop.now
+        let deadline = now + min(timeout ?? self.commandTimeout, self.commandTimeout)
+        self.pending.append(PendingCommand(receiver: receiver, sent: now, deadline: deadline))
         if self.timeoutCheck == nil {
             self.armTimeoutCheck(at: deadline, context: context)
         }
@@ -118,7 +124,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
                     unexpectedReply = true
                     return
                 }
-                RedisMetrics.commandDuration.recordNanoseconds((now - command.deadline + self.commandTimeout).nanoseconds)
+                RedisMetrics.commandDuration.recordNanoseconds((now - command.sent).nanoseconds)
+                if reply.kind == .error, let onReadOnlyReply = self.onReadOnlyReply, reply.bytes.starts(with: "READONLY ".utf8) {
+                    onReadOnlyReply()
+                }
                 command.receiver.receive(reply)
             }
         } catch {

@@ -25,7 +25,7 @@ public struct RedisClusterConfiguration: Sendable {
     }
 
     /// The connection configuration for one node, with the seeds' credentials.
-    func connection(to node: ClusterNode) -> RedisConnectionConfiguration {
+    func connection(to node: RedisNode) -> RedisConnectionConfiguration {
         var configuration = self.connection
         let credentials = self.seeds[0]
         configuration.url = RedisURL(

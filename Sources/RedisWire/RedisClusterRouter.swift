@@ -14,24 +14,19 @@ public final class RedisClusterRouter: RedisRouter {
     private let configuration: RedisClusterConfiguration
     private let logger: Logger
     private var slotMap: ClusterSlotMap?
-    private var connections: [ClusterNode: RedisConnection] = [:]
+    private var connections: [RedisNode: RedisConnection] = [:]
     /// The first connection attempt to each node, for those that want to wait for it.
-    private var firstAttempts: [ClusterNode: EventLoopFuture<Void>] = [:]
+    private var firstAttempts: [RedisNode: EventLoopFuture<Void>] = [:]
     private var refreshScheduled = false
     private var refreshRunning = false
     private var lastRefresh = NIODeadline.uptimeNanoseconds(0)
-    private var replicaCursor = 0
-    /// Replicas whose last read failed fast, and until when reads skip them; after that, the
-    /// next read tries the replica again, which is how it is found to answer again.
-    private var skippedReplicas: [ClusterNode: NIODeadline] = [:]
+    private var replicas = ReplicaRotation()
     private var isShutDown = false
     private var periodic: Scheduled<Void>?
     private let ignored = IgnoredReply()
 
     /// The least time between two refreshes of the slot map.
     static let refreshInterval = TimeAmount.milliseconds(100)
-    /// How long reads skip a replica that failed one.
-    static let replicaSkip = TimeAmount.seconds(1)
     /// How often the map is refreshed when nothing asks for it: replicas that finish their first
     /// sync, or nodes added to the cluster, never redirect anyone, so they are found this way.
     static let periodicRefresh = TimeAmount.seconds(10)
@@ -76,7 +71,7 @@ public final class RedisClusterRouter: RedisRouter {
         }
         var bytes = ByteBufferAllocator().buffer(capacity: 128)
         encode(&bytes)
-        let replica = readOnly && self.configuration.readFromReplicas ? self.replica(of: shard) : nil
+        let replica = readOnly && self.configuration.readFromReplicas ? self.replicas.next(of: shard.replicas) : nil
         let command = ClusterCommand(router: self, receiver: receiver, slot: slot, readOnly: readOnly, bytes: bytes, replica: replica)
         self.dispatch(command, to: replica ?? shard.primary, asking: false)
     }
@@ -92,13 +87,13 @@ public final class RedisClusterRouter: RedisRouter {
 
     // MARK: - Redirections and failures (from ClusterCommand)
 
-    func moved(_ command: ClusterCommand, slot: Int, to node: ClusterNode) {
+    func moved(_ command: ClusterCommand, slot: Int, to node: RedisNode) {
         self.slotMap?.move(slot: slot, to: node)
         self.scheduleRefresh()
         self.dispatch(command, to: node, asking: false)
     }
 
-    func ask(_ command: ClusterCommand, at node: ClusterNode) {
+    func ask(_ command: ClusterCommand, at node: RedisNode) {
         self.dispatch(command, to: node, asking: true)
     }
 
@@ -106,16 +101,11 @@ public final class RedisClusterRouter: RedisRouter {
         self.scheduleRefresh()
     }
 
-    /// A read on `replica` failed fast: skip the replica for a while and read from the primary.
-    func replicaFailed(_ command: ClusterCommand, replica: ClusterNode, reason: String) {
-        if self.skippedReplicas[replica] == nil {
-            self.logger.notice(
-                "a replica failed a read; reading from the primary instead",
-                metadata: ["replica": "\(replica.host):\(replica.port)", "error": "\(reason)"]
-            )
+    /// A read on `replica` failed: skip the replica for a while and read from the primary.
+    func replicaFailed(_ command: ClusterCommand, replica: RedisNode, reason: String) {
+        if self.replicas.skip(replica) {
+            self.logger.notice("a replica failed a read; reading from the primary instead", metadata: ["replica": "\(replica)", "error": "\(reason)"])
         }
-        self.skippedReplicas[replica] = .now() + Self.replicaSkip
-        RedisMetrics.replicaFallbacks.increment()
         self.scheduleRefresh()
         guard let primary = self.slotMap?.shard(for: command.slot)?.primary else {
             command.receiver.fail(.unavailable("no node of the cluster serves slot \(command.slot)"))
@@ -124,32 +114,16 @@ public final class RedisClusterRouter: RedisRouter {
         self.dispatch(command, to: primary, asking: false)
     }
 
-    /// The next replica of `shard` in turn that is not skipped; nil: read from the primary.
-    private func replica(of shard: ClusterSlotMap.Shard) -> ClusterNode? {
-        guard !shard.replicas.isEmpty else { return nil }
-        // The clock is read only while some replica is skipped.
-        let now = self.skippedReplicas.isEmpty ? nil : NIODeadline.now()
-        for _ in shard.replicas.indices {
-            self.replicaCursor &+= 1
-            let candidate = shard.replicas[self.replicaCursor % shard.replicas.count]
-            guard let now, let until = self.skippedReplicas[candidate] else { return candidate }
-            if until <= now {
-                self.skippedReplicas[candidate] = nil
-                return candidate
-            }
-        }
-        return nil
-    }
-
-    private func dispatch(_ command: ClusterCommand, to node: ClusterNode, asking: Bool) {
+    private func dispatch(_ command: ClusterCommand, to node: RedisNode, asking: Bool) {
         let connection = self.connection(to: node)
         if asking {
             connection.send(to: self.ignored) { RedisCommandEncoder.encode(["ASKING"], into: &$0) }
         }
-        connection.send(to: command) { $0.writeImmutableBuffer(command.bytes) }
+        let timeout = command.replica.map { _ in ReplicaRotation.readTimeout(commandTimeout: self.configuration.connection.commandTimeout) }
+        connection.send(to: command, timeout: timeout) { $0.writeImmutableBuffer(command.bytes) }
     }
 
-    private func connection(to node: ClusterNode) -> RedisConnection {
+    private func connection(to node: RedisNode) -> RedisConnection {
         if let existing = self.connections[node] { return existing }
         let connection = RedisConnection(
             eventLoop: self.eventLoop,
@@ -162,7 +136,7 @@ public final class RedisClusterRouter: RedisRouter {
     }
 
     /// The connection to `node` once its first attempt settled.
-    private func settledConnection(to node: ClusterNode) -> EventLoopFuture<RedisConnection> {
+    private func settledConnection(to node: RedisNode) -> EventLoopFuture<RedisConnection> {
         let connection = self.connection(to: node)
         let attempt = self.firstAttempts[node] ?? self.eventLoop.makeSucceededVoidFuture()
         return attempt.recover { _ in }.assumeIsolated().map { connection }.nonisolated()
@@ -189,8 +163,8 @@ public final class RedisClusterRouter: RedisRouter {
         self.lastRefresh = .now()
         let known = self.slotMap?.nodes ?? []
         let readyFirst = known.filter { self.connections[$0]?.isReady ?? false } + known.filter { !(self.connections[$0]?.isReady ?? false) }
-        let seeds = self.configuration.seeds.map { ClusterNode(host: $0.host, port: $0.port) }
-        var candidates: [ClusterNode] = []
+        let seeds = self.configuration.seeds.map { RedisNode(host: $0.host, port: $0.port) }
+        var candidates: [RedisNode] = []
         for node in readyFirst + seeds where !candidates.contains(node) {
             candidates.append(node)
         }
@@ -221,7 +195,7 @@ public final class RedisClusterRouter: RedisRouter {
             .nonisolated()
     }
 
-    private func askForSlots(_ candidates: ArraySlice<ClusterNode>, lastError: (any Error)?) -> EventLoopFuture<ClusterSlotMap> {
+    private func askForSlots(_ candidates: ArraySlice<RedisNode>, lastError: (any Error)?) -> EventLoopFuture<ClusterSlotMap> {
         guard let node = candidates.first, !self.isShutDown else {
             return self.eventLoop.makeFailedFuture(lastError ?? RedisError.unavailable("no cluster node to ask"))
         }

@@ -1,5 +1,6 @@
 import Glibc
 import NIOCore
+import NIOPosix
 import NIOSSL
 
 extension RedisConnectFailure {
@@ -103,6 +104,10 @@ extension RedisConnectFailure {
         }
         if let redisError = error as? RedisError, case .unavailable(let reason) = redisError {
             return Self(reason)
+        }
+        // NIO's own text names every address tried, wrapped twice; the cause is the errno.
+        if let connectError = error as? NIOConnectionError, let cause = connectError.connectionErrors.first?.error as? IOError {
+            return Self("cannot connect to \(connectError.host):\(connectError.port): \(String(cString: strerror(cause.errnoCode)))")
         }
         return Self("\(error)")
     }

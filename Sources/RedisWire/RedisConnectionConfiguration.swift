@@ -25,6 +25,9 @@ public struct RedisConnectionConfiguration: Sendable {
     public var tls: RedisTLSConfiguration?
     /// A file holding the password, read again at every (re)connect; it overrides the URL's.
     public var passwordFile: String?
+    /// Set: the server is the master these sentinels name, asked at every (re)connect, and
+    /// `url` gives only the credentials, database and scheme (its host and port are ignored).
+    public var sentinel: RedisSentinelConfiguration?
 
     public init(
         url: RedisURL,
@@ -37,8 +40,10 @@ public struct RedisConnectionConfiguration: Sendable {
         readOnly: Bool = false,
         heartbeat: TimeAmount? = .seconds(15),
         tls: RedisTLSConfiguration? = nil,
-        passwordFile: String? = nil
+        passwordFile: String? = nil,
+        sentinel: RedisSentinelConfiguration? = nil
     ) {
+        self.sentinel = sentinel
         self.heartbeat = heartbeat
         self.tls = tls ?? (url.tls ? RedisTLSConfiguration() : nil)
         self.passwordFile = passwordFile

@@ -1,10 +1,13 @@
 public import Logging
 public import NIOCore
 
-/// A standalone Redis or a Redis Cluster: what a router is made of.
+/// A standalone Redis, a Redis Cluster, or a master watched by Redis Sentinel: what a router is
+/// made of.
 public enum RedisDeployment: Sendable {
     case standalone(RedisConnectionConfiguration)
     case cluster(RedisClusterConfiguration)
+    /// The configuration's `sentinel` is set; with `readFromReplicas`, reads go to the replicas.
+    case sentinel(RedisConnectionConfiguration, readFromReplicas: Bool)
 
     /// A router owned by `eventLoop`; call on that loop.
     public func makeRouter(on eventLoop: any EventLoop, logger: Logger) -> any RedisRouter {
@@ -13,14 +16,19 @@ public enum RedisDeployment: Sendable {
             RedisConnection(eventLoop: eventLoop, configuration: configuration, logger: logger)
         case .cluster(let configuration):
             RedisClusterRouter(eventLoop: eventLoop, configuration: configuration, logger: logger)
+        case .sentinel(let configuration, readFromReplicas: false):
+            RedisConnection(eventLoop: eventLoop, configuration: configuration, logger: logger)
+        case .sentinel(let configuration, readFromReplicas: true):
+            RedisSentinelRouter(eventLoop: eventLoop, configuration: configuration, logger: logger)
         }
     }
 
     /// The subscriber connection's configuration. In a cluster every node receives every
-    /// `PUBLISH`, so any node will do: the seeds are tried in turn.
+    /// `PUBLISH`, so any node will do: the seeds are tried in turn. With Sentinel it follows the
+    /// master like every other connection: writes are published there.
     public var subscriberConfiguration: RedisConnectionConfiguration {
         switch self {
-        case .standalone(let configuration):
+        case .standalone(let configuration), .sentinel(let configuration, _):
             return configuration
         case .cluster(let cluster):
             var configuration = cluster.connection
@@ -36,6 +44,7 @@ public enum RedisDeployment: Sendable {
         switch self {
         case .standalone(let configuration): "\(configuration.url)"
         case .cluster(let configuration): "cluster " + configuration.seeds.map(\.description).joined(separator: ",")
+        case .sentinel(let configuration, _): configuration.sentinel?.description ?? "\(configuration.url)"
         }
     }
 }

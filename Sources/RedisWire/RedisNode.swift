@@ -1,5 +1,6 @@
-/// One node of a Redis Cluster, as `CLUSTER SLOTS` and redirections name it.
-public struct ClusterNode: Hashable, Sendable, CustomStringConvertible {
+/// Where one Redis server listens: a node of a Redis Cluster as `CLUSTER SLOTS` and redirections
+/// name it, or a primary or replica as Redis Sentinel names it.
+public struct RedisNode: Hashable, Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
 

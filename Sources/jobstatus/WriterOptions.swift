@@ -8,11 +8,14 @@ import RedisWire
 
 /// Options shared by the worker subcommands, and the writer they configure.
 struct WriterOptions: ParsableArguments {
-    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db] (rediss:// for TLS, set up by $REDIS_TLS_*); comma-separated seeds for a cluster (default: $REDIS_URL, else redis://127.0.0.1:6379).")
+    @Option(help: "Redis URL, redis://[user[:password]@]host[:port][/db] (rediss:// for TLS, set up by $REDIS_TLS_*); comma-separated seeds for a cluster, or sentinels (default: $REDIS_URL, else redis://127.0.0.1:6379).")
     var redisURL: String?
 
-    @Option(help: "standalone or cluster (default: $REDIS_MODE, else standalone).")
+    @Option(help: "standalone, cluster or sentinel (default: $REDIS_MODE, else standalone).")
     var redisMode: String?
+
+    @Option(help: "With --redis-mode sentinel: the name the sentinels monitor the master under (default: $REDIS_SENTINEL_MASTER).")
+    var sentinelMaster: String?
 
     @Option(help: "acknowledged (the primary has the write) or replicated (a replica has it too, via WAIT 1).")
     var durability: String = "acknowledged"
@@ -32,6 +35,7 @@ struct WriterOptions: ParsableArguments {
         if let redisURL { flags["redis.url"] = redisURL }
         if let keyPrefix { flags["jobs.key_prefix"] = keyPrefix }
         if let redisMode { flags["redis.mode"] = redisMode }
+        if let sentinelMaster { flags["redis.sentinel.master"] = sentinelMaster }
         let deployment: RedisDeployment
         let configuration: JobWriterConfiguration
         do {

@@ -10,29 +10,8 @@ import Glibc
 /// The front and the writer against a real Redis Cluster.
 @Suite("Redis Cluster", .serialized)
 struct ClusterTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
-
     private func front(_ name: String, _ cluster: RedisCluster, environment: [String: String] = [:]) async throws -> Front {
         try await Front.start(name, redisURL: cluster.seeds, environment: ["REDIS_MODE": "cluster"].merging(environment) { _, new in new })
-    }
-
-    /// Polls `ids` through the front until `stop` is called; returns load.py's summary.
-    private func startLoad(_ front: Front, ids: [String], directory: String) throws -> (ChildProcess, String) {
-        let stopFile = "\(directory)/stop-\(UUID().uuidString)"
-        let load = try ChildProcess(
-            name: "load-\(UUID().uuidString.prefix(6))",
-            executable: "/usr/bin/env",
-            arguments: ["python3", "\(Self.repository)/scripts/load.py", "http://127.0.0.1:\(front.port)", Tokens.owner, stopFile] + ids,
-            directory: directory
-        )
-        return (load, stopFile)
-    }
-
-    private func finishLoad(_ load: ChildProcess, _ stopFile: String) async throws -> (polls: Int, failed: Int, failures: [String]) {
-        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
-        _ = await load.waitForExit()
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(load.log.utf8)) as? [String: Any], "\(load.log)")
-        return (summary["polls"] as? Int ?? 0, summary["failed"] as? Int ?? -1, summary["failures"] as? [String] ?? [])
     }
 
     @Test("jobs spread over every slot range are written and read back; the CLI speaks cluster too")
@@ -102,7 +81,7 @@ struct ClusterTests {
         let primaryServer = cluster.server(port: primary.port)
         let primaryReadsBefore = try await primaryServer.calls(of: "hmget")
 
-        let (load, stopFile) = try self.startLoad(front, ids: ids, directory: front.directory)
+        let load = try PollLoad.start(front, ids: ids)
         try await Task.sleep(for: .milliseconds(700))
         victimServer.child.signal(SIGKILL)
         try await Task.sleep(for: .seconds(2))
@@ -112,7 +91,7 @@ struct ClusterTests {
         let readAgain = await eventually(timeout: .seconds(15)) {
             ((try? await victimServer.calls(of: "hmget")) ?? 0) > 0
         }
-        let result = try await self.finishLoad(load, stopFile)
+        let result = try await load.finish()
         let metrics = try await front.get("/metrics", token: nil).body
         let fallbacks = metrics.split(separator: "\n").first { $0.hasPrefix("jobstatus_redis_replica_fallbacks_total") } ?? "none"
         print("replica fallback: \(result.polls) polls while a replica was killed and restarted; failed \(result.failed) \(result.failures.prefix(3)); "
@@ -124,6 +103,55 @@ struct ClusterTests {
         await writer.close()
         await front.child.kill()
         await cluster.stop()
+    }
+
+    @Test("read_from replica: a replica SIGSTOPped for 5 s, then answering LOADING while it reloads, costs no poll")
+    func replicaStalled() async throws {
+        let cluster = try await RedisCluster.start("stalled")
+        let front = try await self.front("cluster-stalled", cluster, environment: ["REDIS_READ_FROM": "replica"])
+        let writer = try await cluster.writer()
+        let victim = try #require(try await cluster.nodes().first { !$0.isPrimary })
+        let primary = try #require(try await cluster.nodes().first { $0.id == victim.primaryID })
+        let ids = RedisCluster.ids(inSlot: primary.slots[0].lowerBound, count: 10)
+        for id in ids {
+            _ = try await writer.create(id: id, owner: "mis-1")
+        }
+        let victimServer = cluster.server(port: victim.port)
+        #expect(await eventually(timeout: .seconds(3)) { (try? await front.get("/api/jobs/\(ids[9])"))?.status == 200 })
+
+        let stopped = try PollLoad.start(front, ids: ids)
+        try await Task.sleep(for: .milliseconds(700))
+        victimServer.pause()
+        try await Task.sleep(for: .seconds(5))
+        victimServer.resume()
+        try await Task.sleep(for: .milliseconds(700))
+        let duringStop = try await stopped.finish()
+        print("replica SIGSTOPped 5 s: \(duringStop.polls) polls, \(duringStop.failed) failed \(duringStop.failures.prefix(3))")
+        #expect(duringStop.polls > 100)
+        #expect(duringStop.failed == 0, "\(duringStop.failures.prefix(5))")
+
+        #expect(await eventually(timeout: .seconds(10)) { (try? await victimServer.command(["PING"])) == .simpleString("PONG") })
+        let fallbacksBefore = try await self.replicaFallbacks(front)
+        let loading = try PollLoad.start(front, ids: ids)
+        try await Task.sleep(for: .milliseconds(500))
+        let reloadStarted = ContinuousClock.now
+        try await victimServer.reloadSlowly()
+        let reloadTook = ContinuousClock.now - reloadStarted
+        try await Task.sleep(for: .milliseconds(500))
+        let duringLoading = try await loading.finish()
+        let fallbacks = try await self.replicaFallbacks(front) - fallbacksBefore
+        print("replica LOADING for \(reloadTook): \(duringLoading.polls) polls, \(duringLoading.failed) failed; \(fallbacks) reads retried on the primary")
+        #expect(duringLoading.failed == 0, "\(duringLoading.failures.prefix(5))")
+        #expect(fallbacks > 0, "the replica answered LOADING and its reads were retried")
+        await writer.close()
+        await front.child.kill()
+        await cluster.stop()
+    }
+
+    private func replicaFallbacks(_ front: Front) async throws -> Int {
+        let metrics = try await front.get("/metrics", token: nil).body
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("jobstatus_redis_replica_fallbacks_total") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
     }
 
     @Test("a slot migrated while polls run: ASK and MOVED are followed, zero polls fail")
@@ -142,7 +170,7 @@ struct ClusterTests {
         let targetServer = cluster.server(port: target.port)
         let askingBefore = try await targetServer.calls(of: "asking")
 
-        let (load, stopFile) = try self.startLoad(front, ids: ids, directory: front.directory)
+        let load = try PollLoad.start(front, ids: ids)
         try await Task.sleep(for: .milliseconds(500))
         _ = try await targetServer.command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", source.id])
         _ = try await sourceServer.command(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", target.id])
@@ -156,7 +184,7 @@ struct ClusterTests {
             _ = try? await server.command(["CLUSTER", "SETSLOT", "\(slot)", "NODE", target.id])
         }
         try await Task.sleep(for: .seconds(1))
-        let result = try await self.finishLoad(load, stopFile)
+        let result = try await load.finish()
         print("cluster migration: \(result.polls) polls while slot \(slot) moved \(source.port) → \(target.port); failed: \(result.failed) \(result.failures)")
         #expect(result.polls > 100)
         #expect(result.failed == 0, "\(result.failures)")
@@ -218,7 +246,7 @@ struct ClusterTests {
         await replicated.close()
         #expect(try await front.get("/api/jobs/\(ids[0])").status == 303)
 
-        let (load, stopFile) = try self.startLoad(front, ids: ids, directory: front.directory)
+        let load = try PollLoad.start(front, ids: ids)
         cluster.server(port: victim.port).child.signal(SIGKILL)
         let killed = ContinuousClock.now
         var failoverDone: ContinuousClock.Instant?
@@ -238,7 +266,7 @@ struct ClusterTests {
         let back = try #require(serviceBack, "the front did not answer again")
         print("cluster failover: replica promoted \(done - killed) after the kill; the front answered again \(back - done) later")
         #expect(back - done < .seconds(2))
-        let result = try await self.finishLoad(load, stopFile)
+        let result = try await load.finish()
         print("cluster failover: \(result.polls) polls during the failover, \(result.failed) answered 503 or failed while no primary served the slot")
         for id in ids {
             let response = try await front.get("/api/jobs/\(id)")

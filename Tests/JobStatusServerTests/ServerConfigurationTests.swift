@@ -52,6 +52,9 @@ struct ServerConfigurationTests {
             ["REDIS_URL": "rediss://a:1", "REDIS_TLS_KEY_FILE": "/client.key"],
             ["REDIS_MODE": "cluster", "REDIS_URL": "rediss://a:1,redis://b:2"],
             ["REDIS_PASSWORD": "pw", "REDIS_PASSWORD_FILE": "/run/secrets/redis"],
+            ["REDIS_MODE": "sentinel", "REDIS_SENTINEL_MASTER": ""], ["REDIS_SENTINEL_MASTER": "jobs"],
+            ["REDIS_MODE": "sentinel", "REDIS_SENTINEL_MASTER": "jobs", "REDIS_URL": "redis://s1:26379/2"],
+            ["REDIS_MODE": "cluster", "REDIS_DB": "1"], ["REDIS_URL": "redis://a:1/2", "REDIS_DB": "3"], ["REDIS_DB": "-1"],
         ]
     )
     func refused(variables: [String: String]) {
@@ -77,6 +80,39 @@ struct ServerConfigurationTests {
         }
         #expect(cluster.readFromReplicas)
         #expect(cluster.seeds.count == 2)
+    }
+
+    @Test("sentinel mode: redis.url lists the sentinels with their own credentials; the master gets redis.username, redis.password and redis.db")
+    func sentinel() throws {
+        let configuration = try ServerConfiguration(
+            settings: self.environment([
+                "REDIS_MODE": "sentinel", "REDIS_URL": "redis://:sentinel-pw@10.0.0.1:26379, redis://10.0.0.2:26380",
+                "REDIS_SENTINEL_MASTER": "jobs", "REDIS_USERNAME": "front", "REDIS_PASSWORD": "data-pw", "REDIS_DB": "3",
+                "REDIS_READ_FROM": "replica", "AUTH_MODE": "none",
+            ])
+        )
+        #expect(configuration.sentinelMaster == "jobs")
+        guard case .sentinel(let master, let readFromReplicas) = configuration.redisDeployment else {
+            Issue.record("expected a sentinel deployment")
+            return
+        }
+        #expect(readFromReplicas)
+        #expect(master.url.user == "front" && master.url.password == "data-pw" && master.url.database == 3)
+        let sentinel = try #require(master.sentinel)
+        #expect(sentinel.masterName == "jobs")
+        #expect(sentinel.sentinels.map(\.port) == [26379, 26380])
+        #expect(sentinel.sentinels[0].password == "sentinel-pw" && sentinel.sentinels[0].user == nil)
+        #expect(sentinel.sentinels[1].password == nil)
+        #expect(configuration.redisDeployment.subscriberConfiguration.sentinel == sentinel)
+        #expect(!configuration.redisDeployment.description.contains("pw"))
+    }
+
+    @Test("redis.db selects a standalone server's database")
+    func database() throws {
+        let configuration = try ServerConfiguration(settings: self.environment(["REDIS_DB": "5", "AUTH_MODE": "none"]))
+        #expect(configuration.redisURLs[0].database == 5)
+        let same = try ServerConfiguration(settings: self.environment(["REDIS_URL": "redis://a:1/5", "REDIS_DB": "5", "AUTH_MODE": "none"]))
+        #expect(same.redisURLs[0].database == 5)
     }
 
     @Test("rediss:// with redis.tls.* reaches every cluster node; redis.username and redis.password override the URL's")
@@ -153,6 +189,8 @@ struct ServerConfigurationTests {
         #expect(fromFile.redisURLs == defaults.redisURLs)
         #expect(fromFile.redisMode == defaults.redisMode)
         #expect(fromFile.readFrom == defaults.readFrom)
+        #expect(fromFile.redisDatabase == defaults.redisDatabase)
+        #expect(fromFile.sentinelMaster == defaults.sentinelMaster)
         #expect(fromFile.redisTimeout == defaults.redisTimeout)
         #expect(fromFile.redisHeartbeat == defaults.redisHeartbeat)
         #expect(reader.string(forKey: "redis.heartbeat") == "15s")

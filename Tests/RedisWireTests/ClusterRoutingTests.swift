@@ -34,22 +34,22 @@ struct ClusterRoutingTests {
             .array([.integer(10923), .integer(16383), node("10.0.0.3", 7002)]),
         ])
         var map = try #require(ClusterSlotMap(clusterSlots: reply, defaultHost: "seed.local"))
-        #expect(map.shard(for: 0)?.primary == ClusterNode(host: "10.0.0.1", port: 7000))
-        #expect(map.shard(for: 5460)?.replicas == [ClusterNode(host: "10.0.0.4", port: 7003)])
-        #expect(map.shard(for: 5461)?.primary == ClusterNode(host: "seed.local", port: 7001), "an empty host is the one asked")
+        #expect(map.shard(for: 0)?.primary == RedisNode(host: "10.0.0.1", port: 7000))
+        #expect(map.shard(for: 5460)?.replicas == [RedisNode(host: "10.0.0.4", port: 7003)])
+        #expect(map.shard(for: 5461)?.primary == RedisNode(host: "seed.local", port: 7001), "an empty host is the one asked")
         #expect(map.shard(for: 16383)?.replicas == [])
         #expect(map.nodes.count == 5)
-        map.move(slot: 0, to: ClusterNode(host: "10.0.0.3", port: 7002))
-        #expect(map.shard(for: 0)?.primary == ClusterNode(host: "10.0.0.3", port: 7002))
-        #expect(map.shard(for: 1)?.primary == ClusterNode(host: "10.0.0.1", port: 7000))
+        map.move(slot: 0, to: RedisNode(host: "10.0.0.3", port: 7002))
+        #expect(map.shard(for: 0)?.primary == RedisNode(host: "10.0.0.3", port: 7002))
+        #expect(map.shard(for: 1)?.primary == RedisNode(host: "10.0.0.1", port: 7000))
         #expect(ClusterSlotMap(clusterSlots: .array([]), defaultHost: "x") == nil)
         #expect(ClusterSlotMap(clusterSlots: .array([.array([.integer(0), .integer(99_999), node("a", 1)])]), defaultHost: "x") == nil)
     }
 
     @Test("redirection addresses, IPv6 included")
     func redirections() {
-        #expect(ClusterNode(redirection: "127.0.0.1:7002") == ClusterNode(host: "127.0.0.1", port: 7002))
-        #expect(ClusterNode(redirection: "[::1]:7002") == ClusterNode(host: "::1", port: 7002))
-        #expect(ClusterNode(redirection: "nonsense") == nil)
+        #expect(RedisNode(redirection: "127.0.0.1:7002") == RedisNode(host: "127.0.0.1", port: 7002))
+        #expect(RedisNode(redirection: "[::1]:7002") == RedisNode(host: "::1", port: 7002))
+        #expect(RedisNode(redirection: "nonsense") == nil)
     }
 }

@@ -73,11 +73,13 @@ struct RedisChannelHandlerTests {
         #expect(!channel.isActive)
     }
 
+    enum ReplicaFailure: CaseIterable { case loading, lostConnection, timeout }
+
     @Test(
-        "cluster reads: a replica's LOADING or lost connection sends the read on (here: no slot map, so unavailable); the primary's is the answer",
-        arguments: [true, false]
+        "cluster reads: a replica's LOADING, lost connection or timeout sends the read on (here: no slot map, so unavailable); the primary's is the answer",
+        arguments: ReplicaFailure.allCases
     )
-    func replicaFailuresAreNotAnswers(lostConnection: Bool) throws {
+    func replicaFailuresAreNotAnswers(failure: ReplicaFailure) throws {
         let loop = EmbeddedEventLoop()
         let seed = RedisURL(host: "127.0.0.1", port: 7000)
         let router = RedisClusterRouter(
@@ -85,25 +87,27 @@ struct RedisChannelHandlerTests {
             configuration: RedisClusterConfiguration(seeds: [seed], connection: RedisConnectionConfiguration(url: seed), readFromReplicas: true),
             logger: Logger(label: "test")
         )
-        for replica in [ClusterNode(host: "127.0.0.1", port: 7001), nil] {
+        for replica in [RedisNode(host: "127.0.0.1", port: 7001), nil] {
             let (channel, handler) = try self.makeChannel()
             let receiver = RecordingReceiver()
             let command = ClusterCommand(router: router, receiver: receiver, slot: 1, readOnly: true, bytes: ByteBuffer(), replica: replica)
             handler.enqueue(command) { RedisCommandEncoder.encode(["HMGET", "job:x", "status"], into: &$0) }
             channel.embeddedEventLoop.run()
-            if lostConnection {
-                channel.pipeline.fireChannelInactive()
-            } else {
-                try channel.writeInbound(ByteBuffer(string: "-LOADING Redis is loading the dataset in memory\r\n"))
+            switch failure {
+            case .lostConnection: channel.pipeline.fireChannelInactive()
+            case .loading: try channel.writeInbound(ByteBuffer(string: "-LOADING Redis is loading the dataset in memory\r\n"))
+            case .timeout: channel.embeddedEventLoop.advanceTime(by: .seconds(1))
             }
-            switch (replica, lostConnection) {
+            switch (replica, failure) {
             case (.some, _):
                 #expect(receiver.replies.isEmpty)
                 #expect(receiver.failures == [.unavailable("no node of the cluster serves slot 1")], "retried, not answered")
-            case (nil, false):
+            case (nil, .loading):
                 #expect(receiver.replies == [.error("LOADING Redis is loading the dataset in memory")])
-            case (nil, true):
+            case (nil, .lostConnection):
                 #expect(receiver.failures == [.connectionLost])
+            case (nil, .timeout):
+                #expect(receiver.failures == [.timeout])
             }
         }
         // Shut down first: the refresh each failure scheduled then asks no node.
@@ -125,6 +129,36 @@ struct RedisChannelHandlerTests {
         #expect(first.failures == [.timeout])
         #expect(second.failures == [.timeout])
         #expect(!channel.isActive)
+    }
+
+    @Test("a replica read's own timeout (half the command timeout) fails it early, leaving time for its retry")
+    func shorterTimeout() throws {
+        let (channel, handler) = try self.makeChannel(timeout: .milliseconds(500))
+        let receiver = RecordingReceiver()
+        let replicaTimeout = ReplicaRotation.readTimeout(commandTimeout: .milliseconds(500))
+        #expect(replicaTimeout == .milliseconds(250))
+        handler.enqueue(receiver, timeout: replicaTimeout) { RedisCommandEncoder.encode(["HMGET", "job:x", "status"], into: &$0) }
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(249))
+        #expect(receiver.failures.isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(receiver.failures == [.timeout])
+        #expect(!channel.isActive, "the stalled replica's connection is reset like any other")
+    }
+
+    @Test("a READONLY reply (a master demoted under the connection) is reported, and still answers its command")
+    func readOnlyReply() throws {
+        let (channel, handler) = try self.makeChannel()
+        var reported = 0
+        handler.onReadOnlyReply = { reported += 1 }
+        let receivers = (0..<2).map { _ in RecordingReceiver() }
+        for receiver in receivers {
+            handler.enqueue(receiver) { RedisCommandEncoder.encode(["EVALSHA", "x", "1", "job:x"], into: &$0) }
+        }
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(ByteBuffer(string: "-ERR other\r\n-READONLY You can't write against a read only replica.\r\n"))
+        #expect(reported == 1)
+        #expect(receivers[0].replies == [.error("ERR other")])
+        #expect(receivers[1].replies == [.error("READONLY You can't write against a read only replica.")])
     }
 
     @Test("answered commands do not time out")

@@ -29,7 +29,7 @@ final class RedisCluster: @unchecked Sendable {
                     "\(name)-\(index)",
                     arguments: [
                         "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--cluster-config-file", "nodes.conf",
-                        "--repl-diskless-sync-delay", "0",
+                        "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes",
                     ],
                     tls: tls ? (certificate: "server", authClients: false) : nil,
                     cluster: true

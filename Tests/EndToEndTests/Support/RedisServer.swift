@@ -21,10 +21,13 @@ final class RedisServer: @unchecked Sendable {
     var adminURL: String
 
     let extraArguments: [String]
+    /// The configuration file given before the arguments (a sentinel's, which it rewrites).
+    let configFile: String?
 
     /// Starts a server on a free port; `arguments` add to (or override) the defaults. With
     /// `tls`, it speaks TLS only, presenting that certificate (see `TestCertificates`); with
-    /// `cluster`, the port's cluster bus (port + 10000) is free too.
+    /// `cluster`, the port's cluster bus (port + 10000) is free too. `configFile` comes first on
+    /// the command line (a sentinel needs one it may write: pass `--sentinel` in `arguments`).
     ///
     /// A port found free can be taken by another test's process before redis-server binds it
     /// (the suites run in parallel): when the port was not given, that is retried on another.
@@ -34,11 +37,15 @@ final class RedisServer: @unchecked Sendable {
         port: Int? = nil,
         admin: String? = nil,
         tls: (certificate: String, authClients: Bool)? = nil,
-        cluster: Bool = false
+        cluster: Bool = false,
+        configFile: String? = nil
     ) async throws -> RedisServer {
         for attempt in 1... {
             do {
-                return try await self.launchOnce(name, arguments: arguments, port: port ?? freePort(withClusterBus: cluster), admin: admin, tls: tls, cluster: cluster)
+                return try await self.launchOnce(
+                    name, arguments: arguments, port: port ?? freePort(withClusterBus: cluster), admin: admin, tls: tls, cluster: cluster,
+                    configFile: configFile
+                )
             } catch let failure as TestFailure where port == nil && attempt < 3 && failure.description.contains("Address already in use") {
                 continue
             }
@@ -52,7 +59,8 @@ final class RedisServer: @unchecked Sendable {
         port: Int,
         admin: String?,
         tls: (certificate: String, authClients: Bool)?,
-        cluster: Bool
+        cluster: Bool,
+        configFile: String?
     ) async throws -> RedisServer {
         let directory = makeTemporaryDirectory("redis-\(name)")
         let tlsArguments = tls.map {
@@ -63,9 +71,10 @@ final class RedisServer: @unchecked Sendable {
             port: port,
             directory: directory,
             extraArguments: allArguments,
+            configFile: configFile,
             adminURL: "\(tls == nil ? "redis" : "rediss")://\(admin.map { "\($0)@" } ?? "")127.0.0.1:\(port)",
             tls: tls != nil,
-            child: try Self.launch(port: port, directory: directory, extraArguments: allArguments)
+            child: try Self.launch(port: port, directory: directory, extraArguments: allArguments, configFile: configFile)
         )
         do {
             try await server.waitUntilReady()
@@ -76,7 +85,8 @@ final class RedisServer: @unchecked Sendable {
         return server
     }
 
-    private init(port: Int, directory: String, extraArguments: [String], adminURL: String, tls: Bool, child: ChildProcess) {
+    private init(port: Int, directory: String, extraArguments: [String], configFile: String?, adminURL: String, tls: Bool, child: ChildProcess) {
+        self.configFile = configFile
         self.tls = tls
         self.port = port
         self.directory = directory
@@ -85,11 +95,11 @@ final class RedisServer: @unchecked Sendable {
         self.child = child
     }
 
-    private static func launch(port: Int, directory: String, extraArguments: [String]) throws -> ChildProcess {
+    private static func launch(port: Int, directory: String, extraArguments: [String], configFile: String?) throws -> ChildProcess {
         try ChildProcess(
             name: "redis-\(port)",
             executable: Self.executable,
-            arguments: [
+            arguments: (configFile.map { [$0] } ?? []) + [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory,
                 "--daemonize", "no", "--protected-mode", "no",
             ] + extraArguments,
@@ -118,7 +128,7 @@ final class RedisServer: @unchecked Sendable {
 
     /// Starts it again on the same port.
     func restart() async throws {
-        self.child = try Self.launch(port: self.port, directory: self.directory, extraArguments: self.extraArguments)
+        self.child = try Self.launch(port: self.port, directory: self.directory, extraArguments: self.extraArguments, configFile: self.configFile)
         try await self.waitUntilReady()
     }
 
@@ -150,6 +160,20 @@ final class RedisServer: @unchecked Sendable {
             await client.shutdown()
             throw error
         }
+    }
+
+    /// Makes the server answer `LOADING` for a few seconds, as a replica does during a resync:
+    /// fills it with `keys` filler keys, then reloads its dataset (`DEBUG RELOAD`) at
+    /// `microsecondsPerKey`, serving clients in between. Needs `--enable-debug-command yes`.
+    /// Returns when the reload is over.
+    func reloadSlowly(keys: Int = 30_000, microsecondsPerKey: Int = 100) async throws {
+        _ = try await self.command(["DEBUG", "POPULATE", "\(keys)", "filler"])
+        _ = try await self.command(["CONFIG", "SET", "key-load-delay", "\(microsecondsPerKey)"])
+        _ = try await self.command(["CONFIG", "SET", "loading-process-events-interval-bytes", "1024"])
+        // The reply comes when the reload is done, after this client's timeout: wait for PING instead.
+        _ = try? await self.command(["DEBUG", "RELOAD"])
+        _ = await eventually(timeout: .seconds(30)) { (try? await self.command(["PING"])) == .simpleString("PONG") }
+        _ = try await self.command(["CONFIG", "SET", "key-load-delay", "0"])
     }
 
     /// How many connections are subscribed to `channel` (PUBSUB NUMSUB): a front subscribes to a
