@@ -238,7 +238,9 @@ public final class RedisConnection: RedisRouter {
             handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
             handler.pushReceiver = self.pushReceiver
             if self.discovery != nil {
-                handler.onReadOnlyReply = { [weak self] in self?.demoted(channel) }
+                handler.onReadOnlyReply = { [weak self, weak channel] in
+                    if let channel { self?.demoted(channel) }
+                }
             }
         } catch {
             channel.close(promise: nil)
@@ -292,7 +294,7 @@ public final class RedisConnection: RedisRouter {
         let answered = role.array?.first?.string ?? "\(role)"
         guard answered == "master" else {
             throw RedisConnectFailure(
-                "\(url) is not the master of '\(name)' (ROLE answered \(answered)): the sentinels named it before a failover finished; asking them again"
+                "\(url) is not the master of '\(name)' (ROLE answered \(answered)): not using it; asking the sentinels again"
             )
         }
         if let discovery = self.discovery, discovery.announcements != announcements, let announced = discovery.announcedPrimary,

@@ -67,18 +67,7 @@ struct ClusterTests {
 
     @Test("read_from replica: a replica SIGKILLed under load costs no poll (each is retried on the primary), and is read from again when back")
     func replicaFallback() async throws {
-        let cluster = try await RedisCluster.start("fallback")
-        let front = try await self.front("cluster-fallback", cluster, environment: ["REDIS_READ_FROM": "replica"])
-        let writer = try await cluster.writer()
-        let victim = try #require(try await cluster.nodes().first { !$0.isPrimary })
-        let primary = try #require(try await cluster.nodes().first { $0.id == victim.primaryID })
-        let ids = RedisCluster.ids(inSlot: primary.slots[0].lowerBound, count: 10)
-        for id in ids {
-            _ = try await writer.create(id: id, owner: "mis-1")
-        }
-        #expect(await eventually(timeout: .seconds(3)) { (try? await front.get("/api/jobs/\(ids[9])"))?.status == 200 })
-        let victimServer = cluster.server(port: victim.port)
-        let primaryServer = cluster.server(port: primary.port)
+        let (cluster, front, writer, victimServer, primaryServer, ids) = try await self.replicaShard("fallback")
         let primaryReadsBefore = try await primaryServer.calls(of: "hmget")
 
         let load = try PollLoad.start(front, ids: ids)
@@ -107,8 +96,24 @@ struct ClusterTests {
 
     @Test("read_from replica: a replica SIGSTOPped for 5 s, then answering LOADING while it reloads, costs no poll")
     func replicaStalled() async throws {
-        let cluster = try await RedisCluster.start("stalled")
-        let front = try await self.front("cluster-stalled", cluster, environment: ["REDIS_READ_FROM": "replica"])
+        let shard = try await self.replicaShard("stalled")
+        let fallbacksBefore = try await self.replicaFallbacks(shard.front)
+        let (stopped, loading) = try await PollLoad.acrossReplicaStalls(shard.front, ids: shard.ids, replica: shard.replica, label: "cluster")
+        let fallbacks = try await self.replicaFallbacks(shard.front) - fallbacksBefore
+        print("cluster: \(fallbacks) reads retried on the primary")
+        #expect(stopped.polls > 100 && loading.polls > 100)
+        #expect(stopped.failed == 0, "\(stopped.failures.prefix(5))")
+        #expect(loading.failed == 0, "\(loading.failures.prefix(5))")
+        #expect(fallbacks > 0, "the replica's reads were retried")
+        await shard.writer.close()
+        await shard.front.child.kill()
+        await shard.cluster.stop()
+    }
+
+    /// A cluster, a front reading from replicas, and ten jobs in the shard of one replica.
+    private func replicaShard(_ name: String) async throws -> (cluster: RedisCluster, front: Front, writer: JobWriter, replica: RedisServer, primary: RedisServer, ids: [String]) {
+        let cluster = try await RedisCluster.start(name)
+        let front = try await self.front("cluster-\(name)", cluster, environment: ["REDIS_READ_FROM": "replica"])
         let writer = try await cluster.writer()
         let victim = try #require(try await cluster.nodes().first { !$0.isPrimary })
         let primary = try #require(try await cluster.nodes().first { $0.id == victim.primaryID })
@@ -116,36 +121,8 @@ struct ClusterTests {
         for id in ids {
             _ = try await writer.create(id: id, owner: "mis-1")
         }
-        let victimServer = cluster.server(port: victim.port)
         #expect(await eventually(timeout: .seconds(3)) { (try? await front.get("/api/jobs/\(ids[9])"))?.status == 200 })
-
-        let stopped = try PollLoad.start(front, ids: ids)
-        try await Task.sleep(for: .milliseconds(700))
-        victimServer.pause()
-        try await Task.sleep(for: .seconds(5))
-        victimServer.resume()
-        try await Task.sleep(for: .milliseconds(700))
-        let duringStop = try await stopped.finish()
-        print("replica SIGSTOPped 5 s: \(duringStop.polls) polls, \(duringStop.failed) failed \(duringStop.failures.prefix(3))")
-        #expect(duringStop.polls > 100)
-        #expect(duringStop.failed == 0, "\(duringStop.failures.prefix(5))")
-
-        #expect(await eventually(timeout: .seconds(10)) { (try? await victimServer.command(["PING"])) == .simpleString("PONG") })
-        let fallbacksBefore = try await self.replicaFallbacks(front)
-        let loading = try PollLoad.start(front, ids: ids)
-        try await Task.sleep(for: .milliseconds(500))
-        let reloadStarted = ContinuousClock.now
-        try await victimServer.reloadSlowly()
-        let reloadTook = ContinuousClock.now - reloadStarted
-        try await Task.sleep(for: .milliseconds(500))
-        let duringLoading = try await loading.finish()
-        let fallbacks = try await self.replicaFallbacks(front) - fallbacksBefore
-        print("replica LOADING for \(reloadTook): \(duringLoading.polls) polls, \(duringLoading.failed) failed; \(fallbacks) reads retried on the primary")
-        #expect(duringLoading.failed == 0, "\(duringLoading.failures.prefix(5))")
-        #expect(fallbacks > 0, "the replica answered LOADING and its reads were retried")
-        await writer.close()
-        await front.child.kill()
-        await cluster.stop()
+        return (cluster, front, writer, cluster.server(port: victim.port), cluster.server(port: primary.port), ids)
     }
 
     private func replicaFallbacks(_ front: Front) async throws -> Int {

@@ -278,26 +278,10 @@ struct SentinelTests {
         }
         #expect(try await master.calls(of: "hmget") == masterReadsBefore, "polls never reach the master while the replica answers")
 
-        let stopped = try PollLoad.start(front, ids: ids)
-        try await Task.sleep(for: .milliseconds(700))
-        replica.pause()
-        try await Task.sleep(for: .seconds(5))
-        replica.resume()
-        try await Task.sleep(for: .milliseconds(700))
-        let duringStop = try await stopped.finish()
-        print("sentinel replica SIGSTOPped 5 s: \(duringStop.polls) polls, \(duringStop.failed) failed \(duringStop.failures.prefix(3))")
-        #expect(duringStop.polls > 100)
-        #expect(duringStop.failed == 0, "\(duringStop.failures.prefix(5))")
-
-        let loading = try PollLoad.start(front, ids: ids)
-        try await Task.sleep(for: .milliseconds(500))
-        let reloadStarted = ContinuousClock.now
-        try await replica.reloadSlowly()
-        let reloadTook = ContinuousClock.now - reloadStarted
-        try await Task.sleep(for: .milliseconds(500))
-        let duringLoading = try await loading.finish()
-        print("sentinel replica LOADING for \(reloadTook): \(duringLoading.polls) polls, \(duringLoading.failed) failed")
-        #expect(duringLoading.failed == 0, "\(duringLoading.failures.prefix(5))")
+        let (stopped, loading) = try await PollLoad.acrossReplicaStalls(front, ids: ids, replica: replica, label: "sentinel")
+        #expect(stopped.polls > 100 && loading.polls > 100)
+        #expect(stopped.failed == 0, "\(stopped.failures.prefix(5))")
+        #expect(loading.failed == 0, "\(loading.failures.prefix(5))")
         #expect(try await master.calls(of: "hmget") > masterReadsBefore, "the master answered while the replica could not")
         await writer.close()
         await front.child.kill()

@@ -34,4 +34,28 @@ struct PollLoad {
         }
         return Summary(polls: summary["polls"] as? Int ?? 0, failed: summary["failed"] as? Int ?? -1, failures: summary["failures"] as? [String] ?? [])
     }
+
+    /// Polls `ids` through `front` while `replica` is SIGSTOPped for 5 s, then while it answers
+    /// `LOADING` (`RedisServer.reloadSlowly`); prints both summaries under `label`.
+    static func acrossReplicaStalls(_ front: Front, ids: [String], replica: RedisServer, label: String) async throws -> (stopped: Summary, loading: Summary) {
+        let stoppedLoad = try Self.start(front, ids: ids)
+        try await Task.sleep(for: .milliseconds(700))
+        replica.pause()
+        try await Task.sleep(for: .seconds(5))
+        replica.resume()
+        try await Task.sleep(for: .milliseconds(700))
+        let stopped = try await stoppedLoad.finish()
+        print("\(label) replica SIGSTOPped 5 s: \(stopped.polls) polls, \(stopped.failed) failed \(stopped.failures.prefix(3))")
+
+        _ = await eventually(timeout: .seconds(10)) { (try? await replica.command(["PING"])) == .simpleString("PONG") }
+        let loadingLoad = try Self.start(front, ids: ids)
+        try await Task.sleep(for: .milliseconds(500))
+        let reloadStarted = ContinuousClock.now
+        try await replica.reloadSlowly()
+        let reloadTook = ContinuousClock.now - reloadStarted
+        try await Task.sleep(for: .milliseconds(500))
+        let loading = try await loadingLoad.finish()
+        print("\(label) replica LOADING for \(reloadTook): \(loading.polls) polls, \(loading.failed) failed \(loading.failures.prefix(3))")
+        return (stopped, loading)
+    }
 }
