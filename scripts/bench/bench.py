@@ -7,7 +7,9 @@ heartbeats, and a long-poll run with thousands of waiters. Prints a table; asser
 
 Environment: BENCH_DURATION (seconds per wrk run, default 10), BENCH_ROUNDS (interleaved rounds,
 default 3; medians are reported), BENCH_JOBS (seeded jobs, default 100000), BENCH_WAITERS
-(long-poll waiters, default 10000), BENCH_CONNECTIONS (wrk -c, default 64).
+(long-poll waiters, default 10000), BENCH_CONNECTIONS (wrk -c, default 64), BENCH_BASELINE (another
+commit's release binary of jobstatus: measured in the same rounds as "baseline (303 poll)", so a change
+to the request path is compared with its parent in one run, not across two noisy ones).
 """
 import json
 import os
@@ -31,6 +33,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 JOBS = int(os.environ.get("BENCH_JOBS", "100000"))
 WAITERS = int(os.environ.get("BENCH_WAITERS", "10000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+BASELINE = os.environ.get("BENCH_BASELINE")
 
 processes = []
 
@@ -122,9 +125,9 @@ def main():
     import hashlib
     (RUN / "tokens.json").write_text(json.dumps({"tokens": [
         {"client_id": "bench", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(), "scopes": ["job:read"]}]}))
-    def start_front(name, extra=None):
+    def start_front(name, extra=None, executable=binary):
         port = free_port()
-        process = start(name, [str(binary), "serve"], {
+        process = start(name, [str(executable), "serve"], {
             "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
             "AUTH_TOKENS_FILE": str(RUN / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
             # One bench client makes every request: no per-client limits in the way.
@@ -140,6 +143,7 @@ def main():
     tls_front, tls_port_front = start_front("jobstatus-tls", {
         "REDIS_URL": f"rediss://127.0.0.1:{tls_port}", "REDIS_TLS_CA_FILE": str(certificates / "ca.crt")})
     quiet_front, quiet_port = start_front("jobstatus-no-heartbeat", {"REDIS_HEARTBEAT": "0"})
+    baseline_front, baseline_port = start_front("baseline", executable=BASELINE) if BASELINE else (None, None)
     time.sleep(1)
     idle_rss = memory_mb(front.pid, "VmRSS")
 
@@ -193,6 +197,8 @@ http {{
         "nginx (static envelope)": (f"http://127.0.0.1:{nginx_port}/", HERE / "jobs.lua", job_env),
         "webdis (HGETALL)": (f"http://127.0.0.1:{webdis_port}/", HERE / "jobs.lua", {**job_env, "WEBDIS": "1"}),
     }
+    if BASELINE:
+        targets["baseline (303 poll)"] = (f"http://127.0.0.1:{baseline_port}/", HERE / "jobs.lua", job_env)
     print(f"seeded {JOBS} processed jobs in {seeded:.1f}s; envelope {len(envelope)} bytes; "
           f"wrk -t1 -c{CONNECTIONS} -d{DURATION}s, {ROUNDS} interleaved rounds (medians)", flush=True)
     for url, script, env in targets.values():
@@ -201,9 +207,9 @@ http {{
     results = {name: [] for name in targets}
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
-            fronts = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front}
+            fronts = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front, "baseline": baseline_front}
             measured = next((process for key, process in fronts.items() if key in name), front)
-            pid = measured.pid if name.startswith("jobstatus") else None
+            pid = measured.pid if name.startswith(("jobstatus", "baseline")) else None
             results[name].append(wrk(url, script, env, pid))
         print(f"  round {round_number + 1}: " + ", ".join(f"{name} {runs[-1]['rps']:.0f}"
                                                          for name, runs in results.items()), flush=True)
@@ -236,6 +242,10 @@ http {{
     print(f"heartbeat cost     = {1 - poll / median['jobstatus (303, heartbeat off)']['rps']:+.1%} of throughput "
           f"(no connection is idle at full load, so no PING is sent)")
     print(f"jobstatus RSS: idle {idle_rss:.1f} MB (target <= 40), peak under load {peak_rss:.1f} MB")
+    if BASELINE:
+        baseline = median["baseline (303 poll)"]
+        print(f"this commit / baseline = {poll / baseline['rps']:.2f} in req/s, "
+              f"{median['jobstatus (303 poll)']['cpu_us'] / baseline['cpu_us']:.2f}x server CPU per request ({BASELINE})")
 
     if WAITERS > 0:
         subprocess.run([sys.executable, HERE / "seed.py", redis_url, str(WAITERS), "lp-", "--pending"], check=True)
