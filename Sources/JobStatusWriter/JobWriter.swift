@@ -157,14 +157,10 @@ public final class JobWriter: Sendable {
             async let all = self.client.send(["HGETALL", key], key: key)
             async let ttl = self.client.send(["PTTL", key], key: key)
             let (fieldsReply, ttlReply) = try await (all, ttl)
-            guard let flat = fieldsReply.array else {
+            guard let fields = fieldsReply.fields else {
                 throw JobWriteError.unexpectedReply("HGETALL answered \(fieldsReply)")
             }
-            guard !flat.isEmpty else { return nil }
-            var fields: [String: String] = [:]
-            for pair in stride(from: 0, to: flat.count - 1, by: 2) {
-                fields[flat[pair].string ?? ""] = flat[pair + 1].string ?? ""
-            }
+            guard !fields.isEmpty else { return nil }
             let milliseconds = ttlReply.integer ?? -1
             let ttlSeconds = milliseconds >= 0 ? (milliseconds + 999) / 1000 : nil
             return JobRecord(id: id, fields: fields, ttlSeconds: ttlSeconds)

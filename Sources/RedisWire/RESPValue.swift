@@ -31,6 +31,17 @@ public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// An array reply of names and values (`HGETALL`, `SENTINEL master`, each entry of
+    /// `SENTINEL replicas`) as a dictionary; nil for any other reply.
+    public var fields: [String: String]? {
+        guard let elements = self.array else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: elements.count - 1, by: 2) {
+            fields[elements[index].string ?? ""] = elements[index + 1].string ?? ""
+        }
+        return fields
+    }
+
     public var description: String {
         switch self {
         case .simpleString(let text): return text

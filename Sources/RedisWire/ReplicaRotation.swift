@@ -33,7 +33,8 @@ struct ReplicaRotation {
         return nil
     }
 
-    /// Skips `replica` for a while; true when it was not skipped already (log it then, once).
+    /// Skips `replica` for a while and counts the fallback (`jobstatus_redis_replica_fallbacks_total`);
+    /// true when it was not skipped already (log it then, once).
     mutating func skip(_ replica: RedisNode) -> Bool {
         let isNew = self.skipped[replica] == nil
         self.skipped[replica] = .now() + Self.skip

@@ -102,7 +102,7 @@ final class SentinelDiscovery: RedisPushReceiver {
     static func usableReplicas(_ reply: RESPValue) -> [RedisNode]? {
         guard let entries = reply.array else { return nil }
         return entries.compactMap { entry in
-            let fields = Self.fields(entry)
+            let fields = entry.fields ?? [:]
             let flags = (fields["flags"] ?? "").split(separator: ",")
             let down = flags.contains { ["s_down", "o_down", "disconnected"].contains($0) }
             guard !down, fields["master-link-status"] == "ok", let host = fields["ip"], let port = fields["port"].flatMap(Int.init) else {
@@ -110,18 +110,6 @@ final class SentinelDiscovery: RedisPushReceiver {
             }
             return RedisNode(host: host, port: port)
         }
-    }
-
-    /// A `SENTINEL replicas` entry: a flat array of names and values.
-    private static func fields(_ entry: RESPValue) -> [String: String] {
-        let elements = entry.array ?? []
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: elements.count - 1, by: 2) {
-            if let name = elements[index].string, let value = elements[index + 1].string {
-                fields[name] = value
-            }
-        }
-        return fields
     }
 
     func receiveMessage(channel: RedisReply, payload: RedisReply) {

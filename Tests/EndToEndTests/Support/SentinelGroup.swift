@@ -64,12 +64,7 @@ final class SentinelGroup: @unchecked Sendable {
 
     /// `SENTINEL master <name>`, as a dictionary.
     func masterFields(asking sentinel: RedisServer) async throws -> [String: String] {
-        let elements = try await sentinel.command(["SENTINEL", "master", Self.masterName]).array ?? []
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: elements.count - 1, by: 2) {
-            fields[elements[index].string ?? ""] = elements[index + 1].string
-        }
-        return fields
+        try await sentinel.command(["SENTINEL", "master", Self.masterName]).fields ?? [:]
     }
 
     /// The port of the master as the first sentinel that answers names it.
