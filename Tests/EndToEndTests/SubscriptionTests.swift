@@ -58,6 +58,26 @@ struct SubscriptionTests {
         await PrivateEnvironment.stop(redis, front, writer)
     }
 
+    @Test("Redis dies under a parked long poll and stays down: the poll stays open and answers 503 at its deadline, not at the loss")
+    func subscriberGoneForGood() async throws {
+        let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-gone")
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let waiter = try front.client(timeout: .seconds(20))
+        try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=3", token: Tokens.owner))
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
+        let sent = ContinuousClock.now
+        await redis.stop()
+        let response = try await waiter.readResponse()
+        let answeredAfter = ContinuousClock.now - sent
+        print("subscriber gone for good: the parked long poll (wait=3) answered \(response.status) \(answeredAfter) after Redis died")
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") != nil)
+        #expect(answeredAfter > .milliseconds(2500), "held until its deadline, not answered at the loss")
+        #expect(answeredAfter < .seconds(5), "answered at its deadline")
+        await PrivateEnvironment.stop(redis, front, writer)
+    }
+
     @Test("event streams send heartbeats, and end with a 'gone' event when the job expires")
     func heartbeatAndExpiry() async throws {
         let (redis, front, writer) = try await PrivateEnvironment.start("heartbeat", front: ["POLLING_HEARTBEAT": "500ms"])
