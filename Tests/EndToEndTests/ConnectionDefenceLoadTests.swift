@@ -107,13 +107,15 @@ extension LoadTests {
                 }
             }
             // The clock starts at the front's last answer: when its answered-requests counter stops.
+            // The loop runs until both ends are seen: a scrape taken just before the last sockets
+            // close still counts them, and the kernel's table can empty before the next scrape.
             let sent = ContinuousClock.now
             var lastAnswer = sent
             var answered = -1.0
             var open = 0.0
             var releasedAt: ContinuousClock.Instant?
             var goneAt: ContinuousClock.Instant?
-            while ContinuousClock.now - lastAnswer < .seconds(writeTimeout + 5), goneAt == nil {
+            while ContinuousClock.now - lastAnswer < .seconds(writeTimeout + 5), releasedAt == nil || goneAt == nil {
                 let metrics = try await front.metrics()
                 let count = metrics.sum("jobstatus_http_requests_total", excluding: #"route="metrics""#)
                 if count != answered {
