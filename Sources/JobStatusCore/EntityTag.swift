@@ -34,6 +34,12 @@ public struct EntityTag {
     /// Whether an `If-None-Match` value matches this tag: `*`, or a list holding the same opaque
     /// tag (weak comparison: `W/` is ignored on both sides).
     public func matches(ifNoneMatch header: UnsafeRawBufferPointer) -> Bool {
+        Self.ifNoneMatch(header, names: self.opaqueEquals)
+    }
+
+    /// Whether an `If-None-Match` value is `*` or lists a tag whose opaque text (between the
+    /// quotes, `W/` ignored) `isTag` accepts: the one reading of that header, for every kind of tag.
+    static func ifNoneMatch(_ header: UnsafeRawBufferPointer, names isTag: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         var index = 0
         while index < header.count {
             let byte = header[index]
@@ -42,13 +48,18 @@ public struct EntityTag {
                 let start = index + 1
                 var end = start
                 while end < header.count && header[end] != UInt8(ascii: "\"") { end += 1 }
-                if self.opaqueEquals(UnsafeRawBufferPointer(rebasing: header[start..<end])) { return true }
+                if isTag(UnsafeRawBufferPointer(rebasing: header[start..<end])) { return true }
                 index = end + 1
             } else {
                 index += 1
             }
         }
         return false
+    }
+
+    /// The opaque text's parts, for a tag that covers several jobs (`JobListTag`).
+    var parts: (version: UnsafeRawBufferPointer, createdAt: UnsafeRawBufferPointer?) {
+        (self.version, self.createdAt)
     }
 
     private func writeOpaque(into buffer: inout ByteBuffer) {

@@ -2,8 +2,9 @@ public import NIOCore
 
 /// Writes response envelopes straight into a `ByteBuffer`: no intermediate model, no encoder.
 ///
-/// The shapes are the eHealth API's (see `docs/api.md`): `{"data": …, "meta": …}` for a job and
-/// `{"error": {"type", "message"}, "meta": …}` for a request that fails. Stored JSON fields have
+/// The shapes are the eHealth API's (see `docs/api.md`): `{"data": …, "meta": …}` for a job,
+/// `{"data": [{"id", …}], "meta": …}` for a job list, and `{"error": {"type", "message"}, "meta": …}`
+/// for a request that fails. Stored JSON fields have
 /// been validated by `JobReadOutcome` and are copied verbatim; every other text is escaped.
 public enum EnvelopeWriter {
     /// The path prefix of the link a pending job points to.
@@ -16,7 +17,48 @@ public enum EnvelopeWriter {
         meta: EnvelopeMeta,
         into buffer: inout ByteBuffer
     ) {
-        buffer.writeStaticString(#"{"data":{"status":""#)
+        buffer.writeStaticString(#"{"data":"#)
+        self.writeData(job, id: id, listed: false, into: &buffer)
+        buffer.writeStaticString(",")
+        self.writeMeta(code: job.httpStatus, type: "object", meta: meta, into: &buffer)
+    }
+
+    /// Writes one item of a job list (`GET /api/jobs?ids=…`): `{"id": …}` followed by exactly
+    /// the members of the `data` object a poll of that job carries, so a client parses one shape.
+    public static func writeListItem(_ job: JobReadResult, id: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        self.writeData(job, id: id, listed: true, into: &buffer)
+    }
+
+    /// Writes a list item that carries no job: `{"id": …, "status": "not_found"}` (unknown,
+    /// expired, malformed or someone else's) or `"error"` (its record breaks the contract). The id
+    /// is echoed as the client sent it, escaped, since a malformed one may hold anything.
+    public static func writeListItem(id: UnsafeRawBufferPointer, status: StaticString, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"id":"#)
+        buffer.writeJSONString(id)
+        buffer.writeStaticString(#","status":""#)
+        buffer.writeStaticString(status)
+        buffer.writeStaticString(#""}"#)
+    }
+
+    /// Writes the envelope of a job list: `{"data": [items], "meta": {… "type": "list" …}}`;
+    /// `writeItems` writes the items (`writeListItem`), separated by commas.
+    public static func writeList(meta: EnvelopeMeta, into buffer: inout ByteBuffer, writeItems: (inout ByteBuffer) -> Void) {
+        buffer.writeStaticString(#"{"data":["#)
+        writeItems(&buffer)
+        buffer.writeStaticString("],")
+        self.writeMeta(code: 200, type: "list", meta: meta, into: &buffer)
+    }
+
+    /// The `data` object of a job; `listed`: as a list item, led by the job's `id`.
+    private static func writeData(_ job: JobReadResult, id: UnsafeRawBufferPointer, listed: Bool, into buffer: inout ByteBuffer) {
+        if listed {
+            // A valid id needs no escaping.
+            buffer.writeStaticString(#"{"id":""#)
+            buffer.writeBytes(id)
+            buffer.writeStaticString(#"","status":""#)
+        } else {
+            buffer.writeStaticString(#"{"status":""#)
+        }
         buffer.writeString(job.status.rawValue)
         buffer.writeStaticString(#"","eta":"#)
         if job.eta.isPublishedForm {
@@ -46,8 +88,7 @@ public enum EnvelopeWriter {
             buffer.writeStaticString(#","error":"#)
             buffer.writeBytes(error)
         }
-        buffer.writeStaticString("},")
-        self.writeMeta(code: job.httpStatus, meta: meta, into: &buffer)
+        buffer.writeStaticString("}")
     }
 
     /// Writes the envelope of a request that failed: `{"error": {"type", "message"}, "meta"}`,
@@ -71,15 +112,16 @@ public enum EnvelopeWriter {
             buffer.writeStaticString(invalid.entry)
             buffer.writeStaticString(#"","rules":[{"rule":""#)
             buffer.writeStaticString(invalid.rule)
-            buffer.writeStaticString(#"","params":[],"description":""#)
-            buffer.writeStaticString(invalid.description)
-            buffer.writeStaticString(#""}]}]"#)
+            buffer.writeStaticString(#"","params":[],"description":"#)
+            buffer.writeJSONString(invalid.description)
+            buffer.writeStaticString(#"}]}]"#)
         }
         buffer.writeStaticString("},")
-        self.writeMeta(code: code, meta: meta, into: &buffer)
+        self.writeMeta(code: code, type: "object", meta: meta, into: &buffer)
     }
 
-    private static func writeMeta(code: Int, meta: EnvelopeMeta, into buffer: inout ByteBuffer) {
+    /// `type`: `object` for one job or an error, `list` for a job list.
+    private static func writeMeta(code: Int, type: StaticString, meta: EnvelopeMeta, into buffer: inout ByteBuffer) {
         buffer.writeStaticString(#""meta":{"code":"#)
         buffer.writeString(String(code))
         buffer.writeStaticString(#","url":""#)
@@ -87,7 +129,9 @@ public enum EnvelopeWriter {
         buffer.writeStaticString("://")
         buffer.writeJSONStringContents(meta.host)
         buffer.writeJSONStringContents(meta.path)
-        buffer.writeStaticString(#"","type":"object","request_id":"#)
+        buffer.writeStaticString(#"","type":""#)
+        buffer.writeStaticString(type)
+        buffer.writeStaticString(#"","request_id":"#)
         buffer.writeJSONString(meta.requestID)
         buffer.writeStaticString("}}")
     }

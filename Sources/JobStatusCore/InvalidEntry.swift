@@ -4,9 +4,9 @@ public struct InvalidEntry: Sendable {
     public let entryType: StaticString
     public let entry: StaticString
     public let rule: StaticString
-    public let description: StaticString
+    public let description: String
 
-    public init(entryType: StaticString, entry: StaticString, rule: StaticString, description: StaticString) {
+    public init(entryType: StaticString, entry: StaticString, rule: StaticString, description: String) {
         self.entryType = entryType
         self.entry = entry
         self.rule = rule

@@ -10,8 +10,8 @@ public protocol JobStore: AnyObject {
     func makeSession(delegate: any JobStoreDelegate) -> any JobStoreSession
 }
 
-/// One connection's use of a `JobStore`: at most one read (or probe) and one watch at a time,
-/// which is all one HTTP connection answering its requests in order needs.
+/// One connection's use of a `JobStore`: at most one read (of one job or of a list, or a probe)
+/// and one watch at a time, which is all one HTTP connection answering its requests in order needs.
 ///
 /// Results arrive at the delegate on the store's event loop, possibly before the call that asked
 /// for them returns.
@@ -23,13 +23,19 @@ public protocol JobStoreSession: AnyObject {
     ///   - ifNoneMatch: the request's `If-None-Match`, or nil.
     func read(id: Substring, caller: String?, ifNoneMatch: String?)
 
+    /// Reads the records of `ids` (valid job ids, each once), every command sent at once; the
+    /// delegate gets `listItemRead` for each record read, in any order (in a cluster, as each node
+    /// answers), then `listRead` once every id has its answer or failure.
+    func readList(ids: [Substring], caller: String?)
+
     /// Checks that the store answers; the delegate gets `probed`.
     func probe()
 
-    /// Starts watching the job `id`; the delegate gets `.ready` or `.unavailable`, then `.changed`
-    /// for each write and `.lost` if the watch breaks, every event tagged with `generation`. A
-    /// watch that is still in place is replaced.
-    func watch(id: Substring, generation: UInt64)
+    /// Starts watching the jobs `ids` (each once) as one watch: the delegate gets `.ready` once
+    /// every job is watched or `.unavailable` as soon as one cannot be, then `.changed` for each
+    /// write to any of them and `.lost` if the watch breaks, every event tagged with `generation`.
+    /// A watch that is still in place is replaced.
+    func watch(ids: [Substring], generation: UInt64)
 
     /// Stops watching; events of the ended watch are no longer delivered. Harmless without a watch.
     func endWatch()
@@ -45,6 +51,14 @@ public protocol JobStoreDelegate: AnyObject {
 
     /// `read` got no answer: the store is unreachable, timed out, or refused the command.
     func recordUnavailable(_ failure: JobStoreFailure)
+
+    /// One record of `readList`: the id at `index` of the ids asked for. The outcome borrows the
+    /// reply: it is only valid during this call.
+    func listItemRead(at index: Int, _ outcome: JobReadOutcome)
+
+    /// Every id of `readList` has its answer; `failure`: the first read that got none (whose
+    /// item had no `listItemRead`).
+    func listRead(failure: JobStoreFailure?)
 
     /// The outcome of `probe`.
     func probed(_ health: StoreHealth)

@@ -54,10 +54,14 @@ struct APIError {
         message: "The job store is temporarily unavailable; retry later"
     )
 
+    /// The API's text of every `validation_failed` error.
+    private static let validationMessage =
+        "Validation failed. You can find validators description at our API Manifest: http://docs.apimanifest.apiary.io/#introduction/interacting"
+
     static let invalidWait = APIError(
         status: .unprocessableContent,
         type: "validation_failed",
-        message: "Validation failed. You can find validators description at our API Manifest: http://docs.apimanifest.apiary.io/#introduction/interacting",
+        message: Self.validationMessage,
         invalid: InvalidEntry(
             entryType: "query_parameter",
             entry: "wait",
@@ -65,6 +69,34 @@ struct APIError {
             description: "must be a non-negative integer (seconds)"
         )
     )
+    /// A job list without ids (`/api/jobs`, `?ids=`).
+    static let missingListedIDs = APIError(
+        status: .unprocessableContent,
+        type: "validation_failed",
+        message: Self.validationMessage,
+        invalid: InvalidEntry(
+            entryType: "query_parameter",
+            entry: "ids",
+            rule: "required",
+            description: "must list at least one job id, separated by commas"
+        )
+    )
+
+    /// A job list with more ids than `polling.max_batch`.
+    static func tooManyListedIDs(max: Int) -> APIError {
+        APIError(
+            status: .unprocessableContent,
+            type: "validation_failed",
+            message: Self.validationMessage,
+            invalid: InvalidEntry(
+                entryType: "query_parameter",
+                entry: "ids",
+                rule: "length",
+                description: "must list at most \(max) distinct job ids"
+            )
+        )
+    }
+
     static let notAcceptable = APIError(
         status: .notAcceptable,
         type: "not_acceptable",

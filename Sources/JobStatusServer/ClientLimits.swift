@@ -45,9 +45,10 @@ final class ClientLimits: Sendable {
         self.state = Mutex(State(rotatedAt: Int64(now.uptimeNanoseconds)))
     }
 
-    /// Takes one request from `client`'s bucket: nil when allowed, else the seconds until a
-    /// request would be.
-    func admit(_ client: String, now: NIODeadline = .now()) -> Int? {
+    /// Takes `cost` requests from `client`'s bucket (a job list costs one per id): nil when
+    /// allowed, else the seconds until it would be. A cost above the burst needs a full bucket and
+    /// leaves it in debt, so that it is possible at all and still charged in full.
+    func admit(_ client: String, cost: Int = 1, now: NIODeadline = .now()) -> Int? {
         guard self.rate > 0 else { return nil }
         let now = Int64(now.uptimeNanoseconds)
         let (retryAfter, dropped) = self.state.withLock { state -> (Int?, [String: Bucket]) in
@@ -62,11 +63,12 @@ final class ClientLimits: Sendable {
             let elapsed = Double(now - bucket.refilledAt) / 1e9
             bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
             bucket.refilledAt = now
-            guard bucket.tokens >= 1 else {
+            let required = min(Double(cost), self.burst)
+            guard bucket.tokens >= required else {
                 state.current[client] = bucket
-                return (max(1, Int(((1 - bucket.tokens) / self.rate).rounded(.up))), dropped)
+                return (max(1, Int(((required - bucket.tokens) / self.rate).rounded(.up))), dropped)
             }
-            bucket.tokens -= 1
+            bucket.tokens -= Double(cost)
             state.current[client] = bucket
             return (nil, dropped)
         }

@@ -107,6 +107,10 @@ enum HTTPResponseComposer {
             buffer.writeStaticString("ETag: ")
             tag.write(into: &buffer)
             buffer.writeStaticString("\r\n")
+        } else if let tag = headers.listTag {
+            buffer.writeStaticString("ETag: ")
+            tag.write(into: &buffer)
+            buffer.writeStaticString("\r\n")
         }
         switch headers.cacheControl {
         case .noCache:

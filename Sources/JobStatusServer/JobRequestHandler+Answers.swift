@@ -32,6 +32,10 @@ extension JobRequestHandler {
                 self.send(.internalError, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: ending, context: context)
             }
         case .record:
+            if let list = request.context.list {
+                self.send(list, request: request, ending: ending, context: context)
+                return
+            }
             guard let record else {
                 self.send(.internalError, headers: ResponseHeaders(cacheControl: .noStore), request: request, ending: ending, context: context)
                 return
@@ -92,6 +96,22 @@ extension JobRequestHandler {
         }
     }
 
+    /// A job list's answer: its envelope, or 304 when `If-None-Match` named its state.
+    private func send(_ list: JobListRead, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        self.loop.bodyScratch.clear()
+        var headers = ResponseHeaders(cacheControl: .noCache, appliedWait: request.context.appliedWait)
+        headers.listTag = list.tag
+        if let eta = list.earliestPendingETA {
+            headers.retryAfter = self.retryAfter(untilETA: eta)
+        }
+        if list.isNotModified {
+            self.send(.notModified, headers: headers, request: request, ending: ending, context: context)
+            return
+        }
+        EnvelopeWriter.writeList(meta: request.context.meta, into: &self.loop.bodyScratch) { list.writeItems(into: &$0) }
+        self.send(.ok, headers: headers, request: request, ending: ending, context: context)
+    }
+
     /// The job's envelope, into `bodyScratch`.
     private func writeEnvelope(_ job: JobReadResult, request: PlannedRequest) {
         self.loop.bodyScratch.clear()
@@ -109,12 +129,19 @@ extension JobRequestHandler {
             headers.cacheControl = .privateMaxAge(Int(configuration.terminalMaxAge.wholeSecondsRoundedUp))
         } else {
             headers.cacheControl = .noCache
-            let minimum = configuration.retryAfterMin.wholeSecondsRoundedUp
-            let maximum = configuration.retryAfterMax.wholeSecondsRoundedUp
-            let remaining = eta.millisecondsSinceEpoch - WallClock.millisecondsSinceEpoch()
-            headers.retryAfter = Int(min(max((remaining + 999) / 1000, minimum), maximum))
+            headers.retryAfter = self.retryAfter(untilETA: eta.millisecondsSinceEpoch)
         }
         return headers
+    }
+
+    /// `Retry-After` of a pending job: the seconds until its eta, within `polling.retry_after_min`
+    /// and `polling.retry_after_max`.
+    private func retryAfter(untilETA eta: Int64) -> Int {
+        let configuration = self.server.configuration
+        let minimum = configuration.retryAfterMin.wholeSecondsRoundedUp
+        let maximum = configuration.retryAfterMax.wholeSecondsRoundedUp
+        let remaining = eta - WallClock.millisecondsSinceEpoch()
+        return Int(min(max((remaining + 999) / 1000, minimum), maximum))
     }
 
     /// The first link's href as a `Location` value, if it is plain visible ASCII (no JSON

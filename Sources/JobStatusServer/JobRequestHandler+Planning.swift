@@ -67,7 +67,7 @@ extension JobRequestHandler {
         }
         let isHTTP10 = head.version.major == 1 && head.version.minor == 0
         let connection: HTTPResponseComposer.Connection = !head.isKeepAlive ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
-        let target = RequestTarget(uri: head.uri)
+        let target = RequestTarget(uri: head.uri, maxListedIDs: self.server.configuration.maxBatch)
         var scheme = "http"
         // Without exactly one Host line there is no trustworthy authority: the answer (a 400) names
         // this server instead.
@@ -113,7 +113,7 @@ extension JobRequestHandler {
             // The operator port serves metrics and health, nothing else.
             switch target.route {
             case .metrics, .healthLive, .healthReady: break
-            case .job, .jobEvents, .document, .unknown: return routeNotFound
+            case .job, .jobList, .jobEvents, .document, .unknown: return routeNotFound
             }
         }
         switch target.route {
@@ -130,12 +130,8 @@ extension JobRequestHandler {
             return isReadMethod ? .document : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.authorize(headers, request: &request) {
-                if refusal.closesConnection {
-                    request.connection = .close
-                }
-                // Refusals count against the caller's address, which slows down token guessing.
-                return self.rateLimited(self.remoteAddress) ?? .refuse(refusal.error, refusal.headers)
+            if let refusal = self.refusal(headers, request: &request) {
+                return refusal
             }
             let limitKey = request.context.clientID ?? self.remoteAddress
             if let limited = self.rateLimited(limitKey) {
@@ -144,48 +140,83 @@ extension JobRequestHandler {
             // A malformed id cannot name a job: answer without asking the store.
             guard isValidID else { return .refuse(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
             request.context.jobID = id
-            let work: PlannedRequest.Work
-            if case .jobEvents = target.route {
-                // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
-                if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
-                    return .refuse(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
-                }
-                work = .stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) })
-            } else {
-                request.context.ifNoneMatch = headers.ifNoneMatch
-                let requestedWait: Int?
-                switch target.wait {
-                case .invalid:
-                    return .refuse(.invalidWait, ResponseHeaders(cacheControl: .noStore))
-                case .seconds(let seconds):
-                    requestedWait = seconds
-                case .absent:
-                    requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
-                }
-                var wait: TimeAmount?
-                if let requestedWait {
-                    let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
-                    let applied = min(requestedWait, cap)
-                    request.context.appliedWait = applied
-                    wait = applied > 0 ? .seconds(Int64(applied)) : nil
-                }
-                work = .poll(wait: wait)
-                if wait == nil { return work }
+            guard case .jobEvents = target.route else {
+                return self.poll(target: target, headers: headers, limitKey: limitKey, request: &request)
             }
-            // A long poll or a stream holds one of its client's waiter slots until it ends.
-            guard self.server.limits.startWaiting(limitKey) else {
-                RequestMetrics.rateLimited.increment()
-                return .refuse(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore))
+            // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
+            if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
+                return .refuse(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
             }
-            RequestMetrics.waiters.increment()
-            request.context.waiterKey = limitKey
-            return work
+            return self.startWaiting(.stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, request: &request)
+        case .jobList(let listed):
+            guard isReadMethod else { return methodNotAllowed() }
+            if let refusal = self.refusal(headers, request: &request) {
+                return refusal
+            }
+            let limitKey = request.context.clientID ?? self.remoteAddress
+            switch listed {
+            case .none:
+                return self.rateLimited(limitKey) ?? .refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore))
+            case .tooMany:
+                let error = APIError.tooManyListedIDs(max: self.server.configuration.maxBatch)
+                return self.rateLimited(limitKey) ?? .refuse(error, ResponseHeaders(cacheControl: .noStore))
+            case .ids(let ids):
+                // A list costs what polling each of its jobs would.
+                if let limited = self.rateLimited(limitKey, cost: ids.count) {
+                    return limited
+                }
+                request.context.list = JobListRead(ids: ids)
+                return self.poll(target: target, headers: headers, limitKey: limitKey, request: &request)
+            }
         }
     }
 
+    /// The refusal of a request for jobs that may not read them, nil when it may.
+    private func refusal(_ headers: RequestHeaders, request: inout PlannedRequest) -> PlannedRequest.Work? {
+        guard let refusal = self.authorize(headers, request: &request) else { return nil }
+        if refusal.closesConnection {
+            request.connection = .close
+        }
+        // Refusals count against the caller's address, which slows down token guessing.
+        return self.rateLimited(self.remoteAddress) ?? .refuse(refusal.error, refusal.headers)
+    }
+
+    /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
+    /// `polling.max_wait`).
+    private func poll(target: RequestTarget, headers: RequestHeaders, limitKey: String, request: inout PlannedRequest) -> PlannedRequest.Work {
+        request.context.ifNoneMatch = headers.ifNoneMatch
+        let requestedWait: Int?
+        switch target.wait {
+        case .invalid:
+            return .refuse(.invalidWait, ResponseHeaders(cacheControl: .noStore))
+        case .seconds(let seconds):
+            requestedWait = seconds
+        case .absent:
+            requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
+        }
+        guard let requestedWait else { return .poll(wait: nil) }
+        let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
+        let applied = min(requestedWait, cap)
+        request.context.appliedWait = applied
+        guard applied > 0 else { return .poll(wait: nil) }
+        return self.startWaiting(.poll(wait: .seconds(Int64(applied))), limitKey: limitKey, request: &request)
+    }
+
+    /// A long poll or a stream (a list counts as one) holds one of its client's waiter slots until
+    /// it ends.
+    private func startWaiting(_ work: PlannedRequest.Work, limitKey: String, request: inout PlannedRequest) -> PlannedRequest.Work {
+        guard self.server.limits.startWaiting(limitKey) else {
+            RequestMetrics.rateLimited.increment()
+            return .refuse(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore))
+        }
+        RequestMetrics.waiters.increment()
+        request.context.waiterKey = limitKey
+        return work
+    }
+
     /// Nil while `client` is within its rate, else the 429 to answer.
-    private func rateLimited(_ client: String) -> PlannedRequest.Work? {
-        guard let retryAfter = self.server.limits.admit(client) else { return nil }
+    private func rateLimited(_ client: String, cost: Int = 1) -> PlannedRequest.Work? {
+        guard let retryAfter = self.server.limits.admit(client, cost: cost) else { return nil }
         RequestMetrics.rateLimited.increment()
         return .refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore))
     }

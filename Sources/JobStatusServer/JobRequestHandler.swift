@@ -151,6 +151,29 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
     }
 
+    func listItemRead(at index: Int, _ outcome: JobReadOutcome) {
+        guard let request = self.machine.currentRequest, let list = request.context.list else { return }
+        if case .contractViolation(let reason) = outcome {
+            self.log(request).error(
+                "job record breaks the record contract",
+                metadata: ["key": "\(self.server.configuration.keyPrefix)\(list.storeIDs[index])", "reason": "\(reason)"]
+            )
+        }
+        list.record(at: index, outcome)
+    }
+
+    func listRead(failure: JobStoreFailure?) {
+        guard let context = self.context, let request = self.machine.currentRequest, let list = request.context.list else { return }
+        if case .refused(let message) = failure {
+            self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
+        }
+        guard failure == nil, let summary = list.finish(ifNoneMatch: request.context.ifNoneMatch) else {
+            self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
+            return
+        }
+        self.run(self.machine.recordRead(summary, now: context.eventLoop.now))
+    }
+
     func probed(_ health: StoreHealth) {
         guard let context = self.context else { return }
         self.run(self.machine.probed(health, now: context.eventLoop.now))
@@ -192,14 +215,20 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         case .plan(let head):
             self.machine.planned(self.plan(head, now: context.eventLoop.now))
         case .read(let request):
-            // An event stream sends whole states; If-None-Match is for polls.
             let context = request.context
-            self.session?.read(id: context.jobID, caller: context.clientID, ifNoneMatch: request.isStream ? nil : context.ifNoneMatch)
+            if let list = context.list {
+                // The list's If-None-Match names the whole list: checked once every record is in.
+                list.begin()
+                self.session?.readList(ids: list.storeIDs, caller: context.clientID)
+            } else {
+                // An event stream sends whole states; If-None-Match is for polls.
+                self.session?.read(id: context.jobID, caller: context.clientID, ifNoneMatch: request.isStream ? nil : context.ifNoneMatch)
+            }
         case .probe:
             self.session?.probe()
         case .watch(let request, let generation, let timer):
             self.schedule(timer, context: context)
-            self.session?.watch(id: request.context.jobID, generation: generation)
+            self.session?.watch(ids: request.context.list?.storeIDs ?? [request.context.jobID], generation: generation)
         case .scheduleTimer(let timer):
             self.schedule(timer, context: context)
         case .stream(let request, let parts, let next):

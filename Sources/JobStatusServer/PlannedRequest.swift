@@ -19,7 +19,9 @@ struct PlannedRequest {
         case document
         /// `/health/ready`: one probe of the job store.
         case probe
-        /// A job poll; with `wait`, a long poll held until the job changes or the wait is over.
+        /// A job poll, of one job or of a list (`RequestContext.list`); with `wait`, a long poll
+        /// held until the job (or the list) changes or the wait is over. The protocol is the same
+        /// for both: the store's answer is summed up as one `RecordSummary`.
         case poll(wait: TimeAmount?)
         /// An event stream of the job.
         case stream(lastEventID: Int64?)
@@ -73,7 +75,10 @@ struct PlannedRequest {
 /// request is planned, read afterwards.
 final class RequestContext {
     var meta: EnvelopeMeta
+    /// The job of a poll or stream of one job.
     var jobID: Substring = ""
+    /// The jobs of a list poll (`/api/jobs?ids=…`); nil for everything else.
+    var list: JobListRead?
     var clientID: String?
     /// The raw `If-None-Match` value.
     var ifNoneMatch: String?

@@ -9,6 +9,8 @@ struct RequestTarget {
     enum Route: Equatable {
         /// `/api/jobs/{id}` or `/jobs/{id}`.
         case job(id: Substring, isValidID: Bool)
+        /// `/api/jobs?ids=…` or `/jobs?ids=…`: a list of jobs.
+        case jobList(ListedIDs)
         /// `/api/jobs/{id}/events` or `/jobs/{id}/events`: the Server-Sent Events stream.
         case jobEvents(id: Substring, isValidID: Bool)
         case healthLive
@@ -18,6 +20,17 @@ struct RequestTarget {
         /// `/openapi.yaml`: the API's OpenAPI document.
         case document
         case unknown
+    }
+
+    /// The `ids` of a job list, as received (a malformed one included), in the order given, each
+    /// once. Ids are separated by commas, also percent-encoded (`%2C`, as form encoders write
+    /// them), within one `ids` parameter or across several; empty elements are skipped.
+    enum ListedIDs: Equatable {
+        case ids([Substring])
+        /// No `ids`, or none but empty elements.
+        case none
+        /// More distinct ids than the limit (the rest was not read).
+        case tooMany
     }
 
     /// The `wait` query parameter of a long poll.
@@ -38,6 +51,7 @@ struct RequestTarget {
     var label: RouteLabel {
         switch self.route {
         case .job: .job
+        case .jobList: .jobList
         case .jobEvents: .events
         case .healthLive, .healthReady: .health
         case .metrics: .metrics
@@ -46,16 +60,17 @@ struct RequestTarget {
         }
     }
 
-    init(uri: String) {
+    /// - Parameter maxListedIDs: the most distinct ids a job list may name (`polling.max_batch`).
+    init(uri: String, maxListedIDs: Int = 100) {
         var uri = uri
         var pathRange = 0..<0
         var raw = RawRoute.unknown
-        var wait = WaitParameter.absent
+        var query = QueryParameters()
         uri.withUTF8 { bytes in
-            let (path, query) = Self.split(bytes)
+            let (path, queryRange) = Self.split(bytes)
             pathRange = path
             raw = Self.route(UnsafeBufferPointer(rebasing: bytes[path]))
-            wait = Self.waitParameter(UnsafeBufferPointer(rebasing: bytes[query]))
+            query = Self.parameters(bytes, query: queryRange, listingIDs: raw == .jobList, maxListedIDs: maxListedIDs)
         }
         let utf8 = uri.utf8
         func substring(_ range: Range<Int>) -> Substring {
@@ -67,18 +82,25 @@ struct RequestTarget {
         case .job(let id, let isValid, let events):
             let idText = substring((pathRange.lowerBound + id.lowerBound)..<(pathRange.lowerBound + id.upperBound))
             self.route = events ? .jobEvents(id: idText, isValidID: isValid) : .job(id: idText, isValidID: isValid)
+        case .jobList:
+            switch query.ids {
+            case nil: self.route = .jobList(.tooMany)
+            case let ranges? where ranges.isEmpty: self.route = .jobList(.none)
+            case let ranges?: self.route = .jobList(.ids(ranges.map(substring)))
+            }
         case .healthLive: self.route = .healthLive
         case .healthReady: self.route = .healthReady
         case .metrics: self.route = .metrics
         case .document: self.route = .document
         case .unknown: self.route = .unknown
         }
-        self.wait = wait
+        self.wait = query.wait
     }
 
     /// A route found in the path bytes, the id as a byte range of the path.
-    private enum RawRoute {
+    private enum RawRoute: Equatable {
         case job(id: Range<Int>, isValid: Bool, events: Bool)
+        case jobList
         case healthLive
         case healthReady
         case metrics
@@ -116,11 +138,12 @@ struct RequestTarget {
         } else {
             return .unknown
         }
-        // "jobs", any case, then "/"
-        guard path.count >= cursor + 5 else { return .unknown }
+        // "jobs", any case, then "/" (or the end: the list)
+        guard path.count >= cursor + 4 else { return .unknown }
         for (offset, letter) in "jobs".utf8.enumerated() where path[cursor + offset] | 0x20 != letter {
             return .unknown
         }
+        if path.count == cursor + 4 { return .jobList }
         guard path[cursor + 4] == UInt8(ascii: "/") else { return .unknown }
         let idStart = cursor + 5
         let idEnd = path[idStart...].firstIndex(of: UInt8(ascii: "/")) ?? path.count
@@ -133,26 +156,85 @@ struct RequestTarget {
         return .job(id: idStart..<idEnd, isValid: isValid, events: events)
     }
 
-    /// The first `wait=` of the query: digits only (a non-negative integer), or invalid.
-    private static func waitParameter(_ query: UnsafeBufferPointer<UInt8>) -> WaitParameter {
-        var start = 0
-        while start < query.count {
-            let end = query[start...].firstIndex(of: UInt8(ascii: "&")) ?? query.count
-            let pair = UnsafeBufferPointer(rebasing: query[start..<end])
-            if Self.hasPrefix(pair, "wait=") || Self.equals(pair, "wait") {
-                let value = pair.dropFirst(5)
-                guard !value.isEmpty, value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-                    return .invalid
-                }
-                var seconds = 0
-                for digit in value {
-                    seconds = min(seconds * 10 + Int(digit - UInt8(ascii: "0")), Int(Int32.max))
-                }
-                return .seconds(seconds)
+    /// What the query says, read in one pass: the first `wait`, and (for a job list) every id of
+    /// every `ids`, as absolute byte ranges of the URI; `ids` nil: more than `maxListedIDs`.
+    private struct QueryParameters {
+        var wait = WaitParameter.absent
+        var ids: [Range<Int>]? = []
+    }
+
+    private static func parameters(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        query: Range<Int>,
+        listingIDs: Bool,
+        maxListedIDs: Int
+    ) -> QueryParameters {
+        var found = QueryParameters()
+        var seenWait = false
+        var start = query.lowerBound
+        while start < query.upperBound {
+            let end = bytes[start..<query.upperBound].firstIndex(of: UInt8(ascii: "&")) ?? query.upperBound
+            let pair = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if !seenWait, Self.hasPrefix(pair, "wait=") || Self.equals(pair, "wait") {
+                seenWait = true
+                found.wait = Self.waitValue(pair.dropFirst(5))
+            } else if listingIDs, found.ids != nil, Self.hasPrefix(pair, "ids=") {
+                found.ids = Self.appendIDs(bytes, in: (start + 4)..<end, to: found.ids!, limit: maxListedIDs)
             }
             start = end + 1
         }
-        return .absent
+        return found
+    }
+
+    /// A `wait` value: digits only (a non-negative integer), or invalid.
+    private static func waitValue(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> WaitParameter {
+        guard !value.isEmpty, value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return .invalid
+        }
+        var seconds = 0
+        for digit in value {
+            seconds = min(seconds * 10 + Int(digit - UInt8(ascii: "0")), Int(Int32.max))
+        }
+        return .seconds(seconds)
+    }
+
+    /// Adds the ids of one `ids` value to `ids`, skipping empty elements and repeats; nil once
+    /// there are more than `limit`.
+    private static func appendIDs(_ bytes: UnsafeBufferPointer<UInt8>, in value: Range<Int>, to ids: [Range<Int>], limit: Int) -> [Range<Int>]? {
+        var ids = ids
+        var elementStart = value.lowerBound
+        var index = value.lowerBound
+        func endElement(at end: Int) -> Bool {
+            let element = elementStart..<end
+            guard !element.isEmpty else { return true }
+            let text = UnsafeBufferPointer(rebasing: bytes[element])
+            if ids.contains(where: { $0.count == element.count && Self.equals(UnsafeBufferPointer(rebasing: bytes[$0]), text) }) {
+                return true
+            }
+            ids.append(element)
+            return ids.count <= limit
+        }
+        while index < value.upperBound {
+            let separator: Int
+            if bytes[index] == UInt8(ascii: ",") {
+                separator = 1
+            } else if bytes[index] == UInt8(ascii: "%"), index + 2 < value.upperBound, bytes[index + 1] == UInt8(ascii: "2"),
+                bytes[index + 2] | 0x20 == UInt8(ascii: "c")
+            {
+                separator = 3
+            } else {
+                index += 1
+                continue
+            }
+            guard endElement(at: index) else { return nil }
+            index += separator
+            elementStart = index
+        }
+        return endElement(at: value.upperBound) ? ids : nil
+    }
+
+    private static func equals(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+        lhs.count == rhs.count && (lhs.isEmpty || memcmp(lhs.baseAddress!, rhs.baseAddress!, lhs.count) == 0)
     }
 
     private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {

@@ -19,8 +19,10 @@ struct ResponseHeaders {
     var wwwAuthenticate: StaticString?
     /// `Location`, already checked to be a safe header value.
     var location: String?
-    /// `ETag`; borrowed from the record, so only valid while the reply is being answered.
+    /// `ETag` of a job; borrowed from the record, so only valid while the reply is being answered.
     var entityTag: EntityTag?
+    /// `ETag` of a job list.
+    var listTag: JobListTag?
     var cacheControl: CacheControl?
     /// `Preference-Applied: wait=N`: the wait a long poll was granted.
     var appliedWait: Int?

@@ -1,6 +1,8 @@
 /// The route dimension of the request metrics: few, fixed values (never the raw path).
 enum RouteLabel: Int, CaseIterable {
     case job
+    /// `/api/jobs?ids=…`
+    case jobList
     case events
     case health
     case metrics
@@ -10,6 +12,7 @@ enum RouteLabel: Int, CaseIterable {
     var name: String {
         switch self {
         case .job: "job"
+        case .jobList: "jobs"
         case .events: "events"
         case .health: "health"
         case .metrics: "metrics"

@@ -74,6 +74,11 @@ public struct ServerConfiguration: Sendable {
     public var terminalMaxAge: Duration = .seconds(3600)
     /// `polling.heartbeat`: how often an idle event stream sends a comment and re-reads the job.
     public var heartbeat: Duration = .seconds(15)
+    /// `polling.max_batch`: the most distinct ids one job list (`/api/jobs?ids=…`) may name.
+    public var maxBatch = 100
+    /// The largest `polling.max_batch` accepted: a list is answered in one response, read in one
+    /// burst of commands, and its URI must fit `http.max_header_size`.
+    public static let maxBatchLimit = 1000
     /// `log.access`: one log line per answered request.
     public var accessLog = false
     /// `metrics.port`: 0 serves `/metrics` on `http.port`; another port serves it (and health)
@@ -121,6 +126,7 @@ public struct ServerConfiguration: Sendable {
         self.retryAfterMax = try settings.duration("polling.retry_after_max", default: defaults.retryAfterMax)
         self.terminalMaxAge = try settings.duration("polling.terminal_max_age", default: defaults.terminalMaxAge)
         self.heartbeat = try settings.duration("polling.heartbeat", default: defaults.heartbeat)
+        self.maxBatch = try settings.int("polling.max_batch", default: defaults.maxBatch, in: 1...Self.maxBatchLimit)
         self.accessLog = try settings.bool("log.access", default: defaults.accessLog)
         self.metricsPort = try settings.int("metrics.port", default: defaults.metricsPort, in: 0...65535)
         self.metricsEnabled = try settings.bool("metrics.enabled", default: defaults.metricsEnabled)

@@ -254,6 +254,69 @@ struct ClusterTests {
         await cluster.stop()
     }
 
+    @Test("a list of 100 jobs over 3 primaries, one HMGET per job on its own node; a primary killed: the list answers 503 as a whole until its replica serves, then whole again")
+    func jobList() async throws {
+        let cluster = try await RedisCluster.start("list")
+        let front = try await self.front("cluster-list", cluster, environment: ["REDIS_TIMEOUT": "1s"])
+        let writer = try await self.replicatedWriter(cluster)
+        var ids: [String] = []
+        for index in 0..<100 {
+            let id = try await writer.create(owner: "mis-1").id
+            if index % 3 == 0 { _ = try await writer.processed(id: id, links: [JobLink(entity: "e", href: "/e/\(index)")]) }
+            ids.append(id)
+        }
+        let path = "/api/jobs?ids=" + ids.joined(separator: ",")
+        var readsBefore: [Int: Int] = [:]
+        let primaries = try await cluster.nodes().filter(\.isPrimary)
+        for primary in primaries { readsBefore[primary.port] = try await cluster.server(port: primary.port).calls(of: "hmget") }
+        let started = ContinuousClock.now
+        let list = try await front.get(path)
+        let took = ContinuousClock.now - started
+        #expect(list.status == 200)
+        let statuses = (list.json?["data"] as? [[String: Any]] ?? []).map { $0["status"] as? String ?? "?" }
+        #expect(statuses == (0..<100).map { $0 % 3 == 0 ? "processed" : "pending" })
+        var readsPerPrimary: [Int] = []
+        for primary in primaries {
+            readsPerPrimary.append(try await cluster.server(port: primary.port).calls(of: "hmget") - (readsBefore[primary.port] ?? 0))
+        }
+        print("cluster job list: 100 ids answered in \(took); HMGETs per primary \(readsPerPrimary)")
+        #expect(readsPerPrimary.reduce(0, +) == 100)
+        #expect(readsPerPrimary.allSatisfy { $0 > 10 }, "the ids' keys live on every primary")
+
+        let victim = primaries[0]
+        cluster.server(port: victim.port).child.signal(SIGKILL)
+        let killed = ContinuousClock.now
+        var answers: [Int: Int] = [:]
+        var firstUnavailable: ContinuousClock.Instant?
+        var lastUnavailable: ContinuousClock.Instant?
+        var wholeAgain: ContinuousClock.Instant?
+        var partial = 0
+        while ContinuousClock.now - killed < .seconds(30), wholeAgain == nil {
+            let response = try await front.get(path)
+            answers[response.status, default: 0] += 1
+            if response.status == 503 {
+                firstUnavailable = firstUnavailable ?? ContinuousClock.now
+                lastUnavailable = ContinuousClock.now
+                #expect(response.header("Retry-After") == "1")
+            } else if response.status == 200 {
+                let items = response.json?["data"] as? [[String: Any]] ?? []
+                if items.count != 100 || items.contains(where: { ($0["status"] as? String) == "not_found" }) { partial += 1 }
+                if firstUnavailable != nil { wholeAgain = ContinuousClock.now }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let back = try #require(wholeAgain, "the list never answered again")
+        print(
+            "cluster job list, a primary killed: answers by status \(answers.sorted { $0.key < $1.key }); 503 from \((firstUnavailable ?? killed) - killed) "
+                + "to \((lastUnavailable ?? killed) - killed) after the kill, whole again \(back - killed) after it; \(partial) partial lists"
+        )
+        #expect(partial == 0, "a list is whole or 503, never partial")
+        #expect(Set(answers.keys).isSubset(of: [200, 503]))
+        await writer.close()
+        await front.child.kill()
+        await cluster.stop()
+    }
+
     private func replicatedWriter(_ cluster: RedisCluster) async throws -> JobWriter {
         let seeds = try cluster.servers.map { try RedisURL(parsing: $0.url) }
         let connection = RedisConnectionConfiguration(url: seeds[0], commandTimeout: .seconds(5))

@@ -16,3 +16,9 @@ func withBytes<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) -> Resul
     var text = text
     return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
 }
+
+/// Whether JSON text denotes `value` (key order and whitespace ignored).
+func jsonEqual(_ text: String, _ value: Any) -> Bool {
+    guard let parsed = parsedJSON(text) else { return false }
+    return NSDictionary(dictionary: ["v": parsed]).isEqual(to: ["v": value])
+}

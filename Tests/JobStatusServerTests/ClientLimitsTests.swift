@@ -17,6 +17,19 @@ struct ClientLimitsTests {
         #expect(limits.admit("b", now: Self.start) == nil, "other clients are not affected")
     }
 
+    @Test("a job list costs one request per id; a list larger than the burst needs a full bucket and leaves a debt")
+    func cost() {
+        let limits = ClientLimits(rate: 10, burst: 20, maxWaitersPerClient: 1, now: Self.start)
+        #expect(limits.admit("a", cost: 15, now: Self.start) == nil)
+        #expect(limits.admit("a", cost: 6, now: Self.start) == 1, "5 left, 6 asked: 0.1 s at 10/s, rounded up to 1")
+        #expect(limits.admit("a", cost: 5, now: Self.start) == nil)
+        #expect(limits.admit("a", now: Self.start) != nil, "the bucket is empty")
+        #expect(limits.admit("a", cost: 50, now: Self.start + .seconds(1)) == 1, "more than the burst waits for a full bucket")
+        #expect(limits.admit("a", cost: 50, now: Self.start + .seconds(2)) == nil)
+        #expect(limits.admit("a", now: Self.start + .seconds(4)) == 2, "30 owed, 20 refilled: 1.1 s more for one request")
+        #expect(limits.admit("a", now: Self.start + .milliseconds(5100)) == nil)
+    }
+
     @Test("a bucket forgotten after a quiet window is full again, as if it had been kept")
     func forgettingIsExact() {
         let limits = ClientLimits(rate: 1, burst: 3, maxWaitersPerClient: 1, now: Self.start)

@@ -25,6 +25,34 @@ struct RequestTargetTests {
         #expect(RequestTarget(uri: "/api/jobs/abc/events/").route == .unknown)
     }
 
+    @Test(
+        "job lists: ids in order, each once, split at commas (also %2C), across ids parameters, empty elements skipped",
+        arguments: [
+            ("/api/jobs?ids=a,b,c", ["a", "b", "c"]), ("/JOBS?ids=b,a,b,a", ["b", "a"]), ("/jobs?ids=a%2Cb%2cc", ["a", "b", "c"]),
+            ("/api/jobs?wait=5&ids=a&x=1&ids=b,a", ["a", "b"]), ("/api/jobs?ids=,a,,b,", ["a", "b"]),
+            ("/api/jobs?ids=a.b,%22x%22,a%20b", ["a.b", "%22x%22", "a%20b"]), ("/api/jobs?ids=a%2", ["a%2"]),
+        ]
+    )
+    func jobLists(uri: String, ids: [String]) {
+        #expect(RequestTarget(uri: uri).route == .jobList(.ids(ids.map { $0[...] })))
+        #expect(RequestTarget(uri: uri).label == .jobList)
+    }
+
+    @Test("job lists without ids, or with more distinct ids than the limit")
+    func jobListBounds() {
+        for uri in ["/api/jobs", "/api/jobs?ids=", "/api/jobs?ids=,,%2C", "/api/jobs?ids", "/api/jobs?id=a", "/jobs?wait=3"] {
+            #expect(RequestTarget(uri: uri).route == .jobList(.none), "\(uri)")
+        }
+        let hundred = (0..<100).map { "j\($0)" }.joined(separator: ",")
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred)").route != .jobList(.tooMany))
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),j0,j99").route != .jobList(.tooMany), "repeats do not count")
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),x").route == .jobList(.tooMany))
+        #expect(RequestTarget(uri: "/api/jobs?ids=a,b,c", maxListedIDs: 2).route == .jobList(.tooMany))
+        #expect(RequestTarget(uri: "/api/jobs?ids=a,b,c&wait=7").wait == .seconds(7))
+        #expect(RequestTarget(uri: "/api/jobsx?ids=a").route == .unknown)
+        #expect(RequestTarget(uri: "/api/jobs/?ids=a").route == .job(id: "", isValidID: false))
+    }
+
     @Test("the wait parameter")
     func wait() {
         #expect(RequestTarget(uri: "/api/jobs/x").wait == .absent)
@@ -53,7 +81,7 @@ struct RequestTargetTests {
     @Test(
         "everything else is unknown",
         arguments: [
-            "/", "", "*", "/api", "/api/jobs", "/api/jobs/a/b", "/api/job/x", "/v1/jobs/x", "/api/api/jobs/x", "/API/jobs/x",
+            "/", "", "*", "/api", "/api/jobs/a/b", "/api/jobsx", "/api/job/x", "/v1/jobs/x", "/api/api/jobs/x", "/API/jobs/x",
             "/health", "/health/live/", "/jobsx/a", "jobs/x",
         ]
     )

@@ -15,8 +15,8 @@ struct JobWatchRegistryTests {
         let fixture = Fixture()
         let (first, firstEvents) = fixture.session()
         let (second, secondEvents) = fixture.session()
-        first.watch(id: "a", generation: 1)
-        second.watch(id: "a", generation: 7)
+        first.watch(ids: ["a"], generation: 1)
+        second.watch(ids: ["a"], generation: 7)
         #expect(fixture.source.retained == ["job:a"])
         fixture.source.settle(0, subscribed: true)
         #expect(firstEvents.events == ["ready 1"])
@@ -35,10 +35,10 @@ struct JobWatchRegistryTests {
     func joinsConfirmed() {
         let fixture = Fixture()
         let (first, _) = fixture.session()
-        first.watch(id: "a", generation: 1)
+        first.watch(ids: ["a"], generation: 1)
         fixture.source.settle(0, subscribed: true)
         let (second, events) = fixture.session()
-        second.watch(id: "a", generation: 2)
+        second.watch(ids: ["a"], generation: 2)
         #expect(events.events == ["ready 2"])
         #expect(fixture.source.retained.count == 1)
     }
@@ -47,9 +47,9 @@ struct JobWatchRegistryTests {
     func lateConfirmation() {
         let fixture = Fixture()
         let (session, events) = fixture.session()
-        session.watch(id: "a", generation: 1)
+        session.watch(ids: ["a"], generation: 1)
         session.endWatch()
-        session.watch(id: "a", generation: 2)
+        session.watch(ids: ["a"], generation: 2)
         #expect(fixture.source.retained == ["job:a", "job:a"])
         fixture.source.settle(0, subscribed: true)
         #expect(events.events.isEmpty, "the first SUBSCRIBE's reply says nothing about the second")
@@ -61,7 +61,7 @@ struct JobWatchRegistryTests {
     func unavailable() {
         let fixture = Fixture()
         let (session, events) = fixture.session()
-        session.watch(id: "a", generation: 1)
+        session.watch(ids: ["a"], generation: 1)
         fixture.source.settle(0, subscribed: false)
         #expect(events.events == ["unavailable 1"])
         session.endWatch()
@@ -74,9 +74,9 @@ struct JobWatchRegistryTests {
         let fixture = Fixture()
         let (confirmed, confirmedEvents) = fixture.session()
         let (pending, pendingEvents) = fixture.session()
-        confirmed.watch(id: "a", generation: 1)
+        confirmed.watch(ids: ["a"], generation: 1)
         fixture.source.settle(0, subscribed: true)
-        pending.watch(id: "b", generation: 2)
+        pending.watch(ids: ["b"], generation: 2)
         fixture.registry.lostAll()
         #expect(confirmedEvents.events == ["ready 1", "lost 1"])
         #expect(pendingEvents.events == ["unavailable 2"])
@@ -91,19 +91,90 @@ struct JobWatchRegistryTests {
     func replacedWatch() {
         let fixture = Fixture()
         let (session, events) = fixture.session()
-        session.watch(id: "a", generation: 1)
+        session.watch(ids: ["a"], generation: 1)
         fixture.source.settle(0, subscribed: true)
-        session.watch(id: "b", generation: 2)
+        session.watch(ids: ["b"], generation: 2)
         fixture.registry.changed("job:a")
         #expect(events.events == ["ready 1"])
         #expect(fixture.source.released == ["job:a"])
+    }
+
+    @Test("one watch over several jobs: ready once every job is, changed by any, released together")
+    func severalJobs() {
+        let fixture = Fixture()
+        let (session, events) = fixture.session()
+        session.watch(ids: ["a", "b", "c"], generation: 4)
+        #expect(fixture.source.retained == ["job:a", "job:b", "job:c"])
+        fixture.source.settle(0, subscribed: true)
+        fixture.source.settle(2, subscribed: true)
+        #expect(events.events.isEmpty, "b is not watched yet: a read now could miss its change")
+        fixture.source.settle(1, subscribed: true)
+        #expect(events.events == ["ready 4"])
+        fixture.registry.changed("job:b")
+        fixture.registry.changed("job:c")
+        #expect(events.events == ["ready 4", "changed 4", "changed 4"])
+        session.endWatch()
+        #expect(fixture.source.released.sorted() == ["job:a", "job:b", "job:c"])
+    }
+
+    @Test("one job of several cannot be watched: the whole watch is unavailable and the others are released")
+    func severalJobsOneRefused() {
+        let fixture = Fixture()
+        let (session, events) = fixture.session()
+        session.watch(ids: ["a", "b", "c"], generation: 4)
+        fixture.source.settle(0, subscribed: true)
+        fixture.source.settle(1, subscribed: false)
+        #expect(events.events == ["unavailable 4"])
+        #expect(fixture.source.released.sorted() == ["job:a", "job:c"])
+        fixture.source.settle(2, subscribed: true)
+        fixture.registry.changed("job:a")
+        #expect(events.events == ["unavailable 4"], "nothing more of that watch")
+        #expect(fixture.registry.watchedJobCount == 0)
+    }
+
+    @Test("several watched jobs and the source loses everything: one lost event")
+    func severalJobsLost() {
+        let fixture = Fixture()
+        let (session, events) = fixture.session()
+        session.watch(ids: ["a", "b"], generation: 4)
+        fixture.source.settle(0, subscribed: true)
+        fixture.source.settle(1, subscribed: true)
+        fixture.registry.lostAll()
+        #expect(events.events == ["ready 4", "lost 4"])
+    }
+
+    @Test("a list read: one HMGET per job sent at once; replies in any order reach their items; a failure is reported once all are in")
+    func listRead() {
+        let fixture = Fixture()
+        let (session, delegate) = fixture.session()
+        session.readList(ids: ["a", "b", "c"], caller: nil)
+        #expect(fixture.router.sent == ["job:a", "job:b", "job:c"])
+        fixture.router.answer(2, .record(status: "pending"))
+        fixture.router.answer(0, .record(status: nil))
+        #expect(delegate.events == ["item 2 found", "item 0 notFound"])
+        fixture.router.answer(1, .failure)
+        #expect(delegate.events == ["item 2 found", "item 0 notFound", "list unavailable"])
+        session.readList(ids: ["d"], caller: nil)
+        fixture.router.answer(3, .wrongType)
+        #expect(delegate.events.suffix(2) == ["item 0 broken", "list complete"])
+    }
+
+    @Test("a closed session's list read reports nothing")
+    func listReadClosed() {
+        let fixture = Fixture()
+        let (session, delegate) = fixture.session()
+        session.readList(ids: ["a", "b"], caller: nil)
+        fixture.router.answer(0, .record(status: "pending"))
+        session.close()
+        fixture.router.answer(1, .record(status: "pending"))
+        #expect(delegate.events == ["item 0 found"])
     }
 
     @Test("a closed session hears nothing more")
     func closedSession() {
         let fixture = Fixture()
         let (session, events) = fixture.session()
-        session.watch(id: "a", generation: 1)
+        session.watch(ids: ["a"], generation: 1)
         session.close()
         fixture.source.settle(0, subscribed: true)
         #expect(events.events.isEmpty)
@@ -117,10 +188,12 @@ private struct Fixture {
     let source = RecordingSource()
     let registry: JobWatchRegistry
     let store: RedisJobStore
+    let router: ScriptedRouter
 
     init() {
         self.registry = JobWatchRegistry(source: self.source, eventLoop: self.loop)
-        self.store = RedisJobStore(router: UnusedRouter(eventLoop: self.loop), registry: self.registry, keyPrefix: "job:")
+        self.router = ScriptedRouter(eventLoop: self.loop)
+        self.store = RedisJobStore(router: self.router, registry: self.registry, keyPrefix: "job:")
     }
 
     func session() -> (any JobStoreSession, RecordingDelegate) {
@@ -156,25 +229,79 @@ private final class RecordingDelegate: JobStoreDelegate {
     func recordUnavailable(_ failure: JobStoreFailure) {}
     func probed(_ health: StoreHealth) {}
 
+    func listItemRead(at index: Int, _ outcome: JobReadOutcome) {
+        switch outcome {
+        case .found: self.events.append("item \(index) found")
+        case .notFound: self.events.append("item \(index) notFound")
+        case .notModified: self.events.append("item \(index) notModified")
+        case .contractViolation: self.events.append("item \(index) broken")
+        }
+    }
+
+    func listRead(failure: JobStoreFailure?) {
+        self.events.append(failure == nil ? "list complete" : "list unavailable")
+    }
+
     func watchEvent(_ event: JobWatchEvent, generation: UInt64) {
         self.events.append("\(event) \(generation)")
     }
 }
 
-private final class UnusedRouter: RedisRouter {
+/// A router that keeps every keyed command and answers it when the test says.
+private final class ScriptedRouter: RedisRouter {
+    enum Answer {
+        /// An HMGET reply whose status field is `status` (nil: no record).
+        case record(status: String?)
+        case wrongType
+        case failure
+    }
+
     let eventLoop: any EventLoop
-    var isReady: Bool { false }
+    var isReady: Bool { true }
+    private(set) var sent: [String] = []
+    private var receivers: [any RedisReplyReceiver] = []
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
     func send(key: UnsafeRawBufferPointer, readOnly: Bool, to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
-        receiver.fail(.unavailable("not used"))
+        self.sent.append(String(decoding: key, as: UTF8.self))
+        self.receivers.append(receiver)
     }
 
     func send(to receiver: any RedisReplyReceiver, encode: (inout ByteBuffer) -> Void) {
         receiver.fail(.unavailable("not used"))
+    }
+
+    /// Answers the `index`-th keyed command.
+    func answer(_ index: Int, _ answer: Answer) {
+        let receiver = self.receivers[index]
+        switch answer {
+        case .failure:
+            receiver.fail(.connectionLost)
+        case .wrongType:
+            Self.withReply("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n") { receiver.receive($0) }
+        case .record(let status):
+            // HMGET's fields: status, eta, then seven more.
+            var text = "*9\r\n"
+            if let status {
+                text += "$\(status.utf8.count)\r\n\(status)\r\n$24\r\n2026-01-01T00:00:00.000Z\r\n"
+            } else {
+                text += "$-1\r\n$-1\r\n"
+            }
+            text += String(repeating: "$-1\r\n", count: 7)
+            Self.withReply(text) { receiver.receive($0) }
+        }
+    }
+
+    private static func withReply(_ text: String, _ body: (RedisReply) -> Void) {
+        let reader = RedisReplyReader()
+        let count = try? { () throws(RedisError) -> Int in
+            try reader.feed(ByteBuffer(string: text))
+            return try reader.drainReplies(body)
+        }()
+        #expect(count == 1, "not one whole reply: \(text)")
     }
 
     func start() -> EventLoopFuture<Void> { self.eventLoop.makeSucceededVoidFuture() }

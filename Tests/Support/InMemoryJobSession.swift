@@ -3,18 +3,20 @@ import JobStatusCore
 /// One connection's session on an `InMemoryJobStore`.
 final class InMemoryJobSession: JobStoreSession {
     private enum Watch {
-        case settingUp(id: String, generation: UInt64)
-        case active(id: String, generation: UInt64)
+        case settingUp(ids: [String], generation: UInt64)
+        case active(ids: [String], generation: UInt64)
 
-        var id: String {
+        var ids: [String] {
             switch self {
-            case .settingUp(let id, _), .active(let id, _): id
+            case .settingUp(let ids, _), .active(let ids, _): ids
             }
         }
     }
 
     private struct HeldRead {
-        let id: Substring
+        let ids: [Substring]
+        /// A list read (answered item by item), or a poll.
+        let isList: Bool
         let caller: String?
         let ifNoneMatch: String?
     }
@@ -29,15 +31,22 @@ final class InMemoryJobSession: JobStoreSession {
         self.delegate = delegate
     }
 
-    var watchedID: String? { self.watch?.id }
+    var watchedIDs: [String] { self.watch?.ids ?? [] }
     var hasHeldRead: Bool { self.heldRead != nil }
 
     func read(id: Substring, caller: String?, ifNoneMatch: String?) {
-        self.store.countRead()
-        let read = HeldRead(id: id, caller: caller, ifNoneMatch: ifNoneMatch)
+        self.start(HeldRead(ids: [id], isList: false, caller: caller, ifNoneMatch: ifNoneMatch))
+    }
+
+    func readList(ids: [Substring], caller: String?) {
+        self.start(HeldRead(ids: ids, isList: true, caller: caller, ifNoneMatch: nil))
+    }
+
+    private func start(_ read: HeldRead) {
+        self.store.countRead(read.ids.count)
         switch self.store.readBehaviour {
         case .answer: self.answer(read)
-        case .fail: self.delegate?.recordUnavailable(.unavailable("the in-memory store is set to fail"))
+        case .fail: self.fail(read, "the in-memory store is set to fail")
         case .hold: self.heldRead = read
         }
     }
@@ -46,16 +55,17 @@ final class InMemoryJobSession: JobStoreSession {
         self.delegate?.probed(self.store.isReady ? .ready : .unavailable(reason: "the in-memory store is down"))
     }
 
-    func watch(id: Substring, generation: UInt64) {
+    func watch(ids: [Substring], generation: UInt64) {
+        let ids = ids.map(String.init)
         switch self.store.watchBehaviour {
         case .confirm:
-            self.watch = .active(id: String(id), generation: generation)
+            self.watch = .active(ids: ids, generation: generation)
             self.delegate?.watchEvent(.ready, generation: generation)
         case .refuse:
             self.watch = nil
             self.delegate?.watchEvent(.unavailable, generation: generation)
         case .hold:
-            self.watch = .settingUp(id: String(id), generation: generation)
+            self.watch = .settingUp(ids: ids, generation: generation)
         }
     }
 
@@ -73,7 +83,7 @@ final class InMemoryJobSession: JobStoreSession {
     // MARK: - Driven by the store
 
     func jobChanged(_ id: String) {
-        guard case .active(id, let generation) = self.watch else { return }
+        guard case .active(let ids, let generation) = self.watch, ids.contains(id) else { return }
         self.delegate?.watchEvent(.changed, generation: generation)
     }
 
@@ -81,15 +91,15 @@ final class InMemoryJobSession: JobStoreSession {
         guard let read = self.heldRead else { return }
         self.heldRead = nil
         if failing {
-            self.delegate?.recordUnavailable(.unavailable("the in-memory store failed the held read"))
+            self.fail(read, "the in-memory store failed the held read")
         } else {
             self.answer(read)
         }
     }
 
     func settleHeldWatch(subscribed: Bool) {
-        guard case .settingUp(let id, let generation) = self.watch else { return }
-        self.watch = subscribed ? .active(id: id, generation: generation) : nil
+        guard case .settingUp(let ids, let generation) = self.watch else { return }
+        self.watch = subscribed ? .active(ids: ids, generation: generation) : nil
         self.delegate?.watchEvent(subscribed ? .ready : .unavailable, generation: generation)
     }
 
@@ -106,20 +116,37 @@ final class InMemoryJobSession: JobStoreSession {
         }
     }
 
+    private func fail(_ read: HeldRead, _ reason: String) {
+        if read.isList {
+            self.delegate?.listRead(failure: .unavailable(reason))
+        } else {
+            self.delegate?.recordUnavailable(.unavailable(reason))
+        }
+    }
+
     private func answer(_ read: HeldRead) {
-        guard let delegate = self.delegate else { return }
-        let record = self.store.record(read.id)
-        let view = record?.view ?? JobRecordView()
-        var caller = read.caller
-        var ifNoneMatch = read.ifNoneMatch
-        let outcome = withOptionalBytes(&caller) { caller in
-            withOptionalBytes(&ifNoneMatch) { ifNoneMatch in
-                JobReadOutcome.decide(view, caller: caller, ifNoneMatch: ifNoneMatch)
+        for (index, id) in read.ids.enumerated() {
+            guard let delegate = self.delegate else { return }
+            let record = self.store.record(id)
+            let view = record?.view ?? JobRecordView()
+            var caller = read.caller
+            var ifNoneMatch = read.ifNoneMatch
+            let outcome = withOptionalBytes(&caller) { caller in
+                withOptionalBytes(&ifNoneMatch) { ifNoneMatch in
+                    JobReadOutcome.decide(view, caller: caller, ifNoneMatch: ifNoneMatch)
+                }
+            }
+            // The outcome borrows the record's bytes: keep them until the delegate is done.
+            withExtendedLifetime(record) {
+                if read.isList {
+                    delegate.listItemRead(at: index, outcome)
+                } else {
+                    delegate.recordRead(outcome)
+                }
             }
         }
-        // The outcome borrows the record's bytes: keep them until the delegate is done.
-        withExtendedLifetime(record) {
-            delegate.recordRead(outcome)
+        if read.isList {
+            self.delegate?.listRead(failure: nil)
         }
     }
 }

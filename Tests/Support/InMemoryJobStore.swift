@@ -31,7 +31,7 @@ public final class InMemoryJobStore: JobStore {
     public var isReady = true
     /// For ids without a record of their own (fuzzing picks canned records by id).
     public var fallback: ((Substring) -> StoredRecord?)?
-    /// Reads asked for so far.
+    /// Records asked for so far (a list read counts each of its ids).
     public private(set) var readCount = 0
 
     private var records: [String: StoredRecord] = [:]
@@ -79,7 +79,7 @@ public final class InMemoryJobStore: JobStore {
     }
 
     /// Jobs watched right now (set up or being set up), by id.
-    public var watchedIDs: [String] { self.liveSessions.compactMap(\.watchedID).sorted() }
+    public var watchedIDs: [String] { self.liveSessions.flatMap(\.watchedIDs).sorted() }
 
     /// Reads waiting for `completeHeldReads`.
     public var heldReadCount: Int { self.liveSessions.filter(\.hasHeldRead).count }
@@ -93,8 +93,8 @@ public final class InMemoryJobStore: JobStore {
         self.records[String(id)] ?? self.fallback?(id)
     }
 
-    func countRead() {
-        self.readCount += 1
+    func countRead(_ records: Int) {
+        self.readCount += records
     }
 
     func closed(_ session: InMemoryJobSession) {

@@ -1,0 +1,155 @@
+import JobStatusCore
+import NIOCore
+
+/// A job list's answer (`GET /api/jobs?ids=…`) as its records arrive.
+///
+/// The store hands each record over only while its reply lasts, and in a cluster the nodes
+/// answer in any order, so each item is rendered into `rendered` the moment it arrives and put
+/// in the list's order when the answer is written. A malformed id never reaches the store: its
+/// item is written when the read begins, and it is indistinguishable from an unknown one. A long
+/// poll reads the list again after each change, so `begin` starts over.
+final class JobListRead {
+    /// What an item says about the list as a whole.
+    private enum Progress {
+        case pending
+        case terminal
+        /// Not found, or a record that breaks the contract: nothing to wait for.
+        case settled
+    }
+
+    private struct Item {
+        var range: Range<Int>
+        var tag: JobListTag.Item?
+        var progress: Progress
+    }
+
+    /// The ids as listed (malformed ones included), each once, in order.
+    let ids: [Substring]
+    /// The valid ids, the ones the store reads, in order.
+    let storeIDs: [Substring]
+    /// For each of `storeIDs`, its position in `ids`.
+    private let storePositions: [Int]
+    /// The positions of the malformed ids.
+    private let malformedPositions: [Int]
+    private var items: [Item?]
+    private var rendered: ByteBuffer
+    /// The earliest eta of a pending item, for `Retry-After`.
+    private(set) var earliestPendingETA: Int64?
+    /// The last read's tag (nil: some record has no version) and whether `If-None-Match` named it.
+    private(set) var tag: JobListTag?
+    private(set) var isNotModified = false
+
+    init(ids: [Substring]) {
+        self.ids = ids
+        var storeIDs: [Substring] = []
+        var storePositions: [Int] = []
+        var malformedPositions: [Int] = []
+        for (position, id) in ids.enumerated() {
+            if JobID.isValid(id.utf8) {
+                storeIDs.append(id)
+                storePositions.append(position)
+            } else {
+                malformedPositions.append(position)
+            }
+        }
+        self.storeIDs = storeIDs
+        self.storePositions = storePositions
+        self.malformedPositions = malformedPositions
+        self.items = Array(repeating: nil, count: ids.count)
+        self.rendered = ByteBufferAllocator().buffer(capacity: 128 * ids.count)
+    }
+
+    /// Starts a read: forgets the last one and writes the items of malformed ids.
+    func begin() {
+        self.rendered.clear()
+        self.earliestPendingETA = nil
+        self.tag = nil
+        self.isNotModified = false
+        for position in self.items.indices {
+            self.items[position] = nil
+        }
+        for position in self.malformedPositions {
+            self.write(at: position, progress: .settled) { id, buffer in
+                EnvelopeWriter.writeListItem(id: id, status: "not_found", into: &buffer)
+                return JobListTag.Item(id: id, broken: false)
+            }
+        }
+    }
+
+    /// The record of `storeIDs[index]`.
+    func record(at index: Int, _ outcome: JobReadOutcome) {
+        let position = self.storePositions[index]
+        switch outcome {
+        case .found(let job):
+            if job.status == .pending {
+                let eta = job.eta.millisecondsSinceEpoch
+                self.earliestPendingETA = min(self.earliestPendingETA ?? eta, eta)
+            }
+            self.write(at: position, progress: job.status == .pending ? .pending : .terminal) { id, buffer in
+                EnvelopeWriter.writeListItem(job, id: id, into: &buffer)
+                return JobListTag.Item(id: id, tag: job.tag)
+            }
+        case .notFound, .notModified:
+            // A list item is read without If-None-Match: `notModified` cannot happen.
+            self.write(at: position, progress: .settled) { id, buffer in
+                EnvelopeWriter.writeListItem(id: id, status: "not_found", into: &buffer)
+                return JobListTag.Item(id: id, broken: false)
+            }
+        case .contractViolation:
+            self.write(at: position, progress: .settled) { id, buffer in
+                EnvelopeWriter.writeListItem(id: id, status: "error", into: &buffer)
+                return JobListTag.Item(id: id, broken: true)
+            }
+        }
+    }
+
+    /// Every record is in: the list's tag, and what it means to the connection's protocol (nil
+    /// when an item is missing, which a read without failure never leaves). Without
+    /// `If-None-Match`, a long poll waits while some job is pending and none is terminal; with
+    /// it, while the tag is the client's and some job is pending.
+    func finish(ifNoneMatch: String?) -> ConnectionStateMachine.RecordSummary? {
+        var complete = true
+        var tagged = true
+        var anyPending = false
+        var anyTerminal = false
+        for item in self.items {
+            guard let item else {
+                complete = false
+                continue
+            }
+            tagged = tagged && item.tag != nil
+            anyPending = anyPending || item.progress == .pending
+            anyTerminal = anyTerminal || item.progress == .terminal
+        }
+        guard complete else { return nil }
+        self.tag = tagged ? JobListTag(self.items.lazy.map { $0!.tag! }) : nil
+        if var ifNoneMatch, let tag = self.tag {
+            self.isNotModified = ifNoneMatch.withUTF8 { tag.matches(ifNoneMatch: UnsafeRawBufferPointer($0)) }
+        }
+        if self.isNotModified {
+            return .unchanged(pending: anyPending)
+        }
+        return .job(pending: anyPending && !anyTerminal, version: nil)
+    }
+
+    /// Writes the items, in the list's order, separated by commas.
+    func writeItems(into buffer: inout ByteBuffer) {
+        var first = true
+        for case let item? in self.items {
+            if !first { buffer.writeStaticString(",") }
+            first = false
+            buffer.writeImmutableBuffer(self.rendered.getSlice(at: item.range.lowerBound, length: item.range.count)!)
+        }
+    }
+
+    private func write(
+        at position: Int,
+        progress: Progress,
+        _ body: (UnsafeRawBufferPointer, inout ByteBuffer) -> JobListTag.Item?
+    ) {
+        let start = self.rendered.writerIndex
+        var id = self.ids[position]
+        let tag = id.withUTF8 { body(UnsafeRawBufferPointer($0), &self.rendered) }
+        self.items[position] = Item(range: start..<self.rendered.writerIndex, tag: tag, progress: progress)
+    }
+}
