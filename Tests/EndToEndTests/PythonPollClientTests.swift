@@ -9,13 +9,13 @@ struct PythonPollClientTests {
     private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../examples/python/poll.py").standardized.path
 
-    /// Starts poll.py on `id`; its one line of JSON is in the returned process's log.
-    private func startClient(_ front: Front, id: String, arguments: [String] = []) throws -> ChildProcess {
+    /// Starts poll.py on `id` (or, with `--ids`, on none); its JSON lines are in the returned process's log.
+    private func startClient(_ front: Front, id: String?, arguments: [String] = []) throws -> ChildProcess {
         try ChildProcess(
-            name: "poll-\(id)",
+            name: "poll-\(id ?? "list")",
             executable: "/usr/bin/env",
             arguments: ["python3", Self.script, "--url", "http://127.0.0.1:\(front.port)", "--token", Tokens.owner, "--timeout", "30", "--verbose"]
-                + arguments + [id],
+                + arguments + (id.map { [$0] } ?? []),
             directory: makeTemporaryDirectory("poll")
         )
     }
@@ -103,6 +103,44 @@ struct PythonPollClientTests {
         #expect((report["error"] as? String)?.contains("deadline") == true, "\(report)")
         #expect((report["requests"] as? Int ?? 99) <= 3, "\(report)")
         #expect(elapsed < .seconds(10), "asked for wait=20 but must stop at about 2 s: \(elapsed)")
+    }
+
+    @Test("--ids: five jobs followed with one held request at a time, each printed as it finishes, in the order they finish")
+    func list() async throws {
+        let (_, front, writer) = try await SharedEnvironment.shared.get()
+        let ids = (0..<5).map { _ in uniqueID() }
+        for id in ids { _ = try await writer.create(id: id, owner: "mis-1", eta: .after(.seconds(60))) }
+        let client = try self.startClient(front, id: nil, arguments: ["--wait", "20", "--ids", ids.joined(separator: ",")])
+        // The worker finishes them in another order, with a progress write among them.
+        let order = [3, 0, 4, 1, 2]
+        for (step, index) in order.enumerated() {
+            try await self.waitForRequest(client, count: step + 1)
+            try await Task.sleep(for: .milliseconds(200))
+            if step == 2 {
+                _ = try await writer.progress(id: ids[1], eta: .after(.seconds(5)))
+                try await self.waitForRequest(client, count: step + 2)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            if index == 4 {
+                _ = try await writer.failed(id: ids[index], statusCode: 409, error: .message("a conflict"))
+            } else {
+                _ = try await writer.processed(id: ids[index], responseData: #"{"n":\#(index)}"#)
+            }
+        }
+        let status = await client.waitForExit()
+        let lines = client.log.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let finished = lines.dropLast()
+        let summary = try #require(lines.last, "poll.py said: \(client.log)")
+        print("poll.py --ids: \(summary); finished in the order \(finished.map { ids.firstIndex(of: $0["id"] as? String ?? "") ?? -1 })")
+        #expect(finished.map { $0["id"] as? String } == order.map { ids[$0] })
+        #expect(finished.map { $0["status"] as? String } == ["processed", "processed", "failed", "processed", "processed"])
+        #expect(status == 2, "one job failed")
+        #expect(summary["jobs"] as? Int == 5)
+        // One held request per completion and one for the progress write; one more only if the
+        // loaded machine made Redis time out (a 503, retried).
+        #expect((summary["requests"] as? Int ?? 99) <= 7, "\(summary)")
     }
 
     @Test("an unknown job or a bad token: exit 1 with the error, after one request")

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Polls one job of a jobstatus front the way the service is meant to be polled.
+"""Polls jobs of a jobstatus front the way the service is meant to be polled.
 
     pip install requests
     python3 poll.py --url http://127.0.0.1:8080 --token demo-token-for-local-use-only JOB_ID
     python3 poll.py --url ... --token ... --follow JOB_ID     # also GET what the job produced
+    python3 poll.py --url ... --token ... --ids ID1,ID2,ID3   # many jobs, one request at a time
 
 What it does, and why (docs/api.md, "Polling well"):
 
@@ -23,6 +24,13 @@ With `--verbose` it also prints each request as it is sent (`-> GET …`) and it
 to stderr.
 Exit status: 0 processed, 2 failed or failed_with_error, 1 when the job cannot be polled (401,
 403, 404, a deadline passed, the service unreachable).
+
+With `--ids` it follows many jobs with one held request at a time (`GET /api/jobs?ids=…`, at most
+`polling.max_batch` ids): the server answers as soon as any of them is written, the client prints
+one JSON line per job as it finishes (`{"id", "status", "data"}`; an unknown id is `not_found`),
+drops the finished ones from the list and asks again, sending back the list's `ETag` while the
+list is the same. A last line sums up: how many jobs, requests and seconds. Exit status: 0 when
+every job was processed, 2 when one failed, 1 when one was not found or broken, or as above.
 """
 import argparse
 import json
@@ -110,6 +118,47 @@ class Poller:
             if not held:
                 self._sleep(self._retry_after(response))
 
+    def poll_list(self, job_ids, finished):
+        """Follows every job of `job_ids` until each is terminal (or not found); calls
+        `finished(item)` with each item as it finishes, in the order they finish."""
+        remaining = list(dict.fromkeys(job_ids))
+        etag = None
+        while remaining:
+            wait = min(self.wait, math.ceil(self._remaining()))
+            # Literal commas separate the ids (OpenAPI's form style); ids never contain one.
+            url = f"{self.base_url}/api/jobs?ids=" + ",".join(urllib.parse.quote(job_id, safe="") for job_id in remaining)
+            headers = {"Prefer": f"wait={wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
+            if etag:
+                headers["If-None-Match"] = etag
+            try:
+                response = self._get(url, headers)
+            except requests.ConnectionError:
+                self._sleep(1)
+                continue
+            held = "Preference-Applied" in response.headers and response.headers["Preference-Applied"] != "wait=0"
+            if response.status_code == 304:
+                if not held:
+                    self._sleep(self._retry_after(response))
+                continue
+            if response.status_code in (429, 503):
+                self._sleep(self._retry_after(response))
+                continue
+            if response.status_code != 200:
+                error = response.json().get("error", {}) if response.content else {}
+                raise PollError(response.status_code, error.get("type"), error.get("message"))
+            done = [item for item in response.json()["data"] if item["status"] != "pending"]
+            for item in done:
+                finished(item)
+            if done:
+                gone = {item["id"] for item in done}
+                remaining = [job_id for job_id in remaining if job_id not in gone]
+                # Another list, another state: its tag says nothing about the next one.
+                etag = None
+                continue
+            etag = response.headers.get("ETag", etag)
+            if not held:
+                self._sleep(self._retry_after(response))
+
     def follow(self, links):
         """GETs each link of a processed job (relative hrefs against the base URL)."""
         results = []
@@ -127,7 +176,8 @@ class PollError(Exception):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("job_id")
+    parser.add_argument("job_id", nargs="?", help="the job to poll (or --ids)")
+    parser.add_argument("--ids", help="many jobs, comma-separated: each is printed as it finishes")
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="the front (or the load balancer)")
     parser.add_argument("--token", required=True, help="a bearer token with the job:read scope")
     parser.add_argument("--wait", type=int, default=30, help="seconds the server may hold each request (default 30)")
@@ -135,8 +185,12 @@ def main():
     parser.add_argument("--follow", action="store_true", help="GET every link of a processed job")
     parser.add_argument("--verbose", action="store_true", help="print each request and its answer to stderr")
     arguments = parser.parse_args()
+    if (arguments.job_id is None) == (arguments.ids is None):
+        parser.error("give one JOB_ID or --ids ID1,ID2,…")
 
     poller = Poller(arguments.url, arguments.token, arguments.wait, arguments.timeout, verbose=arguments.verbose)
+    if arguments.ids is not None:
+        sys.exit(poll_list(poller, [job_id for job_id in arguments.ids.split(",") if job_id]))
     started = time.monotonic()
     try:
         data, http_status = poller.poll(arguments.job_id)
@@ -150,6 +204,29 @@ def main():
     report["seconds"] = round(time.monotonic() - started, 3)
     print(json.dumps(report), flush=True)
     sys.exit(0 if data["status"] == "processed" else 2)
+
+
+def poll_list(poller, job_ids):
+    """--ids: one line per job as it finishes, then the summary; the exit status."""
+    started = time.monotonic()
+    statuses = []
+
+    def finished(item):
+        statuses.append(item["status"])
+        line = {"id": item["id"], "status": item["status"]}
+        if item["status"] not in ("not_found", "error"):
+            line["data"] = {key: value for key, value in item.items() if key != "id"}
+        print(json.dumps(line), flush=True)
+
+    try:
+        poller.poll_list(job_ids, finished)
+    except (PollError, TimeoutError, requests.RequestException) as error:
+        print(json.dumps({"error": str(error), "finished": len(statuses), "requests": poller.requests}), flush=True)
+        return 1
+    print(json.dumps({"jobs": len(statuses), "requests": poller.requests, "seconds": round(time.monotonic() - started, 3)}), flush=True)
+    if any(status in ("not_found", "error") for status in statuses):
+        return 1
+    return 2 if any(status != "processed" for status in statuses) else 0
 
 
 if __name__ == "__main__":
