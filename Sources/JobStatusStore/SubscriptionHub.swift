@@ -5,8 +5,11 @@ import RedisWire
 /// The instance's one subscriber connection, and one subscription per job that has watchers.
 ///
 /// Event loops register interest per job (`retain`/`release`, counted per loop); the hub
-/// subscribes on the first interest and unsubscribes when the last goes, so waiting costs Redis
-/// one subscription per watched job however many requests wait on it. Published changes are
+/// subscribes on the first interest and unsubscribes `linger` after the last goes, so waiting costs
+/// Redis one subscription per watched job however many requests wait on it, and a client that
+/// asks again at once — the next long poll after an answer, a job list without its finished
+/// jobs — finds its subscriptions still in place instead of paying a SUBSCRIBE and an UNSUBSCRIBE
+/// per job per request. Published changes are
 /// forwarded to the loops that watch the job. If the connection drops, all subscriptions are
 /// forgotten, and once it is back every loop that watched something is told to re-read it all:
 /// after a failover that read goes to the new primary, which the subscriber follows, rather than
@@ -17,6 +20,9 @@ final class SubscriptionHub: SubscriptionSource {
 
     let eventLoop: any EventLoop
     private let state: NIOLoopBound<HubState>
+
+    /// How long a subscription nobody waits on is kept.
+    static let linger = TimeAmount.seconds(2)
 
     init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger, deliver: @escaping Delivery) async {
         self.eventLoop = eventLoop
@@ -41,7 +47,7 @@ final class SubscriptionHub: SubscriptionSource {
         }
     }
 
-    /// The number of jobs subscribed to (for tests and diagnostics).
+    /// The number of jobs subscribed to, lingering ones included (for tests and diagnostics).
     func subscriptionCount() async -> Int {
         (try? await self.eventLoop.submit { self.state.value.subscriptionCount }.get()) ?? 0
     }
@@ -61,6 +67,9 @@ private final class HubState: RedisPushReceiver {
         /// Interest count per event loop.
         var interests: [ObjectIdentifier: (eventLoop: any EventLoop, count: Int)] = [:]
         var waiting: [(eventLoop: any EventLoop, ready: @Sendable (Bool) -> Void)] = []
+        /// When the last interest went: the subscription lingers until `linger` after it. Nil
+        /// while some loop is interested.
+        var idleSince: NIODeadline?
     }
 
     private let eventLoop: any EventLoop
@@ -71,6 +80,8 @@ private final class HubState: RedisPushReceiver {
     private var attempts: UInt64 = 0
     /// Loops whose watches died with the connection, told when it is back.
     private var loopsToTell: [ObjectIdentifier: any EventLoop] = [:]
+    /// The next sweep of lingering subscriptions, while there are any.
+    private var sweep: Scheduled<Void>?
 
     init(eventLoop: any EventLoop, configuration: RedisConnectionConfiguration, logger: Logger, deliver: @escaping SubscriptionHub.Delivery) {
         self.eventLoop = eventLoop
@@ -89,13 +100,16 @@ private final class HubState: RedisPushReceiver {
     }
 
     func shutdown() -> EventLoopFuture<Void> {
-        self.connection.shutdown()
+        self.sweep?.cancel()
+        self.sweep = nil
+        return self.connection.shutdown()
     }
 
     func retain(_ key: String, from eventLoop: any EventLoop, ready: @escaping @Sendable (Bool) -> Void) {
         let loopID = ObjectIdentifier(eventLoop)
         if var subscription = self.subscriptions[key] {
             subscription.interests[loopID, default: (eventLoop, 0)].count += 1
+            subscription.idleSince = nil
             if subscription.confirmed {
                 eventLoop.execute { ready(true) }
             } else {
@@ -138,13 +152,40 @@ private final class HubState: RedisPushReceiver {
             return
         }
         subscription.interests[loopID] = nil
-        guard subscription.interests.isEmpty else {
-            self.subscriptions[key] = subscription
-            return
+        if subscription.interests.isEmpty {
+            let now = NIODeadline.now()
+            subscription.idleSince = now
+            self.scheduleSweep(at: now + SubscriptionHub.linger)
         }
-        self.subscriptions[key] = nil
-        if self.connection.isReady {
-            _ = self.connection.send(["UNSUBSCRIBE", key])
+        self.subscriptions[key] = subscription
+    }
+
+    private func scheduleSweep(at deadline: NIODeadline) {
+        guard self.sweep == nil else { return }
+        self.sweep = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.sweep = nil
+            self.unsubscribeLingering()
+        }
+    }
+
+    /// Unsubscribes what nobody waited on for `linger`; sweeps again when the next lingering one
+    /// is due.
+    private func unsubscribeLingering() {
+        let expired = NIODeadline.now() - SubscriptionHub.linger
+        var nextDue: NIODeadline?
+        for (key, subscription) in self.subscriptions {
+            guard let idleSince = subscription.idleSince else { continue }
+            guard idleSince <= expired else {
+                nextDue = min(nextDue ?? idleSince, idleSince)
+                continue
+            }
+            self.subscriptions[key] = nil
+            if self.connection.isReady {
+                _ = self.connection.send(["UNSUBSCRIBE", key])
+            }
+        }
+        if let nextDue {
+            self.scheduleSweep(at: nextDue + SubscriptionHub.linger)
         }
     }
 

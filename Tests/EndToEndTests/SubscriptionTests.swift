@@ -28,6 +28,29 @@ struct SubscriptionTests {
         await PrivateEnvironment.stop(redis, front, writer)
     }
 
+    @Test("a subscription lingers 2 s after its last waiter: the client's next long poll costs no SUBSCRIBE; then it goes")
+    func lingers() async throws {
+        let (redis, front, writer) = try await PrivateEnvironment.start("subscription-linger")
+        let id = uniqueID()
+        _ = try await writer.create(id: id)
+        let client = try front.client(timeout: .seconds(20))
+        let subscribesBefore = try await redis.calls(of: "subscribe")
+        for round in 0..<5 {
+            try client.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
+            #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
+            _ = try await writer.progress(id: id)
+            #expect(try await client.readResponse().status == 200, "round \(round)")
+        }
+        let subscribes = try await redis.calls(of: "subscribe") - subscribesBefore
+        let released = ContinuousClock.now
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
+        let gone = ContinuousClock.now - released
+        print("subscription linger: 5 long polls in a row cost \(subscribes) SUBSCRIBE; unsubscribed \(gone) after the last answer")
+        #expect(subscribes == 1)
+        #expect(gone >= .milliseconds(1500) && gone < .seconds(5))
+        await PrivateEnvironment.stop(redis, front, writer)
+    }
+
     @Test("the subscriber connection drops: waiters are answered from a fresh read, and waiting works again")
     func subscriberLoss() async throws {
         let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-loss", front: ["POLLING_HEARTBEAT": "500ms"])
