@@ -70,30 +70,19 @@ struct APIError {
         )
     )
     /// A job list without ids (`/api/jobs`, `?ids=`).
-    static let missingListedIDs = APIError(
-        status: .unprocessableContent,
-        type: "validation_failed",
-        message: Self.validationMessage,
-        invalid: InvalidEntry(
-            entryType: "query_parameter",
-            entry: "ids",
-            rule: "required",
-            description: "must list at least one job id, separated by commas"
-        )
-    )
+    static let missingListedIDs = Self.invalidListedIDs(rule: "required", description: "must list at least one job id, separated by commas")
 
     /// A job list with more ids than `polling.max_batch`.
     static func tooManyListedIDs(max: Int) -> APIError {
+        Self.invalidListedIDs(rule: "length", description: "must list at most \(max) distinct job ids")
+    }
+
+    private static func invalidListedIDs(rule: StaticString, description: String) -> APIError {
         APIError(
             status: .unprocessableContent,
             type: "validation_failed",
             message: Self.validationMessage,
-            invalid: InvalidEntry(
-                entryType: "query_parameter",
-                entry: "ids",
-                rule: "length",
-                description: "must list at most \(max) distinct job ids"
-            )
+            invalid: InvalidEntry(entryType: "query_parameter", entry: "ids", rule: rule, description: description)
         )
     }
 

@@ -84,33 +84,43 @@ class Poller:
         except ValueError:
             return default
 
+    def _ask(self, url, etag, answers):
+        """One request, held up to `wait`: (response, held) for a status in `answers`, or None
+        when it is to be asked again (after sleeping as long as the server said, if it did not
+        hold the request)."""
+        # Never ask the server to hold a request past our own deadline.
+        wait = min(self.wait, math.ceil(self._remaining()))
+        headers = {"Prefer": f"wait={wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
+        if etag:
+            headers["If-None-Match"] = etag
+        try:
+            response = self._get(url, headers)
+        except requests.ConnectionError:
+            self._sleep(1)
+            return None
+        held = "Preference-Applied" in response.headers and response.headers["Preference-Applied"] != "wait=0"
+        if response.status_code == 304:
+            # Unchanged: the server already waited, unless it could not.
+            if not held:
+                self._sleep(self._retry_after(response))
+            return None
+        if response.status_code in (429, 503):
+            self._sleep(self._retry_after(response))
+            return None
+        if response.status_code not in answers:
+            error = response.json().get("error", {}) if response.content else {}
+            raise PollError(response.status_code, error.get("type"), error.get("message"))
+        return response, held
+
     def poll(self, job_id):
         """Returns the terminal envelope's `data` (and the HTTP status that carried it)."""
         url = f"{self.base_url}/api/jobs/{urllib.parse.quote(job_id, safe='')}"
         etag = None
         while True:
-            # Never ask the server to hold a request past our own deadline.
-            wait = min(self.wait, math.ceil(self._remaining()))
-            headers = {"Prefer": f"wait={wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
-            if etag:
-                headers["If-None-Match"] = etag
-            try:
-                response = self._get(url, headers)
-            except requests.ConnectionError:
-                self._sleep(1)
+            answer = self._ask(url, etag, (200, 303))
+            if answer is None:
                 continue
-            held = "Preference-Applied" in response.headers and response.headers["Preference-Applied"] != "wait=0"
-            if response.status_code == 304:
-                # Unchanged: the server already waited, unless it could not.
-                if not held:
-                    self._sleep(self._retry_after(response))
-                continue
-            if response.status_code in (429, 503):
-                self._sleep(self._retry_after(response))
-                continue
-            if response.status_code not in (200, 303):
-                error = response.json().get("error", {}) if response.content else {}
-                raise PollError(response.status_code, error.get("type"), error.get("message"))
+            response, held = answer
             data = response.json()["data"]
             if data["status"] in TERMINAL:
                 return data, response.status_code
@@ -124,28 +134,12 @@ class Poller:
         remaining = list(dict.fromkeys(job_ids))
         etag = None
         while remaining:
-            wait = min(self.wait, math.ceil(self._remaining()))
             # Literal commas separate the ids (OpenAPI's form style); ids never contain one.
             url = f"{self.base_url}/api/jobs?ids=" + ",".join(urllib.parse.quote(job_id, safe="") for job_id in remaining)
-            headers = {"Prefer": f"wait={wait}", "X-Request-ID": f"poll-{uuid.uuid4().hex[:16]}"}
-            if etag:
-                headers["If-None-Match"] = etag
-            try:
-                response = self._get(url, headers)
-            except requests.ConnectionError:
-                self._sleep(1)
+            answer = self._ask(url, etag, (200,))
+            if answer is None:
                 continue
-            held = "Preference-Applied" in response.headers and response.headers["Preference-Applied"] != "wait=0"
-            if response.status_code == 304:
-                if not held:
-                    self._sleep(self._retry_after(response))
-                continue
-            if response.status_code in (429, 503):
-                self._sleep(self._retry_after(response))
-                continue
-            if response.status_code != 200:
-                error = response.json().get("error", {}) if response.content else {}
-                raise PollError(response.status_code, error.get("type"), error.get("message"))
+            response, held = answer
             done = [item for item in response.json()["data"] if item["status"] != "pending"]
             for item in done:
                 finished(item)

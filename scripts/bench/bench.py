@@ -3,13 +3,17 @@
 (webdis, HGETALL), measured in one run with the same wrk settings (the same Lua request
 generator: random job ids and the bearer token for every target), plus the 304 path, the same
 polls over TLS to Redis (rediss://, against the same Redis's --tls-port), a front without Redis
-heartbeats, and a long-poll run with thousands of waiters. Prints a table; asserts nothing.
+heartbeats, a long-poll run with thousands of waiters, and the job-list run (scripts/bench/batch.py:
+100 jobs followed as one list long poll, as 100 single long polls and as 100 polls a second).
+Prints tables; asserts nothing.
 
 Environment: BENCH_DURATION (seconds per wrk run, default 10), BENCH_ROUNDS (interleaved rounds,
 default 3; medians are reported), BENCH_JOBS (seeded jobs, default 100000), BENCH_WAITERS
 (long-poll waiters, default 10000), BENCH_CONNECTIONS (wrk -c, default 64), BENCH_BASELINE (another
 commit's release binary of jobstatus: measured in the same rounds as "baseline (303 poll)", so a change
-to the request path is compared with its parent in one run, not across two noisy ones).
+to the request path is compared with its parent in one run, not across two noisy ones),
+BENCH_BATCH_JOBS (jobs of the job-list run, default 100; 0 skips it), BENCH_BATCH_PACE (seconds
+between two completions in it, default 0.05).
 """
 import json
 import os
@@ -34,6 +38,8 @@ JOBS = int(os.environ.get("BENCH_JOBS", "100000"))
 WAITERS = int(os.environ.get("BENCH_WAITERS", "10000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 BASELINE = os.environ.get("BENCH_BASELINE")
+BATCH_JOBS = int(os.environ.get("BENCH_BATCH_JOBS", "100"))
+BATCH_PACE = os.environ.get("BENCH_BATCH_PACE", "0.05")
 
 processes = []
 
@@ -262,6 +268,22 @@ http {{
             print(f"           Redis subscriptions {poll_result['subscriptions']} for {WAITERS} waited jobs, "
                   f"at most {poll_result['max_subscribers_per_job']} per job; "
                   f"front peak RSS {poll_result['front_peak_rss_mb']} MB (target <= 300)")
+
+    if BATCH_JOBS > 0:
+        output = subprocess.run([sys.executable, HERE / "batch.py", "127.0.0.1", str(front_port), TOKEN, redis_url,
+                                 str(front.pid), str(BATCH_JOBS), BATCH_PACE], capture_output=True, text=True)
+        if output.returncode != 0:
+            print("job-list run failed:\n" + output.stderr)
+        else:
+            print()
+            print(f"following {BATCH_JOBS} pending jobs to the end, one completed every {BATCH_PACE} s (per job completion):")
+            print(f"{'way':34} {'Redis cmds':>10} {'HTTP reqs':>10} {'CPU ms':>8} {'learned p50 ms':>15} {'max ms':>8}")
+            for line in output.stdout.splitlines():
+                row = json.loads(line)
+                name = {"list": "one list long poll", "long polls": f"{BATCH_JOBS} single long polls",
+                        "polls at 1 s": f"{BATCH_JOBS} single polls at 1 s"}[row["way"]]
+                print(f"{name:34} {row['redis_commands_per_job']:>10.2f} {row['http_requests_per_job']:>10.2f} "
+                      f"{row['front_cpu_ms_per_job']:>8.3f} {row['learned_after_ms_p50']:>15.1f} {row['learned_after_ms_max']:>8.1f}")
 
 
 if __name__ == "__main__":
