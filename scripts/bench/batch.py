@@ -104,6 +104,15 @@ async def follow_one(connection, job_id, learned, long_poll):
             await asyncio.sleep(1)
 
 
+def wait_until_unsubscribed(client, timeout=15):
+    """Until the front holds no job subscription: what an earlier run left lingering (the hub keeps
+    a subscription 2 s after its last waiter) is unsubscribed before, not during, a measurement;
+    and a run's own UNSUBSCRIBEs count to it."""
+    deadline = time.monotonic() + timeout
+    while client.pubsub_channels("job:*") and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def complete(redis_url, ids, pace, written, started):
     client = redis.Redis.from_url(redis_url)
     sha = client.script_load(SCRIPT.read_text())
@@ -128,6 +137,7 @@ async def run(way, host, port, token, redis_url, front_pid, count, pace):
 
     single = way != "list"
     connections = [await Connection(host, port, token).open() for _ in range(count if single else 1)]
+    wait_until_unsubscribed(client)
     commands_before, cpu_before = front_commands(client), cpu_seconds(front_pid)
     written, learned = {}, {}
     started = threading.Event()
@@ -142,8 +152,9 @@ async def run(way, host, port, token, redis_url, front_pid, count, pace):
     await asyncio.gather(*followers)
     elapsed = time.monotonic() - began
     worker.join()
-    commands = front_commands(client) - commands_before
     cpu = cpu_seconds(front_pid) - cpu_before
+    wait_until_unsubscribed(client)
+    commands = front_commands(client) - commands_before
     requests = sum(connection.requests for connection in connections)
     for connection in connections:
         connection.close()
