@@ -288,6 +288,9 @@ extension JobRequestHandler {
     func log(_ request: PlannedRequest) -> Logger {
         var logger = self.server.logger
         logger[metadataKey: "request_id"] = "\(request.context.meta.requestID)"
+        if let traceID = request.context.traceID {
+            logger[metadataKey: "trace_id"] = "\(traceID)"
+        }
         return logger
     }
 }

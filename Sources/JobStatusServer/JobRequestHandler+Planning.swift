@@ -20,6 +20,7 @@ extension JobRequestHandler {
         var consumerIDCount = 0
         var presharedKey: String?
         var presharedKeyCount = 0
+        var traceParent: String?
 
         init(_ headers: HTTPHeaders) {
             for (name, value) in headers {
@@ -45,6 +46,9 @@ extension JobRequestHandler {
                 case 12 where name.isASCIIEqualIgnoringCase("x-custom-psk"):
                     self.presharedKey = self.presharedKey ?? value
                     self.presharedKeyCount += 1
+                case 11 where name.isASCIIEqualIgnoringCase("traceparent"):
+                    // Two traceparent headers name no single trace: ignored.
+                    self.traceParent = self.traceParent == nil ? value : ""
                 case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
                     self.forwardedProto = self.forwardedProto ?? value
                 case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
@@ -86,6 +90,7 @@ extension JobRequestHandler {
         )
         context.route = target.label
         context.method = head.method.rawValue
+        context.traceID = headers.traceParent.flatMap(TraceParent.traceID)
         var request = PlannedRequest(work: .live, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: connection, context: context)
         request.work = self.decideWork(head: head, target: target, headers: headers, request: &request)
         return request

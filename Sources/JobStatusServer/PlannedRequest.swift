@@ -89,6 +89,8 @@ final class RequestContext {
     var waiterKey: String?
     var route = RouteLabel.unknown
     var method = ""
+    /// The trace id of a valid W3C `traceparent`, logged as `trace_id`.
+    var traceID: Substring?
     var startedAt: NIODeadline
 
     init(meta: EnvelopeMeta, startedAt: NIODeadline) {

@@ -19,14 +19,22 @@ final class HandlerHarness {
         .status: "pending", .eta: "2026-01-01T00:00:00.000Z", .version: "1", .createdAt: "7",
     ]
 
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }, authentication: Authentication = .none) throws {
+    /// Every log line the front writes, when it was made with `recordingLogs`.
+    let logs = LogRecorder()
+
+    init(
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        authentication: Authentication = .none,
+        recordingLogs: Bool = false
+    ) throws {
         var configuration = ServerConfiguration()
         configuration.authMode = .none
         configuration.rateLimit = 0
         configuration.heartbeat = .seconds(15)
         configure(&configuration)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        let recorder = self.logs
+        var logger = recordingLogs ? Logger(label: "test") { _ in recorder.handler } : Logger(label: "test")
+        logger.logLevel = recordingLogs ? .info : .critical
         self.server = ServerContext(configuration: configuration, authentication: authentication, logger: logger, metricsRegistry: nil)
         let handler = JobRequestHandler(server: self.server, loop: LoopResources(store: self.store))
         var limits = NIOHTTPDecoderLimitConfiguration()
@@ -88,5 +96,33 @@ final class ReadCounter: ChannelOutboundHandler {
     func read(context: ChannelHandlerContext) {
         self.count += 1
         context.read()
+    }
+}
+
+/// Every line logged through its handlers: the message and the metadata.
+final class LogRecorder: @unchecked Sendable {
+    private(set) var lines: [(message: String, metadata: [String: String])] = []
+
+    fileprivate func record(_ message: String, _ metadata: Logger.Metadata) {
+        self.lines.append((message, metadata.mapValues { "\($0)" }))
+    }
+
+    /// A handler for a logger that records here (a value, as swift-log's handlers must be: a
+    /// logger's metadata is its own copy's).
+    var handler: some LogHandler { Handler(recorder: self) }
+
+    private struct Handler: LogHandler {
+        let recorder: LogRecorder
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { self.metadata[key] }
+            set { self.metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            self.recorder.record(event.message.description, self.metadata.merging(event.metadata ?? [:]) { _, new in new })
+        }
     }
 }
