@@ -1,3 +1,4 @@
+import CoreMetrics
 import JobStatusStore
 public import Logging
 import NIOConcurrencyHelpers
@@ -6,6 +7,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 public import Prometheus
+import RedisWire
 public import ServiceLifecycle
 import Synchronization
 
@@ -44,6 +46,11 @@ public final class HTTPServer: Service {
         let deployment = self.configuration.redisDeployment
         let stores = await RedisJobStoreGroup(group: group, deployment: deployment, keyPrefix: self.configuration.keyPrefix, logger: self.logger)
         let loops = await LoopResourcesMap(group: group, stores: stores)
+        RequestMetrics.register()
+        PollStateMetrics.register()
+        RedisMetrics.register()
+        let readiness = RedisReadinessGauge(group: group, stores: stores)
+        Gauge(label: "jobstatus_http_connections_limit").record(self.configuration.maxConnections)
         let server = ServerContext(
             configuration: self.configuration,
             authentication: self.authentication,
@@ -73,6 +80,7 @@ public final class HTTPServer: Service {
             }
         } catch {
             quiesce = nil
+            readiness.stop()
             await stores.shutdown()
             try? await group.shutdownGracefully()
             throw ConfigurationError(
@@ -105,6 +113,7 @@ public final class HTTPServer: Service {
         self.logger.info("shutting down: no new connections, finishing in-flight requests")
         await Self.wait(for: drained.futureResult, atMost: self.configuration.shutdownTimeout, on: group.next())
         quiesce = nil
+        readiness.stop()
         await stores.shutdown()
         try await group.shutdownGracefully()
         self.logger.info("stopped")

@@ -9,18 +9,10 @@ import NIOCore
 /// item is written when the read begins, and it is indistinguishable from an unknown one. A long
 /// poll reads the list again after each change, so `begin` starts over.
 final class JobListRead {
-    /// What an item says about the list as a whole.
-    private enum Progress {
-        case pending
-        case terminal
-        /// Not found, or a record that breaks the contract: nothing to wait for.
-        case settled
-    }
-
     private struct Item {
         var range: Range<Int>
         var tag: JobListTag.Item?
-        var progress: Progress
+        var state: PollStateMetrics.State
     }
 
     /// The ids as listed (malformed ones included), each once, in order.
@@ -69,7 +61,7 @@ final class JobListRead {
             self.items[position] = nil
         }
         for position in self.malformedPositions {
-            self.write(at: position, progress: .settled) { id, buffer in
+            self.write(at: position, state: .notFound) { id, buffer in
                 EnvelopeWriter.writeListItem(id: id, status: "not_found", into: &buffer)
                 return JobListTag.Item(id: id, broken: false)
             }
@@ -85,18 +77,18 @@ final class JobListRead {
                 let eta = job.eta.millisecondsSinceEpoch
                 self.earliestPendingETA = min(self.earliestPendingETA ?? eta, eta)
             }
-            self.write(at: position, progress: job.status == .pending ? .pending : .terminal) { id, buffer in
+            self.write(at: position, state: PollStateMetrics.State(job.status)) { id, buffer in
                 EnvelopeWriter.writeListItem(job, id: id, into: &buffer)
                 return JobListTag.Item(id: id, tag: job.tag)
             }
         case .notFound, .notModified:
             // A list item is read without If-None-Match: `notModified` cannot happen.
-            self.write(at: position, progress: .settled) { id, buffer in
+            self.write(at: position, state: .notFound) { id, buffer in
                 EnvelopeWriter.writeListItem(id: id, status: "not_found", into: &buffer)
                 return JobListTag.Item(id: id, broken: false)
             }
         case .contractViolation:
-            self.write(at: position, progress: .settled) { id, buffer in
+            self.write(at: position, state: .error) { id, buffer in
                 EnvelopeWriter.writeListItem(id: id, status: "error", into: &buffer)
                 return JobListTag.Item(id: id, broken: true)
             }
@@ -118,8 +110,11 @@ final class JobListRead {
                 continue
             }
             tagged = tagged && item.tag != nil
-            anyPending = anyPending || item.progress == .pending
-            anyTerminal = anyTerminal || item.progress == .terminal
+            switch item.state {
+            case .pending: anyPending = true
+            case .processed, .failed, .failedWithError: anyTerminal = true
+            case .notFound, .error, .notModified: break
+            }
         }
         guard complete else { return nil }
         self.tag = tagged ? JobListTag(self.items.lazy.map { $0!.tag! }) : nil
@@ -130,6 +125,14 @@ final class JobListRead {
             return .unchanged(pending: anyPending)
         }
         return .job(pending: anyPending && !anyTerminal, version: nil)
+    }
+
+    /// Counts the answered list in `jobstatus_polls_total`: each item by its state, or every
+    /// item as not modified (304).
+    func recordPollStates() {
+        for case let item? in self.items {
+            PollStateMetrics.record(self.isNotModified ? .notModified : item.state)
+        }
     }
 
     /// Writes the items, in the list's order, separated by commas.
@@ -144,12 +147,12 @@ final class JobListRead {
 
     private func write(
         at position: Int,
-        progress: Progress,
+        state: PollStateMetrics.State,
         _ body: (UnsafeRawBufferPointer, inout ByteBuffer) -> JobListTag.Item?
     ) {
         let start = self.rendered.writerIndex
         var id = self.ids[position]
         let tag = id.withUTF8 { body(UnsafeRawBufferPointer($0), &self.rendered) }
-        self.items[position] = Item(range: start..<self.rendered.writerIndex, tag: tag, progress: progress)
+        self.items[position] = Item(range: start..<self.rendered.writerIndex, tag: tag, state: state)
     }
 }

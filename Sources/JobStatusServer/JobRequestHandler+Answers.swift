@@ -74,6 +74,9 @@ extension JobRequestHandler {
 
     /// A poll's answer from the record: the envelope, 304, 404 or 500.
     private func send(_ outcome: JobReadOutcome, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        if !request.isStream {
+            PollStateMetrics.record(PollStateMetrics.State(outcome))
+        }
         switch outcome {
         case .notFound:
             let headers = ResponseHeaders(cacheControl: .noStore, appliedWait: request.context.appliedWait)
@@ -98,6 +101,7 @@ extension JobRequestHandler {
 
     /// A job list's answer: its envelope, or 304 when `If-None-Match` named its state.
     private func send(_ list: JobListRead, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+        list.recordPollStates()
         self.loop.bodyScratch.clear()
         var headers = ResponseHeaders(cacheControl: .noCache, appliedWait: request.context.appliedWait)
         headers.listTag = list.tag

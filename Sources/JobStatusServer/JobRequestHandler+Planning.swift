@@ -204,6 +204,7 @@ extension JobRequestHandler {
         let applied = min(requestedWait, cap)
         request.context.appliedWait = applied
         guard applied > 0 else { return .poll(wait: nil) }
+        request.context.route = request.context.list == nil ? .jobWait : .jobListWait
         return self.startWaiting(.poll(wait: .seconds(Int64(applied))), limitKey: limitKey, request: &request)
     }
 

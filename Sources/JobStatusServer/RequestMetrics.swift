@@ -16,6 +16,11 @@ final class RequestMetrics {
     /// Connections refused because `limits.max_connections` was reached.
     static let refusedConnections = Counter(label: "jobstatus_http_connections_refused_total")
 
+    /// Makes the instance-wide metrics now, so each is in the first scrape (see `RedisMetrics.register`).
+    static func register() {
+        _ = (self.rateLimited, self.connections, self.waiters, self.refusedConnections)
+    }
+
     init() {
         self.durations = RouteLabel.allCases.map { route in
             Timer(label: "jobstatus_http_request_duration_seconds", dimensions: [("route", route.name)])

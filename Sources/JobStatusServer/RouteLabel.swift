@@ -1,8 +1,14 @@
-/// The route dimension of the request metrics: few, fixed values (never the raw path).
+/// The route dimension of the request metrics: few, fixed values (never the raw path). Held
+/// requests have routes of their own, so that the latency of plain polls is what it says.
 enum RouteLabel: Int, CaseIterable {
+    /// A poll of one job answered at once.
     case job
-    /// `/api/jobs?ids=…`
+    /// A long poll of one job (`wait` granted): its duration includes the wait.
+    case jobWait
+    /// `/api/jobs?ids=…`, answered at once.
     case jobList
+    /// A held job list.
+    case jobListWait
     case events
     case health
     case metrics
@@ -12,7 +18,9 @@ enum RouteLabel: Int, CaseIterable {
     var name: String {
         switch self {
         case .job: "job"
+        case .jobWait: "job_wait"
         case .jobList: "jobs"
+        case .jobListWait: "jobs_wait"
         case .events: "events"
         case .health: "health"
         case .metrics: "metrics"

@@ -22,6 +22,9 @@ public final class RedisJobStore: JobStore {
         RedisJobSession(store: self, delegate: delegate)
     }
 
+    /// Whether this loop's connection to Redis (in a cluster: to every primary) accepts commands.
+    public var isReady: Bool { self.router.isReady }
+
     /// The number of jobs this loop watches (for tests and diagnostics).
     public var watchedJobCount: Int { self.registry.watchedJobCount }
 }

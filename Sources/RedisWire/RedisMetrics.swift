@@ -2,7 +2,7 @@ import CoreMetrics
 
 /// What RedisWire reports through swift-metrics (no-ops until a metrics backend is bootstrapped,
 /// which must happen before the first command).
-enum RedisMetrics {
+public enum RedisMetrics {
     /// From a command being queued to its reply being parsed.
     static let commandDuration = Timer(label: "jobstatus_redis_command_duration_seconds")
     static let reconnects = Counter(label: "jobstatus_redis_reconnects_total")
@@ -15,6 +15,13 @@ enum RedisMetrics {
     private static let connectionLosses = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connection_lost")])
     private static let protocolViolations = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "protocol")])
     private static let connectFailures = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connect")])
+
+    /// Makes every metric now, so that each is in the first scrape (at zero) rather than after
+    /// its first event: a rule or a dashboard can then tell "none" from "not exported".
+    public static func register() {
+        _ = (self.commandDuration, self.reconnects, self.heartbeatFailures, self.replicaFallbacks)
+        _ = (self.timeouts, self.connectionLosses, self.protocolViolations, self.connectFailures)
+    }
 
     /// Counts a failure that reset a connection or prevented one.
     static func count(_ error: RedisError) {

@@ -15,11 +15,21 @@ struct OperationsTests {
         _ = try await front.get("/api/jobs/\(id)")
         _ = try await front.get("/api/jobs/\(uniqueID())")
         _ = try await front.get("/api/jobs/\(id)", token: nil)
+        _ = try await front.get("/api/jobs/\(id)?wait=0")
+        _ = try await front.get("/api/jobs?ids=\(id),\(uniqueID()),\(id)")
+        _ = try await writer.processed(id: id, responseData: "{}")
+        _ = try await front.get("/api/jobs/\(id)?wait=5")
         let response = try await front.get("/metrics", token: nil)
         #expect(response.status == 200)
         #expect(response.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
         for expected in [
-            #"jobstatus_http_requests_total{route="job",status="200"} 1"#,
+            #"jobstatus_http_requests_total{route="job",status="200"} 2"#,
+            #"jobstatus_http_requests_total{route="jobs",status="200"} 1"#,
+            #"jobstatus_http_requests_total{route="job_wait",status="200"} 1"#,
+            #"jobstatus_polls_total{state="pending"} 3"#, #"jobstatus_polls_total{state="not_found"} 2"#,
+            #"jobstatus_polls_total{state="processed"} 1"#, #"jobstatus_polls_total{state="failed"} 0"#,
+            "jobstatus_redis_ready 1", "jobstatus_http_connections_limit 20000", #"jobstatus_redis_errors_total{kind="timeout"} 0"#,
+            "jobstatus_rate_limited_total 0", "jobstatus_http_connections_refused_total 0",
             #"jobstatus_http_requests_total{route="job",status="404"} 1"#,
             #"jobstatus_http_requests_total{route="job",status="401"} 1"#,
             "jobstatus_http_request_duration_seconds_bucket{route=\"job\"", "jobstatus_redis_command_duration_seconds_count",
@@ -28,6 +38,23 @@ struct OperationsTests {
             #expect(response.body.contains(expected), "\(expected) missing")
         }
         #expect(!response.body.contains("token-of"), "no secret ever reaches the metrics")
+    }
+
+    @Test("jobstatus_redis_ready: 0 within 2 s of Redis stopping, 1 again once it is back")
+    func readinessGauge() async throws {
+        let (redis, front, writer) = try await PrivateEnvironment.start("ready-gauge")
+        #expect(try await front.metric("jobstatus_redis_ready") == 1)
+        await redis.stop()
+        let stopped = ContinuousClock.now
+        let down = await eventually(timeout: .seconds(5)) { (try? await front.metric("jobstatus_redis_ready")) == 0 }
+        let downAfter = ContinuousClock.now - stopped
+        try await redis.restart()
+        let restarted = ContinuousClock.now
+        let up = await eventually(timeout: .seconds(10)) { (try? await front.metric("jobstatus_redis_ready")) == 1 }
+        print("jobstatus_redis_ready: 0 \(downAfter) after Redis stopped, 1 \(ContinuousClock.now - restarted) after it restarted")
+        #expect(down && downAfter < .seconds(2))
+        #expect(up)
+        await PrivateEnvironment.stop(redis, front, writer)
     }
 
     @Test("metrics.port: metrics and health on the operator port only, jobs on the public port only")
