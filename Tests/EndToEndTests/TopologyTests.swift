@@ -30,6 +30,9 @@ struct TopologyTests {
         }
         try await topology("up")
         defer { _ = try? stopTopology(script, environment: environment) }
+        // A real Prometheus scrapes the three fronts through the restarts.
+        let prometheus = try await PrometheusServer.start("topology", scraping: frontPorts)
+        defer { Task { await prometheus.stop() } }
 
         let writer = try await JobWriter.connect(url: RedisURL(host: "127.0.0.1", port: redisPort), eventLoop: TestEventLoop.shared, logger: quietLogger)
         var ids: [String] = []
@@ -68,6 +71,17 @@ struct TopologyTests {
         print("topology: \(polls) polls through nginx during a rolling restart of 3 fronts and a SIGKILL; failed: \(failed) \(summary["failures"] ?? [])")
         #expect(polls > 200)
         #expect(failed == 0, "\(summary["failures"] ?? [])")
+
+        // Every front is scraped again after the restarts, and its poll counter rose.
+        let up = await eventually(timeout: .seconds(15)) {
+            let targets = (try? await prometheus.query(#"up{job="jobstatus"} == 1"#)) ?? []
+            return targets.count == 3
+        }
+        let perFront = try await prometheus.query(#"sum by (instance) (increase(jobstatus_http_requests_total{route="job"}[1m]))"#)
+        print("topology: Prometheus scrapes \(try await prometheus.query(#"up{job="jobstatus"}"#).count) fronts, up == 1 for all: \(up); polls per front over the last minute: "
+            + perFront.map { "\($0.labels["instance"] ?? "?") \(Int($0.value))" }.sorted().joined(separator: ", "))
+        #expect(up)
+        #expect(perFront.count == 3 && perFront.allSatisfy { $0.value > 0 }, "\(perFront)")
 
         for front in 1...3 {
             let log = (try? String(contentsOfFile: "\(directory)/front-\(front).log", encoding: .utf8)) ?? ""
