@@ -218,14 +218,15 @@ struct ReadPathTests {
     @Test("unknown paths: 404 error envelope; other methods on a job path: 405 with Allow")
     func routing() async throws {
         let (_, front, _) = try await self.environment()
-        for path in ["/", "/api/jobs", "/api/jobs/a/b", "/api/job/x", "/metrics-nope"] {
+        for path in ["/", "/api/jobsx", "/api/jobs/a/b", "/api/job/x", "/metrics-nope"] {
             let response = try await front.get(path)
             #expect(response.status == 404, "\(path)")
             #expect((response.json?["error"] as? [String: String])?["type"] == "not_found")
         }
         for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
             let client = try front.client()
-            try client.send("\(method) /api/jobs/abc HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
+            let path = method == "POST" ? "/api/jobs?ids=abc" : "/api/jobs/abc"
+            try client.send("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
             let response = try await client.readResponse()
             #expect(response.status == 405, "\(method)")
             #expect(response.header("Allow") == "GET, HEAD")
