@@ -105,11 +105,10 @@ enum HTTPResponseComposer {
     private static func writeCaching(_ headers: ResponseHeaders, into buffer: inout ByteBuffer) {
         if let tag = headers.entityTag {
             buffer.writeStaticString("ETag: ")
-            tag.write(into: &buffer)
-            buffer.writeStaticString("\r\n")
-        } else if let tag = headers.listTag {
-            buffer.writeStaticString("ETag: ")
-            tag.write(into: &buffer)
+            switch tag {
+            case .job(let tag): tag.write(into: &buffer)
+            case .list(let tag): tag.write(into: &buffer)
+            }
             buffer.writeStaticString("\r\n")
         }
         switch headers.cacheControl {

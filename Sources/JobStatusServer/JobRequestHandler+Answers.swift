@@ -104,7 +104,7 @@ extension JobRequestHandler {
         list.recordPollStates()
         self.loop.bodyScratch.clear()
         var headers = ResponseHeaders(cacheControl: .noCache, appliedWait: request.context.appliedWait)
-        headers.listTag = list.tag
+        headers.entityTag = list.tag.map(ResponseHeaders.Tag.list)
         if let eta = list.earliestPendingETA {
             headers.retryAfter = self.retryAfter(untilETA: eta)
         }
@@ -127,7 +127,7 @@ extension JobRequestHandler {
 
     /// `ETag`, `Cache-Control` and, while pending, `Retry-After` (seconds until the eta).
     private func cachingHeaders(status: JobStatus, eta: StoredETA, tag: EntityTag?) -> ResponseHeaders {
-        var headers = ResponseHeaders(entityTag: tag)
+        var headers = ResponseHeaders(entityTag: tag.map(ResponseHeaders.Tag.job))
         let configuration = self.server.configuration
         if status.isTerminal {
             headers.cacheControl = .privateMaxAge(Int(configuration.terminalMaxAge.wholeSecondsRoundedUp))

@@ -178,8 +178,8 @@ struct RequestTarget {
             if !seenWait, Self.hasPrefix(pair, "wait=") || Self.equals(pair, "wait") {
                 seenWait = true
                 found.wait = Self.waitValue(pair.dropFirst(5))
-            } else if listingIDs, found.ids != nil, Self.hasPrefix(pair, "ids=") {
-                found.ids = Self.appendIDs(bytes, in: (start + 4)..<end, to: found.ids!, limit: maxListedIDs)
+            } else if listingIDs, Self.hasPrefix(pair, "ids="), var ids = found.ids {
+                found.ids = Self.appendIDs(bytes, in: (start + 4)..<end, to: &ids, limit: maxListedIDs) ? ids : nil
             }
             start = end + 1
         }
@@ -198,10 +198,9 @@ struct RequestTarget {
         return .seconds(seconds)
     }
 
-    /// Adds the ids of one `ids` value to `ids`, skipping empty elements and repeats; nil once
-    /// there are more than `limit`.
-    private static func appendIDs(_ bytes: UnsafeBufferPointer<UInt8>, in value: Range<Int>, to ids: [Range<Int>], limit: Int) -> [Range<Int>]? {
-        var ids = ids
+    /// Adds the ids of one `ids` value to `ids`, skipping empty elements and repeats; false once
+    /// there are more than `limit` (the rest is not read).
+    private static func appendIDs(_ bytes: UnsafeBufferPointer<UInt8>, in value: Range<Int>, to ids: inout [Range<Int>], limit: Int) -> Bool {
         var elementStart = value.lowerBound
         var index = value.lowerBound
         func endElement(at end: Int) -> Bool {
@@ -226,11 +225,11 @@ struct RequestTarget {
                 index += 1
                 continue
             }
-            guard endElement(at: index) else { return nil }
+            guard endElement(at: index) else { return false }
             index += separator
             elementStart = index
         }
-        return endElement(at: value.upperBound) ? ids : nil
+        return endElement(at: value.upperBound)
     }
 
     private static func equals(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -2,6 +2,11 @@ import JobStatusCore
 
 /// The optional headers of one response; the fixed ones are written by `HTTPResponseComposer`.
 struct ResponseHeaders {
+    enum Tag {
+        case job(EntityTag)
+        case list(JobListTag)
+    }
+
     enum CacheControl {
         /// Pending jobs: revalidate every time (the ETag makes that cheap).
         case noCache
@@ -19,10 +24,9 @@ struct ResponseHeaders {
     var wwwAuthenticate: StaticString?
     /// `Location`, already checked to be a safe header value.
     var location: String?
-    /// `ETag` of a job; borrowed from the record, so only valid while the reply is being answered.
-    var entityTag: EntityTag?
-    /// `ETag` of a job list.
-    var listTag: JobListTag?
+    /// `ETag`: a job's (borrowed from the record, so only valid while the reply is being answered)
+    /// or a job list's.
+    var entityTag: Tag?
     var cacheControl: CacheControl?
     /// `Preference-Applied: wait=N`: the wait a long poll was granted.
     var appliedWait: Int?

@@ -12,6 +12,21 @@ struct JobListHandlerTests {
         .status: "processed", .eta: "2026-01-01T00:00:00.000Z", .statusCode: "200", .responseData: #"{"ok":true}"#, .version: "2", .createdAt: "7",
     ]
 
+    /// A harness whose store holds p1 (pending, version 1) and d1 (processed).
+    static func harnessWithPendingAndProcessed() throws -> HandlerHarness {
+        let harness = try HandlerHarness()
+        harness.store.write("p1", HandlerHarness.pendingJob)
+        harness.store.write("d1", Self.processedJob)
+        return harness
+    }
+
+    /// The pending job of `HandlerHarness` at another version: a progress write.
+    static func pendingJob(version: String) -> [JobRecordField: String] {
+        var job = HandlerHarness.pendingJob
+        job[.version] = version
+        return job
+    }
+
     static func pendingItem(_ id: String) -> String {
         #"{"id":"\#(id)","status":"pending","eta":"2026-01-01T00:00:00.000Z","links":[{"entity":"job","href":"/api/jobs/\#(id)"}]}"#
     }
@@ -42,9 +57,7 @@ struct JobListHandlerTests {
 
     @Test("items in the order asked, each id once; unknown, expired and malformed ids are the same not_found, a broken record an error")
     func items() throws {
-        let harness = try HandlerHarness()
-        harness.store.write("p1", HandlerHarness.pendingJob)
-        harness.store.write("d1", Self.processedJob)
+        let harness = try Self.harnessWithPendingAndProcessed()
         harness.store.write("gone", HandlerHarness.pendingJob)
         harness.store.expire("gone")
         harness.store.write("broken", [.status: "processed", .eta: "2026-01-01T00:00:00.000Z"])
@@ -57,9 +70,7 @@ struct JobListHandlerTests {
 
     @Test("the list's ETag: If-None-Match answers 304; HEAD has the same head; a write changes the tag")
     func conditional() throws {
-        let harness = try HandlerHarness()
-        harness.store.write("p1", HandlerHarness.pendingJob)
-        harness.store.write("d1", Self.processedJob)
+        let harness = try Self.harnessWithPendingAndProcessed()
         try harness.send(HandlerHarness.poll("/jobs?ids=p1,d1"))
         let (first, tag) = Self.masked(try harness.output())
         let body = Self.list([Self.pendingItem("p1"), Self.processedItem("d1")], path: "/jobs")
@@ -73,9 +84,7 @@ struct JobListHandlerTests {
         #expect(head.tag == etag)
         try harness.send(HandlerHarness.poll("/jobs?ids=d1,p1", "If-None-Match: \(etag)\r\n"))
         #expect(Self.masked(try harness.output()).tag != etag, "another order is another list")
-        var changed = HandlerHarness.pendingJob
-        changed[.version] = "5"
-        harness.store.write("p1", changed)
+        harness.store.write("p1", Self.pendingJob(version: "5"))
         try harness.send(HandlerHarness.poll("/jobs?ids=p1,d1", "If-None-Match: \(etag)\r\n"))
         let after = Self.masked(try harness.output())
         #expect(after.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
@@ -102,9 +111,7 @@ struct JobListHandlerTests {
 
     @Test("a held list with its tag: any change answers it; unchanged, it answers 304 at its deadline")
     func heldWithTag() throws {
-        let harness = try HandlerHarness()
-        harness.store.write("p1", HandlerHarness.pendingJob)
-        harness.store.write("d1", Self.processedJob)
+        let harness = try Self.harnessWithPendingAndProcessed()
         try harness.send(HandlerHarness.poll("/api/jobs?ids=p1,d1"))
         let tag = try #require(Self.masked(try harness.output()).tag)
         try harness.send(HandlerHarness.poll("/api/jobs?ids=p1,d1&wait=5", "If-None-Match: \(tag)\r\n"))
@@ -113,9 +120,7 @@ struct JobListHandlerTests {
         harness.advance(.milliseconds(100))
         #expect(Self.masked(try harness.output()).text == Self.response("", status: "304 Not Modified", extraHeaders: "Preference-Applied: wait=5\r\n"))
         try harness.send(HandlerHarness.poll("/api/jobs?ids=p1,d1&wait=5", "If-None-Match: \(tag)\r\n"))
-        var progress = HandlerHarness.pendingJob
-        progress[.version] = "2"
-        harness.store.write("p1", progress)
+        harness.store.write("p1", Self.pendingJob(version: "2"))
         let output = Self.masked(try harness.output())
         #expect(output.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(output.tag != tag)

@@ -26,6 +26,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from problems import exit_if_any
+
 VARIABLES = {"$__rate_interval": "1m", "$job": "jobstatus", "$instance": ".*", "${datasource}": "prometheus"}
 TARGET_LABELS = {"job", "instance"}
 
@@ -49,7 +51,7 @@ def lost_in_round_trip(original, kept, path=""):
 
 
 def layout_problems(panels):
-    problems, seen, cells = [], set(), {}
+    problems, seen, owner = [], set(), {}
     for panel in panels:
         if panel.get("id") in seen:
             problems.append(f"panel id {panel.get('id')} is used twice")
@@ -57,15 +59,10 @@ def layout_problems(panels):
         grid = panel["gridPos"]
         if grid["x"] + grid["w"] > 24:
             problems.append(f"panel '{panel['title']}' runs past the 24 columns")
-        for x in range(grid["x"], grid["x"] + grid["w"]):
-            for y in range(grid["y"], grid["y"] + grid["h"]):
-                if (x, y) in cells:
-                    problems.append(f"panels '{cells[(x, y)]}' and '{panel['title']}' overlap")
-                    break
-                cells[(x, y)] = panel["title"]
-            else:
-                continue
-            break
+        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])}
+        for other in sorted({owner[cell] for cell in cells if cell in owner}):
+            problems.append(f"panels '{other}' and '{panel['title']}' overlap")
+        owner.update(dict.fromkeys(cells, panel["title"]))
     return problems
 
 
@@ -161,17 +158,15 @@ def main():
                         continue
                 problems.append(f"{where}: {metric} has no label {label}")
 
-    print(f"dashboard {original['title']!r}: {len(panels)} panels, {len(queries)} queries, all in Grafana's schema "
+    print(f"dashboard {original['title']!r}: {len(panels)} panels, {len(queries)} queries, checked against Grafana's schema "
           f"(grafana-foundation-sdk) and run on Prometheus at {prometheus_url}; {len(metrics_used)} metrics: "
           + ", ".join(sorted(metrics_used)))
-    unused = sorted(name for name in scrape if name.startswith("jobstatus_") and not any(used.startswith(name) or name.startswith(used.removesuffix("_bucket")) for used in metrics_used))
+    def family(name):
+        return re.sub(r"_(bucket|sum|count)$", "", name)
+    unused = sorted({family(name) for name in scrape if name.startswith("jobstatus_")} - {family(name) for name in metrics_used})
     if unused:
         print(f"  exported but not on the dashboard: {', '.join(unused)}")
-    if problems:
-        print(f"{len(problems)} problems:", file=sys.stderr)
-        for problem in problems:
-            print("  " + problem, file=sys.stderr)
-        sys.exit(1)
+    exit_if_any(problems)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 import kubernetes_validate
 import yaml
 
+from problems import exit_if_any
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -143,13 +145,9 @@ def main():
     print(f"kubectl kustomize {directory}: {len(resources)} resources, validated against Kubernetes {version} (strict):")
     for resource in resources:
         print(f"  {resource['apiVersion']:20} {resource['kind']}/{resource['metadata']['name']}")
-    print(f"  pod: {container['image']}, ports {ports}, grace {grace} s > preStop {pre_stop} s + shutdown {shutdown:g} s, "
+    print(f"  pod: {container['image']}, ports {ports}, grace {grace} s (preStop {pre_stop} s, shutdown {shutdown:g} s), "
           f"requests {resources_spec.get('requests')}, limits {resources_spec.get('limits')}")
-    if problems:
-        print(f"{len(problems)} problems:", file=sys.stderr)
-        for problem in problems:
-            print("  " + problem, file=sys.stderr)
-        sys.exit(1)
+    exit_if_any(problems)
 
 
 if __name__ == "__main__":
