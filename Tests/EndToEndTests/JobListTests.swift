@@ -168,4 +168,66 @@ struct JobListTests {
         #expect(polls[2] == 429)
         await PrivateEnvironment.stop(redis, front, writer)
     }
+
+    @Test("hostile lists: 100,000 ids in a 1 MiB request line are refused after the 101st, fast and without memory; held lists take one waiter slot each")
+    func hostileLists() async throws {
+        let (redis, front, writer) = try await PrivateEnvironment.start(
+            "list-hostile",
+            front: ["HTTP_MAX_HEADER_SIZE": "1048576", "LIMITS_MAX_WAITERS_PER_CLIENT": "2"]
+        )
+        let client = try front.client(timeout: .seconds(20))
+        _ = try await client.request("/api/jobs?ids=warm-up", token: Tokens.owner)
+        let idle = residentMegabytes(of: front.child.pid)
+        // 100,000 distinct ids of 8 bytes: a request line of 900 KB.
+        let many = (0..<100_000).map { String(format: "i%07d", $0) }.joined(separator: ",")
+        // The same bytes to a path that reads no query: what receiving and decoding them costs.
+        var times: [Duration] = []
+        var baseline: [Duration] = []
+        for _ in 0..<5 {
+            var started = ContinuousClock.now
+            let response = try await client.request("/api/jobs?ids=\(many)", token: Tokens.owner)
+            times.append(ContinuousClock.now - started)
+            #expect(response.status == 422)
+            started = ContinuousClock.now
+            #expect(try await client.request("/nothing-here?ids=\(many)", token: Tokens.owner).status == 404)
+            baseline.append(ContinuousClock.now - started)
+        }
+        let peak = residentMegabytes(of: front.child.pid)
+        // The largest list allowed: 100 ids of 64 characters, every one a job.
+        let ids = (0..<100).map { "\($0)-" + String(repeating: "x", count: 64 - "\($0)-".count) }
+        for id in ids { _ = try await writer.create(id: id, owner: "mis-1") }
+        let started = ContinuousClock.now
+        let largest = try await client.request("/api/jobs?ids=" + ids.joined(separator: ","), token: Tokens.owner)
+        let largestTook = ContinuousClock.now - started
+
+        // Held lists: each takes one of the client's two waiter slots, whatever its length.
+        let holders = try (0..<2).map { _ in try front.client(timeout: .seconds(20)) }
+        for holder in holders {
+            try holder.send(HTTPTestClient.requestText("/api/jobs?wait=20&ids=" + ids.joined(separator: ","), token: Tokens.owner))
+        }
+        #expect(await eventually { ((try? await front.metric("jobstatus_waiters")) ?? 0) == 2 })
+        let third = try await client.request("/api/jobs?wait=20&ids=\(ids[0])", token: Tokens.owner)
+        _ = try await writer.processed(id: ids[7], responseData: "{}")
+        let woken = try await holders.asyncMap { try await $0.readResponse().status }
+        print(
+            "hostile lists: 100,000 ids (900 KB) answered 422 in \(times.sorted()[2]) (median of 5; the same bytes to an unknown path \(baseline.sorted()[2])); front RSS \(Int(idle)) MB before, \(Int(peak)) MB after; "
+                + "the largest list allowed (100 ids of 64 characters) answered \(largest.status) in \(largestTook); "
+                + "two held lists of 100 ids hold 2 waiter slots, a third list answers \(third.status), the held ones \(woken) after one write"
+        )
+        #expect(times.sorted()[2] < baseline.sorted()[2] * 2 + .milliseconds(50), "reading the ids stops at the 101st")
+        #expect(peak < idle + 50)
+        #expect(largest.status == 200 && Self.items(largest).count == 100)
+        #expect(third.status == 429)
+        #expect(woken == [200, 200])
+        await PrivateEnvironment.stop(redis, front, writer)
+    }
+}
+
+extension Array {
+    /// Maps with an async transform, one element after another.
+    fileprivate func asyncMap<Result>(_ transform: (Element) async throws -> Result) async rethrows -> [Result] {
+        var results: [Result] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
 }
