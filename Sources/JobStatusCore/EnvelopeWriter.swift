@@ -6,6 +6,11 @@ public import NIOCore
 /// `{"data": [{"id", …}], "meta": …}` for a job list, and `{"error": {"type", "message"}, "meta": …}`
 /// for a request that fails. Stored JSON fields have
 /// been validated by `JobReadOutcome` and are copied verbatim; every other text is escaped.
+///
+/// A stored field (`links`, `response_data`, `error`) is served 2 levels deep in a job's envelope
+/// (`{"data":{"response_data":…}}`) and 3 in a job list's (`{"data":[{"response_data":…}]}`), so
+/// a served document nests at most `JSONScanner.maximumDepth` + 3 = 100 levels, what clients'
+/// parsers read. Nesting a field deeper here means lowering that bound.
 public enum EnvelopeWriter {
     /// The path prefix of the link a pending job points to.
     public static let jobLinkPrefix: StaticString = "/api/jobs/"

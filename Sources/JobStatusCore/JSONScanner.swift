@@ -10,8 +10,14 @@ public struct JSONScanner {
         case object, array, string, number, literal
     }
 
-    /// The deepest nesting accepted, here and in the write script (`MAX_DEPTH`).
-    public static let maximumDepth = 1000
+    /// The deepest nesting accepted in a stored field, here and in the write script (`MAX_DEPTH`),
+    /// counting every level of the field, an error object's own included.
+    ///
+    /// The front serves a field inside its envelope (`EnvelopeWriter`): 2 levels more for a job
+    /// (`{"data":{"response_data":…}}`) and 3 for an item of a job list (`{"data":[{…}]}`).
+    /// Clients' parsers stop early (Ruby's JSON at 100 levels, serde_json at 128, Python's json
+    /// from about 995), so no served document may nest deeper than 100: 100 − 3 = 97.
+    public static let maximumDepth = 97
 
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
@@ -58,7 +64,7 @@ public struct JSONScanner {
     public static func isErrorObject(_ bytes: UnsafeRawBufferPointer, requiringInvalid: Bool = false) -> Bool {
         var scanner = JSONScanner(bytes)
         scanner.skipWhitespace()
-        let isError = scanner.scanObject(required: requiringInvalid ? 0b111 : 0b011) { name in
+        let isError = scanner.scanObject(required: requiringInvalid ? 0b111 : 0b011, depth: 1) { name in
             if name.elementsEqual("type".utf8) { return (.string, 0b001) }
             if name.elementsEqual("message".utf8) { return (.string, 0b010) }
             if name.elementsEqual("invalid".utf8) { return (.invalidEntries, 0b100) }
@@ -101,9 +107,11 @@ public struct JSONScanner {
         }
     }
 
-    /// Scans one value of any depth, iteratively.
-    private mutating func scanValue() -> Kind? {
-        var containers = ContainerStack()
+    /// Scans one value, iteratively. `enclosingDepth`: the levels of the field around it (0 for a
+    /// whole field), which count towards `maximumDepth` too, so that the served document's depth
+    /// is bounded however the field nests.
+    private mutating func scanValue(enclosingDepth: Int = 0) -> Kind? {
+        var containers = ContainerStack(limit: Self.maximumDepth - enclosingDepth)
         var topKind: Kind?
         while true {
             // A value starts here.
@@ -188,8 +196,10 @@ public struct JSONScanner {
 
     /// One object whose member names `expect` knows (nil refuses the member), each value of the
     /// expected kind. A member's bit may be seen once; every bit of `required` must be seen.
+    /// `depth`: the object's own level in the field (1 for the field itself).
     private mutating func scanObject(
         required: UInt8,
+        depth: Int,
         _ expect: (UnsafeRawBufferPointer) -> (MemberValue, bit: UInt8)?
     ) -> Bool {
         guard self.consume(UInt8(ascii: "{")) else { return false }
@@ -210,32 +220,32 @@ public struct JSONScanner {
             case .string:
                 guard self.current == UInt8(ascii: "\""), self.scanString() else { return false }
             case .any:
-                guard self.scanValue() != nil else { return false }
+                guard self.scanValue(enclosingDepth: depth) != nil else { return false }
             case .invalidEntries:
-                guard self.scanArray(of: .invalidEntries) else { return false }
+                guard self.scanArray(of: .invalidEntries, depth: depth + 1) else { return false }
             case .rules:
-                guard self.scanArray(of: .rules) else { return false }
+                guard self.scanArray(of: .rules, depth: depth + 1) else { return false }
             }
             self.skipWhitespace()
         } while self.consume(UInt8(ascii: ","))
         return self.consume(UInt8(ascii: "}")) && seen & required == required
     }
 
-    /// A non-empty array of validation entries or of their rules.
-    private mutating func scanArray(of kind: MemberValue) -> Bool {
+    /// A non-empty array of validation entries or of their rules; `depth`: the array's own level.
+    private mutating func scanArray(of kind: MemberValue, depth: Int) -> Bool {
         guard self.consume(UInt8(ascii: "[")) else { return false }
         repeat {
             self.skipWhitespace()
             let element: Bool
             if case .invalidEntries = kind {
-                element = self.scanObject(required: 0b111) { name in
+                element = self.scanObject(required: 0b111, depth: depth + 1) { name in
                     if name.elementsEqual("entry_type".utf8) { return (.string, 0b001) }
                     if name.elementsEqual("entry".utf8) { return (.string, 0b010) }
                     if name.elementsEqual("rules".utf8) { return (.rules, 0b100) }
                     return (.any, 0)
                 }
             } else {
-                element = self.scanObject(required: 0b1) { name in
+                element = self.scanObject(required: 0b1, depth: depth + 1) { name in
                     name.elementsEqual("rule".utf8) ? (.string, 0b1) : (.any, 0)
                 }
             }
@@ -394,10 +404,17 @@ public struct JSONScanner {
 
 /// Which containers are open, one bit each (1 = object), without touching the heap.
 private struct ContainerStack {
-    private var words = InlineArray<16, UInt64>(repeating: 0)
+    private var words = InlineArray<2, UInt64>(repeating: 0)
     private(set) var depth = 0
+    /// The most containers that may be open: what `JSONScanner.maximumDepth` leaves.
+    private let limit: Int
 
-    static let capacity = 16 * 64
+    /// Room for `JSONScanner.maximumDepth` levels.
+    static let capacity = 2 * 64
+
+    init(limit: Int) {
+        self.limit = limit
+    }
 
     var top: Bool? {
         guard self.depth > 0 else { return nil }
@@ -406,7 +423,7 @@ private struct ContainerStack {
     }
 
     mutating func push(isObject: Bool) -> Bool {
-        guard self.depth < JSONScanner.maximumDepth, self.depth < Self.capacity else { return false }
+        guard self.depth < self.limit, self.depth < Self.capacity else { return false }
         let mask: UInt64 = 1 << UInt64(self.depth & 63)
         if isObject {
             self.words[self.depth >> 6] |= mask

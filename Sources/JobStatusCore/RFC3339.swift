@@ -8,11 +8,24 @@ public enum RFC3339 {
     /// The years the published form can write.
     public static let writableMilliseconds: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 
+    /// The most fraction digits taken: nanoseconds, the finest any client's time type holds. The
+    /// front parses a stored eta on every poll, and an unbounded fraction (8 MB of digits) cost
+    /// each poll ~40 ms. The write script takes no more (`MAX_FRACTION_DIGITS`).
+    public static let maximumFractionDigits = 9
+
+    /// The longest valid text, `2026-06-30T10:00:00.123456789+02:00`: anything longer is refused
+    /// before a byte of it is read (`MAX_ETA_BYTES` in the write script).
+    public static let maximumLength = 35
+
     /// Whether `bytes` have the published form's shape, `YYYY-MM-DDTHH:MM:SS.f…Z` in UTC with one
-    /// to six fraction digits (digits and separators only; `millisecondsSinceEpoch` checks the
-    /// values). An eta of this shape is emitted as stored.
+    /// to six fraction digits and seconds 00–59 (digits and separators only;
+    /// `millisecondsSinceEpoch` checks the values). An eta of this shape is emitted as stored.
+    /// Second 60 is not: Python's datetime and Go's time.Parse refuse it, so a leap second, in
+    /// this shape as in every other, is rewritten as the next minute's first.
     static func hasPublishedShape(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count >= 22, bytes.count <= 27, bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return false }
+        guard bytes.count >= 22, bytes.count <= 27, bytes[bytes.count - 1] == UInt8(ascii: "Z"),
+            bytes[17] <= UInt8(ascii: "5")
+        else { return false }
         for (index, byte) in bytes.dropLast().enumerated() {
             let expected: UInt8? =
                 switch index {
@@ -79,10 +92,12 @@ public enum RFC3339 {
     }
 
     /// The instant an RFC 3339 `date-time` names: `T` or `t`, `Z`, `z` or a `±hh:mm` offset, a
-    /// fraction of one or more digits, a real calendar date, hours 00–23, minutes 00–59, seconds
-    /// 00–60 (a leap second counts as the next minute's first). The write script applies the same
-    /// rules; `Tests/Vectors/record-contract.json` holds the cases both are tested against.
+    /// fraction of one to nine digits, a real calendar date, hours 00–23, minutes 00–59, seconds
+    /// 00–60 (a leap second counts as the next minute's first), at most `maximumLength` bytes.
+    /// The write script applies the same rules; `Tests/Vectors/record-contract.json` holds the
+    /// cases both are tested against.
     public static func millisecondsSinceEpoch(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard bytes.count <= Self.maximumLength else { return nil }
         var reader = DigitReader(bytes: bytes)
         guard let year = reader.number(4), reader.skip("-"), let month = reader.number(2), reader.skip("-"),
             let day = reader.number(2), reader.skip("T") || reader.skip("t"),
@@ -100,7 +115,7 @@ public enum RFC3339 {
                 scale /= 10
                 digits += 1
             }
-            guard digits > 0 else { return nil }
+            guard digits > 0, digits <= Self.maximumFractionDigits else { return nil }
         }
         var offsetMinutes: Int64 = 0
         if reader.skip("Z") || reader.skip("z") {

@@ -7,8 +7,9 @@ import Testing
 /// One contract, one set of vectors: every case of `Tests/Vectors/record-contract.json` runs
 /// through the write script on a real Redis, through the front's own checks of the record it would
 /// read, and through the Swift writer where it checks anything itself. All must give the vector's
-/// verdict; an accepted write must be served as the vector says, a refused one must leave the
-/// record, its TTL and its channel exactly as they were.
+/// verdict; an accepted write must be served as the vector says, in documents no deeper than
+/// clients' parsers read, and a refused one must leave the record, its TTL and its channel exactly
+/// as they were.
 @Suite("The record contract's vectors")
 struct RecordContractVectorTests {
     static let pendingETA = "2026-06-30T10:00:00.000Z"
@@ -19,6 +20,8 @@ struct RecordContractVectorTests {
         let vectors = try ContractVectors.load()
         #expect(vectors.maximumTTLSeconds == WriteScript.maximumTTLSeconds)
         #expect(vectors.maximumPayloadBytes == WriteScript.maximumPayloadBytes)
+        #expect(vectors.maximumJSONDepth == JSONScanner.maximumDepth)
+        #expect(vectors.maximumETABytes == RFC3339.maximumLength)
         let client = try await RedisClient.connect(
             configuration: RedisConnectionConfiguration(url: try RedisURL(parsing: redis.url), commandTimeout: .seconds(5)),
             on: TestEventLoop.shared,
@@ -49,7 +52,7 @@ struct RecordContractVectorTests {
             }
             if vector.isAccepted {
                 expectedMessages[key, default: 0] += 1
-                problems += try await self.checkServed(vector, key: key, client: client)
+                problems += try await self.checkServed(vector, key: key, client: client, maximumDepth: vectors.maximumServedDepth)
             } else if !(try await Self.snapshot(key, client)).isUnchanged(from: before) {
                 problems.append("\(vector.name): refused, yet the record or its TTL changed")
             }
@@ -85,8 +88,9 @@ struct RecordContractVectorTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    /// An accepted write: the record the front reads is served, as the vector says.
-    private func checkServed(_ vector: ContractVectors.Write, key: String, client: RedisClient) async throws -> [String] {
+    /// An accepted write: the record the front reads is served, as the vector says, and neither a
+    /// poll nor a job list serves it nested deeper than `maximumDepth`.
+    private func checkServed(_ vector: ContractVectors.Write, key: String, client: RedisClient, maximumDepth: Int) async throws -> [String] {
         let names = JobRecordField.allCases.map { "\($0.name)" }
         let values = try await client.send(["HMGET", key] + names).array ?? []
         var fields: [JobRecordField: [UInt8]] = [:]
@@ -102,6 +106,14 @@ struct RecordContractVectorTests {
         }
         if let error = vector.servedError, !jsonEqual(data["error"], error) {
             problems.append("\(vector.name): served error \(data["error"] ?? "none"), the vector says \(error)")
+        }
+        if let depth = servedDepth(fields) {
+            if depth.job > maximumDepth || depth.list > maximumDepth {
+                problems.append("\(vector.name): served nested \(depth), deeper than \(maximumDepth)")
+            }
+            if let expected = vector.servedDepth, depth != expected {
+                problems.append("\(vector.name): served nested \(depth), the vector says \(expected)")
+            }
         }
         if let seconds = vector.ttlSeconds {
             let ttl = try await client.send(["TTL", key]).integer ?? -3

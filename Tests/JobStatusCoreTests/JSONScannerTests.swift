@@ -61,6 +61,25 @@ struct JSONScannerTests {
         #expect(JSONScanner.validate(hostile) == nil)
     }
 
+    @Test("an error object's own levels count towards the bound, so its served depth is bounded too")
+    func errorObjectDepth() {
+        func nested(_ levels: Int) -> String { String(repeating: "[", count: levels) + String(repeating: "]", count: levels) }
+        // error 1, invalid 2, entry 3, rules 4, rule 5: a rule's member has the rest.
+        let inRule = { (levels: Int) in
+            #"{"type":"t","message":"m","invalid":[{"entry_type":"x","entry":"e","rules":[{"rule":"r","params":"# + nested(levels) + "}]}]}"
+        }
+        // An entry's own member, inside levels 1 to 3.
+        let inEntry = { (levels: Int) in
+            #"{"type":"t","message":"m","invalid":[{"entry_type":"x","entry":"e","rules":[{"rule":"r"}],"extra":"# + nested(levels) + "}]}"
+        }
+        let most = JSONScanner.maximumDepth
+        #expect(withBytes(inRule(most - 5)) { JSONScanner.isErrorObject($0, requiringInvalid: true) })
+        #expect(!withBytes(inRule(most - 4)) { JSONScanner.isErrorObject($0, requiringInvalid: true) })
+        #expect(withBytes(inEntry(most - 3)) { JSONScanner.isErrorObject($0) })
+        #expect(!withBytes(inEntry(most - 2)) { JSONScanner.isErrorObject($0) })
+        #expect(!withBytes(inRule(1000)) { JSONScanner.isErrorObject($0) })
+    }
+
     @Test("links arrays: exactly entity and href, both strings")
     func links() {
         let good = [#"[{"entity":"a","href":"/b"}]"#, #" [ { "href" : "/b" , "entity" : "a" } , {"entity":"c","href":"d"} ] "#]

@@ -12,6 +12,13 @@ func jsonEqual(_ lhs: String, _ rhs: String) -> Bool {
     return NSDictionary(dictionary: ["v": left]).isEqual(to: ["v": right])
 }
 
+/// Levels of nesting of a parsed JSON value: 0 for a scalar, 1 for `[]` or `{}`.
+func jsonDepth(_ value: Any) -> Int {
+    if let array = value as? [Any] { return 1 + (array.map(jsonDepth).max() ?? 0) }
+    if let object = value as? [String: Any] { return 1 + (object.values.map(jsonDepth).max() ?? 0) }
+    return 0
+}
+
 func withBytes<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
     var text = text
     return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }

@@ -56,6 +56,46 @@ struct JobListEnvelopeTests {
         #expect(jsonEqual(String(buffer: buffer), expected), "\(String(buffer: buffer))")
     }
 
+    @Test("no served document nests deeper than 100 levels: the deepest fields the contract takes, in a job and in a job list")
+    func servedDepth() throws {
+        let most = JSONScanner.maximumDepth
+        let nested = { (levels: Int) in String(repeating: "[", count: levels) + String(repeating: "]", count: levels) }
+        let deepest: [[JobRecordField: String]] = [
+            [.status: "processed", .eta: "2026-11-28T10:00:00.000Z", .statusCode: "200", .responseData: nested(most)],
+            [
+                .status: "failed", .eta: "2026-11-28T10:00:00.000Z", .statusCode: "422",
+                .error: #"{"type":"validation_failed","message":"m","invalid":[{"entry_type":"t","entry":"e","rules":[{"rule":"r","params":"#
+                    + nested(most - 5) + "}]}]}",
+            ],
+            [
+                .status: "failed", .eta: "2026-11-28T10:00:00.000Z", .statusCode: "404",
+                .error: #"{"type":"t","message":"m","invalid":[{"entry_type":"t","entry":"e","rules":[{"rule":"r"}],"extra":"#
+                    + nested(most - 3) + "}]}",
+            ],
+        ]
+        let meta = EnvelopeMeta(scheme: "http", host: "h", path: "/api/jobs", requestID: "r")
+        for fields in deepest {
+            let record = StoredRecord(fields)
+            let job = try #require(Self.job(record))
+            var single = ByteBuffer()
+            var list = ByteBuffer()
+            withExtendedLifetime(record) {
+                withBytes("Job_1-x") { id in
+                    EnvelopeWriter.writeJob(job, id: id, meta: meta, into: &single)
+                    EnvelopeWriter.writeList(meta: meta, into: &list) { EnvelopeWriter.writeListItem(job, id: id, into: &$0) }
+                }
+            }
+            let singleDepth = try #require(parsedJSON(String(buffer: single)).map(jsonDepth))
+            let listDepth = try #require(parsedJSON(String(buffer: list)).map(jsonDepth))
+            #expect(singleDepth == most + 2, "a job: {data: {field}}")
+            #expect(listDepth == most + 3, "a job list: {data: [{field}]}")
+            #expect(listDepth <= 100, "Ruby's JSON reads 100 levels, serde_json 128")
+        }
+        var tooDeep = deepest[0]
+        tooDeep[.responseData] = nested(most + 1)
+        #expect(Self.job(StoredRecord(tooDeep)) == nil, "one level more is a broken record")
+    }
+
     /// The tag of a list of (id, version) pairs: nil version is "not found".
     private static func tag(_ items: [(String, String?)]) -> JobListTag? {
         var parts: [JobListTag.Item] = []

@@ -76,6 +76,8 @@ struct JobReadOutcomeTests {
             [.status: "pending", .eta: "2026-11-28T10:00:00.000"],
             [.status: "pending", .eta: "2026-13-28T10:00:00.000Z"],
             [.status: "pending", .eta: "\"}\u{0}"],
+            [.status: "pending", .eta: "2026-11-28T10:00:00.1234567890Z"],
+            [.status: "pending", .eta: "2026-11-28T10:00:00." + String(repeating: "1", count: 1000) + "Z"],
             [.status: "processed", .eta: eta, .statusCode: "404", .links: link],
             [.status: "failed", .eta: eta, .statusCode: "200", .error: #""x""#],
             [.status: "failed", .eta: eta, .statusCode: "302", .error: #""x""#],

@@ -56,11 +56,17 @@ end
 -- record-contract.json holds the cases both sides are tested against, as data.
 local find, byte, sub, floor = string.find, string.byte, string.sub, math.floor
 
--- RFC 3339 date-time (the ABNF: 'T' or 't', 'Z' or 'z' or a +hh:mm offset, a fraction of one or
--- more digits), a real calendar date, 00-23 hours, 00-59 minutes, 00-60 seconds (a leap second
+-- RFC 3339 date-time (the ABNF: 'T' or 't', 'Z' or 'z' or a +hh:mm offset, a fraction of one to
+-- nine digits), a real calendar date, 00-23 hours, 00-59 minutes, 00-60 seconds (a leap second
 -- counts as the next minute), and an instant in years 0000-9999 once in UTC: the published form.
 local MIN_ETA_MS = -62167219200000   -- 0000-01-01T00:00:00.000Z
 local MAX_ETA_MS = 253402300799999   -- 9999-12-31T23:59:59.999Z
+-- The front parses the eta on every poll: an unbounded fraction (8 MB of digits) cost each poll
+-- ~40 ms. Nanoseconds are the finest any client's time type holds, so a fraction has at most 9
+-- digits, and no valid eta is longer than 35 bytes (2026-06-30T10:00:00.123456789+02:00); longer
+-- text is refused before it is scanned. RFC3339.swift has the same two bounds.
+local MAX_FRACTION_DIGITS = 9
+local MAX_ETA_BYTES = 35
 
 local function days_from_civil(y, m, d)
   if m <= 2 then y = y - 1 end
@@ -78,7 +84,7 @@ local function days_in_month(y, m)
 end
 
 local function eta_milliseconds(text)
-  if text == nil then return nil end
+  if text == nil or #text > MAX_ETA_BYTES then return nil end
   local y, mo, d, h, mi, se, rest = string.match(text, '^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt](%d%d):(%d%d):(%d%d)(.*)$')
   if y == nil then return nil end
   y, mo, d, h, mi, se = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(se)
@@ -88,6 +94,7 @@ local function eta_milliseconds(text)
   local fraction = string.match(rest, '^%.(%d+)')
   local ms = 0
   if fraction ~= nil then
+    if #fraction > MAX_FRACTION_DIGITS then return nil end
     ms = tonumber(sub(fraction .. '00', 1, 3))
     rest = sub(rest, #fraction + 2)
   end
@@ -158,11 +165,18 @@ local function is_utf8(s)
 end
 
 -- JSON as the front's JSONScanner reads it: RFC 8259 with strict UTF-8, no raw control
--- characters, no unpaired surrogate escapes, finite numbers, at most 1,000 levels, nothing after
--- the value. Member names are compared as written (escapes not decoded), as the front compares
--- them. cjson is not used: it takes hex, Infinity, NaN, leading zeros and invalid UTF-8, and keeps
--- the last of two members with one name.
-local MAX_DEPTH = 1000
+-- characters, no unpaired surrogate escapes, finite numbers, at most MAX_DEPTH levels, nothing
+-- after the value. Member names are compared as written (escapes not decoded), as the front
+-- compares them. cjson is not used: it takes hex, Infinity, NaN, leading zeros and invalid UTF-8,
+-- and keeps the last of two members with one name.
+--
+-- MAX_DEPTH counts every level of the stored field, the error object's own included (error 1,
+-- invalid 2, entry 3, rules 4, rule 5, then a rule's or an entry's extra members). The front
+-- serves the field inside its envelope: 2 levels more for a job ({"data":{"error":…}}) and 3 for
+-- a job list item ({"data":[{"error":…}]}). Clients' parsers stop early (Ruby's JSON at 100,
+-- serde_json at 128, Python's json from ~995), so no served document may nest deeper than 100:
+-- 100 - 3 = 97. JSONScanner.maximumDepth is the same number.
+local MAX_DEPTH = 97
 
 local function scanner(s)
   local n, i = #s, 1
@@ -255,8 +269,11 @@ local function scanner(s)
   end
 
   -- Any one value, iteratively; its kind ('object', 'array', 'string', 'number', 'literal').
-  local function scan_value()
+  -- `enclosing`: the levels of the field around it (0 for a whole field), which count towards
+  -- MAX_DEPTH too.
+  local function scan_value(enclosing)
     local depth, closers, top = 0, {}, nil
+    enclosing = enclosing or 0
     while true do
       skip_space()
       local c = byte(s, i)
@@ -264,7 +281,7 @@ local function scanner(s)
       local kind
       if c == 123 or c == 91 then
         depth = depth + 1
-        if depth > MAX_DEPTH then return nil end
+        if enclosing + depth > MAX_DEPTH then return nil end
         closers[depth] = c + 2
         top = top or (c == 123 and 'object' or 'array')
         i = i + 1
@@ -314,9 +331,9 @@ local function scanner(s)
 
   -- One object whose member names `expect` knows: expect(name) gives the value's kind and a bit
   -- (a bit may be seen once), or nil to refuse the member; every bit of `required` must be seen.
-  -- The bits seen, or nil.
+  -- `level`: the object's own depth in the field (1 for the field itself). The bits seen, or nil.
   local scan_array_of
-  local function scan_object(required, expect)
+  local function scan_object(required, expect, level)
     if byte(s, i) ~= 123 then return nil end
     i = i + 1
     local seen = 0
@@ -339,8 +356,8 @@ local function scanner(s)
       if kind == 'string' then
         if not scan_string() then return nil end
       elseif kind == 'any' then
-        if scan_value() == nil then return nil end
-      elseif not scan_array_of(kind) then
+        if scan_value(level) == nil then return nil end
+      elseif not scan_array_of(kind, level + 1) then
         return nil
       end
       skip_space()
@@ -377,19 +394,20 @@ local function scanner(s)
     return nil
   end
 
-  -- A non-empty array of link objects, validation entries or rules.
-  scan_array_of = function(kind)
+  -- A non-empty array of link objects, validation entries or rules; `level`: the array's own
+  -- depth in the field.
+  scan_array_of = function(kind, level)
     if byte(s, i) ~= 91 then return false end
     i = i + 1
     repeat
       skip_space()
       local ok
       if kind == 'links' then
-        ok = scan_object(3, link_member)
+        ok = scan_object(3, link_member, level + 1)
       elseif kind == 'entries' then
-        ok = scan_object(7, entry_member)
+        ok = scan_object(7, entry_member, level + 1)
       else
-        ok = scan_object(1, rule_member)
+        ok = scan_object(1, rule_member, level + 1)
       end
       if not ok then return false end
       skip_space()
@@ -410,9 +428,9 @@ local function scanner(s)
     return i > n and result or nil
   end
 
-  function self.value() return whole(scan_value) end
-  function self.links() return whole(function() return scan_array_of('links') end) end
-  function self.error_object() return whole(function() return scan_object(3, error_member) end) end
+  function self.value() return whole(function() return scan_value(0) end) end
+  function self.links() return whole(function() return scan_array_of('links', 1) end) end
+  function self.error_object() return whole(function() return scan_object(3, error_member, 1) end) end
   return self
 end
 
@@ -469,7 +487,7 @@ end
 -- whatever state the job is in.
 -- Every argument is checked before anything is written, and nothing after the first write can
 -- fail: a refused call leaves the record, its TTL and its subscribers exactly as they were.
-local ETA_RULE = 'eta must be an RFC 3339 date-time (YYYY-MM-DDThh:mm:ss[.fraction] and Z or +hh:mm) of a real date, in years 0000-9999 once in UTC'
+local ETA_RULE = 'eta must be an RFC 3339 date-time (YYYY-MM-DDThh:mm:ss[.fraction of 1 to 9 digits] and Z or +hh:mm) of a real date, in years 0000-9999 once in UTC'
 local TTL_RULE = 'ttl must be a whole number of seconds from 1 to ' .. MAX_TTL_SECONDS
 
 -- The record's version plus one; nil when the stored version is not a number (a record written

@@ -17,6 +17,8 @@ struct ContractVectors {
         let servedETA: String?
         let servedError: Any?
         let ttlSeconds: Int?
+        /// How deep the served documents nest: the job's envelope and a job list's.
+        let servedDepth: ServedDepth?
 
         var isAccepted: Bool { self.verdict == "accepted" }
 
@@ -30,6 +32,16 @@ struct ContractVectors {
         }
     }
 
+    /// Levels of JSON nesting of the documents that serve one record.
+    struct ServedDepth: Equatable, CustomStringConvertible {
+        /// `GET /api/jobs/{id}`: `{"data": {…}, "meta": …}`.
+        let job: Int
+        /// `GET /api/jobs?ids=…`: `{"data": [{…}], "meta": …}`.
+        let list: Int
+
+        var description: String { "job \(self.job), list \(self.list)" }
+    }
+
     struct ID {
         let name: String
         let id: String
@@ -38,6 +50,12 @@ struct ContractVectors {
 
     let maximumTTLSeconds: Int64
     let maximumPayloadBytes: Int
+    /// `JSONScanner.maximumDepth` and the script's `MAX_DEPTH`.
+    let maximumJSONDepth: Int
+    /// The deepest any served document may nest: what clients' parsers read.
+    let maximumServedDepth: Int
+    /// `RFC3339.maximumLength` and the script's `MAX_ETA_BYTES`.
+    let maximumETABytes: Int
     let writes: [Write]
     let ids: [ID]
 
@@ -52,6 +70,9 @@ struct ContractVectors {
         return ContractVectors(
             maximumTTLSeconds: (root["maximum_ttl_seconds"] as? NSNumber)?.int64Value ?? 0,
             maximumPayloadBytes: (root["maximum_payload_bytes"] as? NSNumber)?.intValue ?? 0,
+            maximumJSONDepth: (root["maximum_json_depth"] as? NSNumber)?.intValue ?? 0,
+            maximumServedDepth: (root["maximum_served_depth"] as? NSNumber)?.intValue ?? 0,
+            maximumETABytes: (root["maximum_eta_bytes"] as? NSNumber)?.intValue ?? 0,
             writes: try writes.map { entry in
                 let args = entry["args"] as? [String: Any] ?? [:]
                 return Write(
@@ -61,7 +82,10 @@ struct ContractVectors {
                     verdict: entry["verdict"] as? String ?? "?",
                     servedETA: entry["served_eta"] as? String,
                     servedError: entry["served_error"],
-                    ttlSeconds: (entry["ttl_seconds"] as? NSNumber)?.intValue
+                    ttlSeconds: (entry["ttl_seconds"] as? NSNumber)?.intValue,
+                    servedDepth: (entry["served_depth"] as? [String: Any]).map { depth in
+                        ServedDepth(job: (depth["job"] as? NSNumber)?.intValue ?? -1, list: (depth["list"] as? NSNumber)?.intValue ?? -1)
+                    }
                 )
             },
             ids: ids.map { ID(name: $0["name"] as? String ?? "?", id: $0["id"] as? String ?? "", valid: $0["valid"] as? Bool ?? false) }
@@ -86,8 +110,8 @@ struct ContractVectors {
     }
 }
 
-/// The record the front would read if `fields` were stored: what the front's checks say of it.
-func frontVerdict(_ fields: [JobRecordField: [UInt8]]) -> JobReadOutcome.Verdict {
+/// `fields` as the borrowed view the front builds from a Redis reply, for the length of `body`.
+func withRecordView<Result>(_ fields: [JobRecordField: [UInt8]], _ body: (JobRecordView) -> Result) -> Result {
     var view = JobRecordView()
     let storage = fields.mapValues { bytes -> UnsafeMutableRawBufferPointer in
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
@@ -98,7 +122,57 @@ func frontVerdict(_ fields: [JobRecordField: [UInt8]]) -> JobReadOutcome.Verdict
     for (field, buffer) in storage {
         view[field] = UnsafeRawBufferPointer(rebasing: buffer[0..<fields[field]!.count])
     }
-    return JobReadOutcome.decide(view, caller: nil).verdict
+    return body(view)
+}
+
+/// The record the front would read if `fields` were stored: what the front's checks say of it.
+func frontVerdict(_ fields: [JobRecordField: [UInt8]]) -> JobReadOutcome.Verdict {
+    withRecordView(fields) { JobReadOutcome.decide($0, caller: nil).verdict }
+}
+
+/// How deep the documents that would serve `fields` nest, the job's envelope and a job list's
+/// with the record as its one item; nil when the front would not serve the record.
+func servedDepth(_ fields: [JobRecordField: [UInt8]]) -> ContractVectors.ServedDepth? {
+    withRecordView(fields) { (view: JobRecordView) -> ContractVectors.ServedDepth? in
+        guard case .found(let job) = JobReadOutcome.decide(view, caller: nil) else { return nil }
+        let meta = EnvelopeMeta(scheme: "http", host: "x", path: "/api/jobs", requestID: "r")
+        var single = ByteBuffer()
+        var list = ByteBuffer()
+        Array("job1".utf8).withUnsafeBytes { id in
+            EnvelopeWriter.writeJob(job, id: id, meta: meta, into: &single)
+            EnvelopeWriter.writeList(meta: meta, into: &list) { EnvelopeWriter.writeListItem(job, id: id, into: &$0) }
+        }
+        return ContractVectors.ServedDepth(job: nestingDepth(single.readableBytesView), list: nestingDepth(list.readableBytesView))
+    }
+}
+
+/// The deepest nesting of objects and arrays in JSON text (brackets inside strings skipped).
+func nestingDepth(_ text: some Sequence<UInt8>) -> Int {
+    var depth = 0
+    var deepest = 0
+    var inString = false
+    var escaped = false
+    for byte in text {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inString = false
+            }
+            continue
+        }
+        switch byte {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+        default: break
+        }
+    }
+    return deepest
 }
 
 extension JobReadOutcome {
