@@ -1,7 +1,8 @@
 import NIOCore
 
 /// Flow control and the connection's clocks: writability, and the coarse tick that enforces
-/// `http.idle_timeout`, `http.header_timeout` and `http.write_timeout`.
+/// `http.idle_timeout`, `http.header_timeout` (also the first-byte timeout of a new connection),
+/// `http.write_timeout` and the lingering close's bound.
 extension ConnectionStateMachine {
     /// What a tick learns of the connection's output (see `OutputProbe`).
     struct OutputSample: Equatable {
@@ -42,15 +43,18 @@ extension ConnectionStateMachine {
         switch self.state {
         case .idle(let since) where now - since >= self.limits.idleTimeout:
             return self.closeNow(abort: false)
-        case .receivingHead(let since) where now - since >= self.limits.headerTimeout,
+        case .opened(let since) where now - since >= self.limits.headerTimeout,
+            .receivingHead(let since) where now - since >= self.limits.headerTimeout,
             .receiving(_, let since) where now - since >= self.limits.headerTimeout:
             return self.closeNow(abort: false)
         case .closing(let since) where now - since >= self.limits.writeTimeout:
             // The last answer is not taken: discard it rather than leave it to the kernel.
             return self.closeNow(abort: true)
-        case .closing, .closed:
+        case .lingering(let since, _) where now - since >= self.limits.lingerTime:
+            return self.closeNow(abort: false)
+        case .closing, .lingering, .closed:
             return .none
-        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
+        case .opened, .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
             break
         }
         guard let sample else { return .none }

@@ -21,8 +21,8 @@ extension ConnectionStateMachine {
                     return self.finish(request, .record, now: now)
                 }
                 if changed {
-                    // The reply may predate the change: the next read answers.
-                    waiter.phase = .answering
+                    // The reply may predate the change: read again.
+                    waiter.phase = waiter.readAfterChange(of: request)
                     self.state = .waiting(request, waiter)
                     return .read(request)
                 }
@@ -32,7 +32,7 @@ extension ConnectionStateMachine {
             case .stream(let progress):
                 return self.streamRead(record, request: request, waiter: waiter, progress: progress, changed: changed, now: now)
             }
-        case .idle, .receivingHead, .receiving, .probing, .closing, .closed:
+        case .opened, .idle, .receivingHead, .receiving, .probing, .closing, .lingering, .closed:
             return .none
         }
     }
@@ -53,7 +53,7 @@ extension ConnectionStateMachine {
                 return self.park(request, waiter: &waiter, now: now).action
             }
             return self.finish(request, .unavailable, now: now)
-        case .idle, .receivingHead, .receiving, .probing, .closing, .closed:
+        case .opened, .idle, .receivingHead, .receiving, .probing, .closing, .lingering, .closed:
             return .none
         }
     }
@@ -81,10 +81,15 @@ extension ConnectionStateMachine {
             waiter.phase = .reading(changed: true)
             self.state = .waiting(request, waiter)
             return .none
-        case (.changed, .parked), (.lost, .parked):
+        case (.changed, .parked):
             guard waiter.watch == generation else { return .none }
-            if event == .lost { waiter.watch = nil }
-            waiter.phase = waiter.readAfterWakeUp
+            waiter.phase = waiter.readAfterChange(of: request)
+        case (.lost, .parked):
+            guard waiter.watch == generation else { return .none }
+            waiter.watch = nil
+            // A stream reads with `changed`, so that it watches again at once after the read
+            // (`streamRead`) rather than at its next heartbeat: the subscriber is back.
+            waiter.phase = waiter.isLongPoll ? .answering : .reading(changed: true)
         case (.ready, _), (.unavailable, _), (.lost, .subscribing), (.changed, .subscribing), (_, .answering):
             return .none
         }
@@ -119,12 +124,7 @@ extension ConnectionStateMachine {
                 return .stream(request, heartbeat, then: .read)
             }
             // The last watch failed or broke: watch again, then read.
-            let watch = self.nextGeneration()
-            let timer = Timer(deadline: now + self.limits.heartbeat, generation: self.nextGeneration())
-            waiter.phase = .subscribing(watch)
-            waiter.timer = timer.generation
-            self.state = .waiting(request, waiter)
-            return .stream(request, heartbeat, then: .watch(generation: watch, timer: timer))
+            return .stream(request, heartbeat, then: self.watchAgain(request, waiter: &waiter, now: now))
         }
     }
 
@@ -183,12 +183,28 @@ extension ConnectionStateMachine {
             self.lastWrite = now
         }
         if changed {
+            guard waiter.watch != nil else {
+                // The watch broke and the subscriber is back: watch again now, so the next change
+                // is streamed when it happens rather than at the next heartbeat.
+                return .stream(request, parts, then: self.watchAgain(request, waiter: &waiter, now: now))
+            }
             waiter.phase = .reading(changed: false)
             self.state = .waiting(request, waiter)
             return .stream(request, parts, then: .read)
         }
         let (_, timer) = self.park(request, waiter: &waiter, now: now)
         return .stream(request, parts, then: .park(timer))
+    }
+
+    /// A stream whose watch failed or broke subscribes again (a new generation, the heartbeat
+    /// re-armed); the read follows once the watch settles.
+    private mutating func watchAgain(_ request: PlannedRequest, waiter: inout Waiter, now: NIODeadline) -> StreamNext {
+        let watch = self.nextGeneration()
+        let timer = Timer(deadline: now + self.limits.heartbeat, generation: self.nextGeneration())
+        waiter.phase = .subscribing(watch)
+        waiter.timer = timer.generation
+        self.state = .waiting(request, waiter)
+        return .watch(generation: watch, timer: timer)
     }
 
     /// Parks a stream until its next heartbeat.

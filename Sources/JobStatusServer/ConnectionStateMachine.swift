@@ -12,6 +12,8 @@ import NIOHTTP1
 /// costs one response and the write buffer, not everything it asked for.
 ///
 /// The states, the list a newcomer reads first:
+/// - `opened`: a new connection that has sent nothing yet; closed after `http.header_timeout`, so a
+///   socket that only holds a slot is let go as soon as a slow request head would be.
 /// - `idle`: no request in progress; closed after `http.idle_timeout`.
 /// - `receivingHead`: bytes of a request arrived, its head is not complete; closed after `http.header_timeout`.
 /// - `receiving`: the head is planned, the rest of the request (its body, ignored) is awaited; same clock.
@@ -19,6 +21,10 @@ import NIOHTTP1
 /// - `reading`: a poll's record read is in flight.
 /// - `waiting`: a long poll or event stream: subscribing, reading or parked (see `Waiter`).
 /// - `closing`: the last answer is being written; closed when it is, or after `http.write_timeout`.
+/// - `lingering`: the last answer is written and the write side shut down; what the peer still
+///   sends is read and dropped until it closes, for at most `lingerTime` and `lingerBytes`. Closing
+///   with unread input makes the kernel send a reset, which destroys the answer before the peer
+///   reads it (a 431 to a client still sending its oversized head).
 /// - `closed`: nothing more happens.
 ///
 /// Output that waits for the peer for `http.write_timeout` without the peer taking any of it
@@ -32,9 +38,14 @@ struct ConnectionStateMachine {
         var heartbeat: TimeAmount
         /// Queued request parts beyond which the socket is not read.
         var maxQueuedParts = 64
+        /// How long a closing connection reads and drops what its peer still sends.
+        var lingerTime = TimeAmount.seconds(2)
+        /// The most bytes dropped while lingering; past them the connection closes.
+        var lingerBytes = 8 * 1024 * 1024
     }
 
     enum State {
+        case opened(since: NIODeadline)
         case idle(since: NIODeadline)
         case receivingHead(since: NIODeadline)
         case receiving(PlannedRequest, since: NIODeadline)
@@ -42,6 +53,7 @@ struct ConnectionStateMachine {
         case reading(PlannedRequest)
         case waiting(PlannedRequest, Waiter)
         case closing(since: NIODeadline)
+        case lingering(since: NIODeadline, dropped: Int)
         case closed
     }
 
@@ -84,6 +96,15 @@ struct ConnectionStateMachine {
         /// carries on.
         var readAfterWakeUp: Phase {
             self.isLongPoll ? .answering : .reading(changed: false)
+        }
+
+        /// The phase of a read that follows a change of a watched job. A held job list watches
+        /// jobs its caller may not see (other clients' ids, ids not created yet): its read is
+        /// compared with the one it parked on, and only a change the caller can see answers
+        /// (`JobListRead.finish`), so a list cannot tell a stranger when someone else's job is
+        /// written. A long poll of one job watches only a job of its caller's, and answers.
+        func readAfterChange(of request: PlannedRequest) -> Phase {
+            self.isLongPoll && request.context.list != nil ? .reading(changed: false) : self.readAfterWakeUp
         }
     }
 
@@ -189,6 +210,9 @@ struct ConnectionStateMachine {
         /// Close the connection now, releasing the request in progress if there is one; `abort`
         /// discards unsent output (SO_LINGER 0) instead of leaving it to the kernel.
         case close(abort: Bool, abandoning: PlannedRequest?)
+        /// The last answer is out: shut the write side down (the peer reads it to its end) and
+        /// keep reading, dropping what arrives (`lingering`).
+        case linger
     }
 
     // The stored properties are internal only so that the extensions in other files can change
@@ -208,7 +232,7 @@ struct ConnectionStateMachine {
 
     init(limits: Limits, now: NIODeadline) {
         self.limits = limits
-        self.state = .idle(since: now)
+        self.state = .opened(since: now)
         self.lastWrite = now
         self.output = .drained(checkedAt: now)
     }
@@ -218,7 +242,7 @@ struct ConnectionStateMachine {
         switch self.state {
         case .receiving(let request, _), .probing(let request), .reading(let request), .waiting(let request, _):
             request
-        case .idle, .receivingHead, .closing, .closed:
+        case .opened, .idle, .receivingHead, .closing, .lingering, .closed:
             nil
         }
     }
@@ -241,16 +265,34 @@ struct ConnectionStateMachine {
     /// Raw bytes arrived: a request has begun, so the header clock starts (if none is running).
     /// `now` is only read when it does. Returns whether the bytes may be decoded now.
     mutating func bytesArrived(now: () -> NIODeadline) -> Bool {
-        if case .idle = self.state {
+        switch self.state {
+        case .opened, .idle:
             self.state = .receivingHead(since: now())
+        case .receivingHead, .receiving, .probing, .reading, .waiting, .closing, .lingering, .closed:
+            break
         }
         return self.acceptsInput
+    }
+
+    /// While lingering, `count` bytes arrived and are dropped: false once they are too many, and
+    /// the connection closes (`closeNow`). True in every other state, where the bytes count as input.
+    mutating func lingeringBytes(_ count: Int) -> Bool {
+        guard case .lingering(let since, let dropped) = self.state else { return true }
+        guard dropped + count <= self.limits.lingerBytes else { return false }
+        self.state = .lingering(since: since, dropped: dropped + count)
+        return true
+    }
+
+    /// Whether what arrives is dropped unread: the connection is lingering.
+    var dropsInput: Bool {
+        if case .lingering = self.state { return true }
+        return false
     }
 
     /// NIO wants to read from the socket: true to let it, false to hold the read until
     /// `resumeReading`.
     mutating func readRequested() -> Bool {
-        if self.acceptsInput { return true }
+        if self.acceptsInput || self.dropsInput { return true }
         self.readDeferred = true
         return false
     }
@@ -300,16 +342,20 @@ struct ConnectionStateMachine {
     /// What the next input means in the current state.
     private mutating func take(_ input: Inbound, now: NIODeadline) -> Step {
         switch (self.state, input) {
-        case (.idle, .part(.head(let head))), (.receivingHead, .part(.head(let head))):
+        case (.opened, .part(.head(let head))), (.idle, .part(.head(let head))), (.receivingHead, .part(.head(let head))):
             guard self.isWritable else { return .waits }
             // The header clock runs from the request's first byte; bytes that were buffered while
             // the previous request was answered start it now.
-            if case .idle = self.state { self.state = .receivingHead(since: now) }
+            switch self.state {
+            case .opened, .idle: self.state = .receivingHead(since: now)
+            default: break
+            }
             return .taken(.plan(head))
-        case (.idle, .part(.body)), (.idle, .part(.end)), (.receivingHead, .part(.body)), (.receivingHead, .part(.end)):
+        case (.opened, .part(.body)), (.opened, .part(.end)), (.idle, .part(.body)), (.idle, .part(.end)),
+            (.receivingHead, .part(.body)), (.receivingHead, .part(.end)):
             // What is left of a request that was refused or abandoned.
             return .taken(.none)
-        case (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
+        case (.opened, .malformed(let error)), (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
             self.queue.removeAll()
             return .taken(self.refuse(error, now: now))
         case (.receiving, .part(.body)):
@@ -320,7 +366,7 @@ struct ConnectionStateMachine {
             // The decoder ends every request before the next begins, and a parser error resets
             // `receiving`: neither can happen.
             return .taken(.none)
-        case (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.closed, _):
+        case (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.lingering, _), (.closed, _):
             return .waits
         }
     }
@@ -328,8 +374,8 @@ struct ConnectionStateMachine {
     /// Whether the connection is closing or closed: input no longer matters.
     private var isEnding: Bool {
         switch self.state {
-        case .closing, .closed: true
-        case .idle, .receivingHead, .receiving, .probing, .reading, .waiting: false
+        case .closing, .lingering, .closed: true
+        case .opened, .idle, .receivingHead, .receiving, .probing, .reading, .waiting: false
         }
     }
 
@@ -414,7 +460,7 @@ struct ConnectionStateMachine {
     /// answers at once, a stream ends after its next read — and the connection closes after it.
     mutating func quiesce(now: NIODeadline) -> Action {
         switch self.state {
-        case .idle, .receivingHead:
+        case .opened, .idle, .receivingHead, .lingering:
             self.state = .closed
             return .close(abort: false, abandoning: nil)
         case .receiving(var request, let since):
@@ -451,11 +497,17 @@ struct ConnectionStateMachine {
         return request.map { .abandon($0) } ?? .none
     }
 
-    /// The answer that ended a closing connection was written (or failed to be).
-    mutating func closeWritten() -> Action {
+    /// The answer that ended a closing connection was written: linger (or, when the write
+    /// failed, the peer is gone and the connection just closes).
+    mutating func closeWritten(succeeded: Bool, now: NIODeadline) -> Action {
         guard case .closing = self.state else { return .none }
-        self.state = .closed
-        return .close(abort: false, abandoning: nil)
+        guard succeeded else {
+            self.state = .closed
+            return .close(abort: false, abandoning: nil)
+        }
+        self.state = .lingering(since: now, dropped: 0)
+        self.readDeferred = false
+        return .linger
     }
 
     /// Closes now, handing back the request in progress.

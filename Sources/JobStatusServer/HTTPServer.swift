@@ -128,6 +128,8 @@ public final class HTTPServer: Service {
         loops: LoopResourcesMap
     ) -> ServerBootstrap {
         let connections = ConnectionCounter(limit: self.configuration.maxConnections)
+        let perAddress = self.configuration.maxConnectionsPerAddress > 0
+            ? AddressConnectionCounter(limit: self.configuration.maxConnectionsPerAddress) : nil
         let writeTimeout = self.configuration.writeTimeout.wholeMilliseconds
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -156,6 +158,15 @@ public final class HTTPServer: Service {
                     return channel.close()
                 }
                 channel.closeFuture.whenComplete { _ in connections.close() }
+                if let perAddress {
+                    // Over limits.max_connections_per_address: one peer cannot take every slot.
+                    let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                    guard perAddress.open(address) else {
+                        RequestMetrics.refusedConnections.increment()
+                        return channel.close()
+                    }
+                    channel.closeFuture.whenComplete { _ in perAddress.close(address) }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     #if os(Linux)
                     // Output the peer leaves unacknowledged, or untransmitted behind its zero window,

@@ -30,6 +30,13 @@ final class JobListRead {
     /// The last read's tag (nil: some record has no version) and whether `If-None-Match` named it.
     private(set) var tag: JobListTag?
     private(set) var isNotModified = false
+    /// The tag of the read before this one: a held list parked on it, and wakes only when the
+    /// caller can see a difference from it.
+    private var earlierTag: JobListTag?
+    private var reads = 0
+
+    /// Whether this read follows an earlier one of the same held list.
+    var isReread: Bool { self.reads > 1 }
 
     init(ids: [Substring]) {
         self.ids = ids
@@ -53,8 +60,10 @@ final class JobListRead {
 
     /// Starts a read: forgets the last one and writes the items of malformed ids.
     func begin() {
+        self.reads += 1
         self.rendered.clear()
         self.earliestPendingETA = nil
+        self.earlierTag = self.tag
         self.tag = nil
         self.isNotModified = false
         for position in self.items.indices {
@@ -98,7 +107,9 @@ final class JobListRead {
     /// Every record is in: the list's tag, and what it means to the connection's protocol (nil
     /// when an item is missing, which a read without failure never leaves). Without
     /// `If-None-Match`, a long poll waits while some job is pending and none is terminal; with
-    /// it, while the tag is the client's and some job is pending.
+    /// it, while the tag is the client's and some job is pending. A re-read after a change is
+    /// conditional on the read before it (`PlannedRequest.isConditional`): unchanged when the
+    /// tag is the same — the change was to a job the caller cannot see.
     func finish(ifNoneMatch: String?) -> ConnectionStateMachine.RecordSummary? {
         var complete = true
         var tagged = true
@@ -121,7 +132,7 @@ final class JobListRead {
         if var ifNoneMatch, let tag = self.tag {
             self.isNotModified = ifNoneMatch.withUTF8 { tag.matches(ifNoneMatch: UnsafeRawBufferPointer($0)) }
         }
-        if self.isNotModified {
+        if self.isNotModified || (self.isReread && self.tag != nil && self.tag == self.earlierTag) {
             return .unchanged(pending: anyPending)
         }
         return .job(pending: anyPending && !anyTerminal, version: nil)

@@ -125,6 +125,16 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.machine.bytesArrived { self.context?.eventLoop.now ?? .now() }
     }
 
+    /// From `RequestBytesGate`: whether `count` bytes are to be dropped unread, as a lingering
+    /// connection drops what its peer still sends. Past the bound the connection closes.
+    func dropsArriving(_ count: Int) -> Bool {
+        guard self.machine.dropsInput else { return false }
+        if !self.machine.lingeringBytes(count) {
+            self.run(self.machine.closeNow(abort: false))
+        }
+        return true
+    }
+
     /// Whether the connection takes more request bytes now (asked by `RequestBytesGate`).
     var acceptsInput: Bool { self.machine.acceptsInput }
 
@@ -260,6 +270,15 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
                 _ = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
             }
             context.close(promise: nil)
+        case .linger:
+            self.gate?.dropHeld()
+            let halfClosed = context.eventLoop.makePromise(of: Void.self)
+            halfClosed.futureResult.assumeIsolated().whenFailure { _ in
+                // No half-close on this channel: close as before.
+                self.run(self.machine.closeNow(abort: false))
+            }
+            context.close(mode: .output, promise: halfClosed)
+            context.read()
         }
     }
 
@@ -285,8 +304,13 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             }
         case .close:
             let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.assumeIsolated().whenComplete { _ in
-                self.run(self.machine.closeWritten())
+            written.futureResult.assumeIsolated().whenComplete { result in
+                guard let context = self.context else { return }
+                if case .success = result {
+                    self.run(self.machine.closeWritten(succeeded: true, now: context.eventLoop.now))
+                } else {
+                    self.run(self.machine.closeWritten(succeeded: false, now: context.eventLoop.now))
+                }
             }
             context.writeAndFlush(self.wrapOutboundOut(response ?? context.channel.allocator.buffer(capacity: 0)), promise: written)
         }

@@ -43,8 +43,9 @@ struct PlannedRequest {
     /// as soon as it can be (a long poll from one read, a stream after its next event) and the
     /// connection closes after it.
     var draining = false
-    /// Whether the request carries `If-None-Match`.
-    var isConditional: Bool { self.context.ifNoneMatch != nil }
+    /// Whether the request carries `If-None-Match`, or is a held list reading again after a
+    /// change: that read is conditional on the one before it (`JobListRead.finish`).
+    var isConditional: Bool { self.context.ifNoneMatch != nil || self.context.list?.isReread == true }
     let context: RequestContext
 
     init(work: Work, isHead: Bool, isHTTP10: Bool, connection: HTTPResponseComposer.Connection, context: RequestContext) {

@@ -43,6 +43,9 @@ final class RequestBytesGate: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = self.unwrapInboundIn(data)
+        if self.connection.dropsArriving(bytes.readableBytes) {
+            return
+        }
         if self.connection.bytesArrived(), self.held == nil, bytes.readableBytes <= Self.sliceSize {
             context.fireChannelRead(data)
             return
@@ -58,6 +61,12 @@ final class RequestBytesGate: ChannelInboundHandler {
 
     /// Whether bytes wait to be handed on.
     var isHolding: Bool { self.held != nil }
+
+    /// The connection answered its last request: what was held will never be decoded.
+    func dropHeld() {
+        self.held = nil
+        self.readOwed = false
+    }
 
     /// Whether a socket read must wait for the held bytes to be handed on; if so, it is made
     /// once they are.

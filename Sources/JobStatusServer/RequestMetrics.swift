@@ -13,7 +13,7 @@ final class RequestMetrics {
     static let connections = Meter(label: "jobstatus_http_connections")
     /// Long polls and event streams waiting for a change.
     static let waiters = Meter(label: "jobstatus_waiters")
-    /// Connections refused because `limits.max_connections` was reached.
+    /// Connections refused because `limits.max_connections` or `limits.max_connections_per_address` was reached.
     static let refusedConnections = Counter(label: "jobstatus_http_connections_refused_total")
 
     /// Makes the instance-wide metrics now, so each is in the first scrape (see `RedisMetrics.register`).

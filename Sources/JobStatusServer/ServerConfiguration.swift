@@ -92,6 +92,10 @@ public struct ServerConfiguration: Sendable {
     public var rateBurst = 2000
     /// `limits.max_connections`: open HTTP connections per instance; more are closed at once.
     public var maxConnections = 20_000
+    /// `limits.max_connections_per_address`: open HTTP connections one peer address may hold
+    /// per instance; more from it are closed at once (0: no bound). Off by default: behind a load
+    /// balancer every connection comes from the balancer's few addresses.
+    public var maxConnectionsPerAddress = 0
     /// `limits.max_waiters_per_client`: long polls and event streams one client may hold open.
     public var maxWaitersPerClient = 1000
 
@@ -133,6 +137,11 @@ public struct ServerConfiguration: Sendable {
         self.rateLimit = try settings.int("limits.rate", default: defaults.rateLimit, in: 0...10_000_000)
         self.rateBurst = try settings.int("limits.burst", default: defaults.rateBurst, in: 1...10_000_000)
         self.maxConnections = try settings.int("limits.max_connections", default: defaults.maxConnections, in: 1...10_000_000)
+        self.maxConnectionsPerAddress = try settings.int(
+            "limits.max_connections_per_address",
+            default: defaults.maxConnectionsPerAddress,
+            in: 0...10_000_000
+        )
         self.maxWaitersPerClient = try settings.int(
             "limits.max_waiters_per_client",
             default: defaults.maxWaitersPerClient,

@@ -22,6 +22,10 @@ struct ConnectionStateMachineDriver {
         case timer(UInt64)
         case writable(Bool)
         case closeWritten
+        /// The last answer could not be written (the peer is gone).
+        case closeFailed
+        /// Bytes arrived while lingering (or not): how many.
+        case dropped(Int)
         case quiesce
         case parserError
         case inactive
@@ -80,7 +84,15 @@ struct ConnectionStateMachineDriver {
         case .writable(let isWritable):
             self.run(self.machine.writabilityChanged(isWritable: isWritable))
         case .closeWritten:
-            self.run(self.machine.closeWritten())
+            self.run(self.machine.closeWritten(succeeded: true, now: self.now))
+        case .closeFailed:
+            self.run(self.machine.closeWritten(succeeded: false, now: self.now))
+        case .dropped(let count):
+            if !self.machine.dropsInput {
+                self.trace.append("input")
+            } else if !self.machine.lingeringBytes(count) {
+                self.run(self.machine.closeNow(abort: false))
+            }
         case .quiesce:
             self.run(self.machine.quiesce(now: self.now))
         case .parserError:
@@ -179,6 +191,7 @@ struct ConnectionStateMachineDriver {
         case .refuse: return "refuse, close"
         case .abandon(let request): return "abandon \(request.context.meta.path)"
         case .resumeReading: return "resume reading"
+        case .linger: return "linger"
         case .close(let abort, let request):
             return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.context.meta.path)" } ?? "")"
         }
@@ -203,6 +216,7 @@ struct ConnectionStateMachineDriver {
     /// The state's name and, while waiting, its phase.
     var stateName: String {
         switch self.machine.state {
+        case .opened: "opened"
         case .idle: "idle"
         case .receivingHead: "receiving head"
         case .receiving: "receiving"
@@ -216,6 +230,7 @@ struct ConnectionStateMachineDriver {
             case .parked: "waiting: parked"
             }
         case .closing: "closing"
+        case .lingering(_, let dropped): "lingering, \(dropped) dropped"
         case .closed: "closed"
         }
     }

@@ -26,8 +26,8 @@ struct ConnectionStateMachineTests {
         Case(
             name: "Connection: close closes once the answer is written",
             events: [.request("/live", keepAlive: false), .closeWritten],
-            trace: ["plan /live", "finish /live immediate, close", "close"],
-            state: "closed"
+            trace: ["plan /live", "finish /live immediate, close", "linger"],
+            state: "lingering, 0 dropped"
         ),
         Case(
             name: "HTTP/1.0 without keep-alive closes",
@@ -69,7 +69,7 @@ struct ConnectionStateMachineTests {
             name: "a reply that arrives when nothing reads is ignored",
             events: [pending, .unavailable, .probed(true), .watch(.changed, generation: 1), .timer(2)],
             trace: [],
-            state: "idle"
+            state: "opened"
         ),
     ]
 
@@ -234,13 +234,33 @@ struct ConnectionStateMachineTests {
             state: "waiting: subscribing g4"
         ),
         Case(
-            name: "stream: a lost watch re-reads (a change may have been missed), then watches again at the heartbeat",
-            events: [.request("/stream"), .watch(.ready, generation: 1), pending, .watch(.lost, generation: 1), pendingV2, .timer(4)],
+            name: "stream: a lost watch (the subscriber is back) re-reads, then watches again at once, then reads",
+            events: [
+                .request("/stream"), .watch(.ready, generation: 1), pending, .watch(.lost, generation: 1), pendingV2,
+                .watch(.ready, generation: 4), pendingV2,
+            ],
             trace: [
                 "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +15s",
-                "read /stream", "stream job, then park, timer g4 at +15s", "stream heartbeat, then watch g5, timer g6 at +15s",
+                "read /stream", "stream job, then watch g4, timer g5 at +15s", "read /stream", "stream nothing, then park, timer g6 at +15s",
             ],
-            state: "waiting: subscribing g5"
+            state: "waiting: parked"
+        ),
+        Case(
+            name: "stream: a lost watch during a read watches again after it",
+            events: [.request("/stream"), .watch(.ready, generation: 1), .watch(.lost, generation: 1), pending],
+            trace: [
+                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then watch g3, timer g4 at +15s",
+            ],
+            state: "waiting: subscribing g3"
+        ),
+        Case(
+            name: "stream: a watch that cannot be made waits for the heartbeat to try again (no loop while Redis is down)",
+            events: [.request("/stream"), .watch(.unavailable, generation: 1), pending, .timer(3)],
+            trace: [
+                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +15s",
+                "stream heartbeat, then watch g4, timer g5 at +15s",
+            ],
+            state: "waiting: subscribing g4"
         ),
         Case(
             name: "stream: a client that lets output pile up is closed instead of buffered",
@@ -363,6 +383,54 @@ struct ConnectionStateMachineTests {
             events: [.head("/wait/5"), .advance(.seconds(10)), .tick(pending: 0)],
             trace: ["plan /wait/5", "close abandoning /wait/5"],
             state: "closed"
+        ),
+        Case(
+            name: "a new connection that sends nothing is closed after the header timeout, not the idle timeout",
+            events: [.advance(.seconds(9)), .tick(pending: 0), .advance(.seconds(1)), .tick(pending: 0)],
+            trace: ["close"],
+            state: "closed"
+        ),
+        Case(
+            name: "a new connection's first byte starts the header clock; after its answer the idle clock runs",
+            events: [.advance(.seconds(9)), .bytes, .request("/live"), .advance(.seconds(9)), .tick(pending: 0)],
+            trace: ["plan /live", "finish /live immediate"],
+            state: "idle"
+        ),
+        Case(
+            name: "lingering drops what the peer still sends and closes at the peer's end",
+            events: [.request("/live", keepAlive: false), .closeWritten, .dropped(4096), .readRequest, .dropped(100), .inactive],
+            trace: ["plan /live", "finish /live immediate, close", "linger", "read socket"],
+            state: "closed"
+        ),
+        Case(
+            name: "lingering ends after the linger time",
+            events: [.request("/live", keepAlive: false), .closeWritten, .advance(.seconds(1)), .tick(pending: 0), .advance(.seconds(1)), .tick(pending: 0)],
+            trace: ["plan /live", "finish /live immediate, close", "linger", "close"],
+            state: "closed"
+        ),
+        Case(
+            name: "lingering ends past the linger bytes",
+            events: [.request("/live", keepAlive: false), .closeWritten, .dropped(8 * 1024 * 1024), .dropped(1)],
+            trace: ["plan /live", "finish /live immediate, close", "linger", "close"],
+            state: "closed"
+        ),
+        Case(
+            name: "an answer that could not be written closes without lingering",
+            events: [.request("/live", keepAlive: false), .closeFailed],
+            trace: ["plan /live", "finish /live immediate, close", "close"],
+            state: "closed"
+        ),
+        Case(
+            name: "a refused request lingers too; the bytes that follow are never decoded",
+            events: [.head("/live"), .parserError, .closeWritten, .request("/poll")],
+            trace: ["plan /live", "abandon /live", "refuse, close", "linger"],
+            state: "lingering, 0 dropped"
+        ),
+        Case(
+            name: "before the last answer is written, bytes are input, not dropped",
+            events: [.request("/live", keepAlive: false), .dropped(10)],
+            trace: ["plan /live", "finish /live immediate, close", "input"],
+            state: "closing"
         ),
         Case(
             name: "a long poll is not subject to the idle or header clocks",

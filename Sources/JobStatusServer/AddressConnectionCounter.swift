@@ -1,0 +1,38 @@
+import NIOConcurrencyHelpers
+
+/// Counts open HTTP connections per peer address against `limits.max_connections_per_address`,
+/// so that one address — a flood of silent sockets — cannot hold every slot of the instance
+/// while other addresses are still served.
+///
+/// Consulted once per accepted connection and once per closed one, from any event loop; an
+/// address's entry goes when its last connection does, so the table holds only live peers.
+final class AddressConnectionCounter: Sendable {
+    private let limit: Int
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a place for a new connection from `address`; false when it has none left.
+    func open(_ address: String) -> Bool {
+        self.counts.withLockedValue { counts in
+            let open = counts[address, default: 0]
+            guard open < self.limit else { return false }
+            counts[address] = open + 1
+            return true
+        }
+    }
+
+    func close(_ address: String) {
+        self.counts.withLockedValue { counts in
+            guard let open = counts[address] else { return }
+            counts[address] = open > 1 ? open - 1 : nil
+        }
+    }
+
+    /// The connections `address` holds (for tests).
+    func openCount(_ address: String) -> Int {
+        self.counts.withLockedValue { $0[address, default: 0] }
+    }
+}
