@@ -74,7 +74,7 @@ struct APIError {
 
     /// A job list with more ids than `polling.max_batch`.
     static func tooManyListedIDs(max: Int) -> APIError {
-        Self.invalidListedIDs(rule: "length", description: "must list at most \(max) distinct job ids")
+        Self.invalidListedIDs(rule: "length", description: "must list at most \(max) distinct job ids, in at most \(2 * max) elements")
     }
 
     private static func invalidListedIDs(rule: StaticString, description: String) -> APIError {

@@ -149,11 +149,18 @@ public final class JWTAuthenticator: Sendable {
     }
 
     private func verifiedClaims(_ token: [UInt8]) -> Claims? {
+        // A JWS in compact form is three base64url parts, which have no padding (RFC 7515 §2):
+        // a decoder that tolerates `=` would accept one token under several spellings.
+        guard token.allSatisfy(Self.isCompactJWSByte) else { return nil }
         let parser = DefaultJWTParser()
         guard let (header, claims, signature) = try? parser.parse(token, as: Claims.self),
             let parts = try? parser.getTokenParts(token),
             let algorithmName = header.alg
         else { return nil }
+        // `crit` names extensions the token must not be accepted without understanding
+        // (RFC 7515 §4.1.11); this server understands none, so any `crit` (even a malformed or
+        // empty one) refuses the token.
+        guard header[dynamicMember: "crit"] == nil else { return nil }
         let key: (any JWTAlgorithm)?
         if let kid = header.kid {
             key = self.keysByID[kid]
@@ -165,6 +172,17 @@ public final class JWTAuthenticator: Sendable {
         let signed = Array(parts.header) + [UInt8(ascii: ".")] + Array(parts.payload)
         guard (try? key.verify(signature, signs: signed)) == true else { return nil }
         return claims
+    }
+
+    /// The base64url alphabet and the parts' separator.
+    private static func isCompactJWSByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            true
+        default:
+            false
+        }
     }
 }
 

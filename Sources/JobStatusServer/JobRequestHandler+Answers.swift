@@ -220,14 +220,15 @@ extension JobRequestHandler {
         self.send(error.status, headers: headers, request: request, ending: ending, context: context)
     }
 
-    /// Why Redis is unavailable goes only where operators look (where `/metrics` is served): it
-    /// names hosts and settings that the API's callers have no business seeing.
+    /// Why Redis is unavailable goes only to the operator port (`metrics.port`) and the log: it
+    /// names hosts, ports, users and settings that the API's callers have no business seeing, so
+    /// the public port says only the status, even when it also serves `/metrics`.
     private func sendHealth(_ health: StoreHealth, request: PlannedRequest, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
         self.loop.bodyScratch.clear()
         switch health {
         case .ready:
             self.loop.bodyScratch.writeStaticString(#"{"status":"up"}"#)
-        case .unavailable(let reason) where self.server.showsOperatorDetail:
+        case .unavailable(let reason) where self.server.isOperatorListener:
             self.loop.bodyScratch.writeStaticString(#"{"status":"unavailable","reason":"#)
             self.loop.bodyScratch.writeJSONString(reason)
             self.loop.bodyScratch.writeStaticString("}")

@@ -21,9 +21,15 @@ extension JobRequestHandler {
         var presharedKey: String?
         var presharedKeyCount = 0
         var traceParent: String?
+        /// The head's size on the wire at the least: each line as `name:value` and CRLF. Optional
+        /// blanks around values are not counted; the decoder bounds those (`maxHeaderFieldSize`).
+        var wireSize: Int
 
-        init(_ headers: HTTPHeaders) {
-            for (name, value) in headers {
+        init(_ head: HTTPRequestHead) {
+            // "GET /path HTTP/1.1" CRLF, and the CRLF that ends the head.
+            self.wireSize = head.method.rawValue.utf8.count + 1 + head.uri.utf8.count + 1 + 8 + 2 + 2
+            for (name, value) in head.headers {
+                self.wireSize += name.utf8.count + 1 + value.utf8.count + 2
                 switch name.utf8.count {
                 case 4 where name.isASCIIEqualIgnoringCase("host"):
                     self.host = value
@@ -62,7 +68,7 @@ extension JobRequestHandler {
 
     /// What the request asks for, decided from its head: routing, authorization, the limits.
     func plan(_ head: HTTPRequestHead, now: NIODeadline) -> PlannedRequest {
-        let headers = RequestHeaders(head.headers)
+        let headers = RequestHeaders(head)
         let requestID: String
         if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
             requestID = clientRequestID
@@ -75,13 +81,15 @@ extension JobRequestHandler {
         var scheme = "http"
         // Without exactly one Host line there is no trustworthy authority: the answer (a 400) names
         // this server instead.
-        var authority = (headers.hostCount == 1 ? headers.host : nil) ?? self.server.defaultAuthority
+        // A Host of any other shape than an authority is not repeated into `meta.url` either.
+        var authority = (headers.hostCount == 1 ? headers.host : nil).flatMap { HostAuthority.isValid($0) ? $0 : nil }
+            ?? self.server.defaultAuthority
         if self.server.configuration.trustForwardedHeaders {
             if let proto = headers.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
                 scheme = String(proto)
             }
-            if let forwarded = headers.forwardedHost.map(Self.firstListElement), !forwarded.isEmpty {
-                authority = String(forwarded)
+            if let forwarded = headers.forwardedHost.map(Self.firstListElement).map(String.init), HostAuthority.isValid(forwarded) {
+                authority = forwarded
             }
         }
         let context = RequestContext(
@@ -102,6 +110,11 @@ extension JobRequestHandler {
         headers: RequestHeaders,
         request: inout PlannedRequest
     ) -> PlannedRequest.Work {
+        if headers.wireSize > self.server.configuration.maxHeaderSize {
+            // The decoder counts only names and values: thousands of tiny lines pass it.
+            request.connection = .close
+            return .refuse(.headersTooLarge, ResponseHeaders(cacheControl: .noStore))
+        }
         if !request.isHTTP10 && headers.hostCount != 1 {
             // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
             // different ones starts: answer, then close rather than trust the rest of the stream.
@@ -159,19 +172,24 @@ extension JobRequestHandler {
                 return refusal
             }
             let limitKey = request.context.clientID ?? self.remoteAddress
+            let maxBatch = self.server.configuration.maxBatch
             switch listed {
             case .none:
                 return self.rateLimited(limitKey) ?? .refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore))
-            case .tooMany:
-                let error = APIError.tooManyListedIDs(max: self.server.configuration.maxBatch)
-                return self.rateLimited(limitKey) ?? .refuse(error, ResponseHeaders(cacheControl: .noStore))
-            case .ids(let ids):
-                // A list costs what polling each of its jobs would.
-                if let limited = self.rateLimited(limitKey, cost: ids.count) {
-                    return limited
+            case .listed:
+                // The caller is known: only now are the ids read (and their repeats found).
+                if let ids = target.ids(maxDistinct: maxBatch) {
+                    // A list costs what polling each of its jobs would.
+                    if let limited = self.rateLimited(limitKey, cost: ids.count) {
+                        return limited
+                    }
+                    request.context.list = JobListRead(ids: ids)
+                    return self.poll(target: target, headers: headers, limitKey: limitKey, request: &request)
                 }
-                request.context.list = JobListRead(ids: ids)
-                return self.poll(target: target, headers: headers, limitKey: limitKey, request: &request)
+                fallthrough
+            case .tooMany:
+                let error = APIError.tooManyListedIDs(max: maxBatch)
+                return self.rateLimited(limitKey) ?? .refuse(error, ResponseHeaders(cacheControl: .noStore))
             }
         }
     }

@@ -22,14 +22,18 @@ struct RequestTarget {
         case unknown
     }
 
-    /// The `ids` of a job list, as received (a malformed one included), in the order given, each
-    /// once. Ids are separated by commas, also percent-encoded (`%2C`, as form encoders write
-    /// them), within one `ids` parameter or across several; empty elements are skipped.
+    /// The `ids` of a job list, as far as routing reads them: their elements are counted, not
+    /// collected, so a request refused before its caller is known costs what its length costs.
+    /// Ids are separated by commas, also percent-encoded (`%2C`, as form encoders write them),
+    /// within one `ids` parameter or across several; empty elements are skipped. `ids(maxDistinct:)`
+    /// reads them once the caller may.
     enum ListedIDs: Equatable {
-        case ids([Substring])
+        /// Some ids, in at most `2 × polling.max_batch` elements.
+        case listed
         /// No `ids`, or none but empty elements.
         case none
-        /// More distinct ids than the limit (the rest was not read).
+        /// More elements than `2 × polling.max_batch`, repeats and empty ones included (the rest
+        /// was not read).
         case tooMany
     }
 
@@ -44,6 +48,8 @@ struct RequestTarget {
 
     /// The path, without query: what `meta.url` repeats.
     let path: Substring
+    /// The query, without `?` and fragment.
+    let query: Substring
     let route: Route
     let wait: WaitParameter
 
@@ -60,17 +66,20 @@ struct RequestTarget {
         }
     }
 
-    /// - Parameter maxListedIDs: the most distinct ids a job list may name (`polling.max_batch`).
+    /// - Parameter maxListedIDs: the most distinct ids a job list may name (`polling.max_batch`);
+    ///   it may spell them in twice as many elements.
     init(uri: String, maxListedIDs: Int = 100) {
         var uri = uri
         var pathRange = 0..<0
+        var queryRange = 0..<0
         var raw = RawRoute.unknown
         var query = QueryParameters()
         uri.withUTF8 { bytes in
-            let (path, queryRange) = Self.split(bytes)
+            let (path, queryPart) = Self.split(bytes)
             pathRange = path
+            queryRange = queryPart
             raw = Self.route(UnsafeBufferPointer(rebasing: bytes[path]))
-            query = Self.parameters(bytes, query: queryRange, listingIDs: raw == .jobList, maxListedIDs: maxListedIDs)
+            query = Self.parameters(bytes, query: queryPart, listingIDs: raw == .jobList, maxElements: 2 * maxListedIDs)
         }
         let utf8 = uri.utf8
         func substring(_ range: Range<Int>) -> Substring {
@@ -78,15 +87,16 @@ struct RequestTarget {
             return uri[lower..<utf8.index(lower, offsetBy: range.count)]
         }
         self.path = pathRange.isEmpty ? "/" : substring(pathRange)
+        self.query = substring(queryRange)
         switch raw {
         case .job(let id, let isValid, let events):
             let idText = substring((pathRange.lowerBound + id.lowerBound)..<(pathRange.lowerBound + id.upperBound))
             self.route = events ? .jobEvents(id: idText, isValidID: isValid) : .job(id: idText, isValidID: isValid)
         case .jobList:
-            switch query.ids {
+            switch query.listedIDs {
             case nil: self.route = .jobList(.tooMany)
-            case let ranges? where ranges.isEmpty: self.route = .jobList(.none)
-            case let ranges?: self.route = .jobList(.ids(ranges.map(substring)))
+            case 0?: self.route = .jobList(.none)
+            case _?: self.route = .jobList(.listed)
             }
         case .healthLive: self.route = .healthLive
         case .healthReady: self.route = .healthReady
@@ -156,34 +166,75 @@ struct RequestTarget {
         return .job(id: idStart..<idEnd, isValid: isValid, events: events)
     }
 
-    /// What the query says, read in one pass: the first `wait`, and (for a job list) every id of
-    /// every `ids`, as absolute byte ranges of the URI; `ids` nil: more than `maxListedIDs`.
+    /// What the query says, read in one pass: the first `wait`, and (for a job list) how many
+    /// non-empty elements its `ids` have; `listedIDs` nil: more than `maxElements` elements.
     private struct QueryParameters {
         var wait = WaitParameter.absent
-        var ids: [Range<Int>]? = []
+        var listedIDs: Int? = 0
     }
 
     private static func parameters(
         _ bytes: UnsafeBufferPointer<UInt8>,
         query: Range<Int>,
         listingIDs: Bool,
-        maxListedIDs: Int
+        maxElements: Int
     ) -> QueryParameters {
         var found = QueryParameters()
         var seenWait = false
-        var start = query.lowerBound
-        while start < query.upperBound {
-            let end = bytes[start..<query.upperBound].firstIndex(of: UInt8(ascii: "&")) ?? query.upperBound
-            let pair = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        var elements = 0
+        Self.forEachParameter(bytes, query: query) { pair, range in
             if !seenWait, Self.hasPrefix(pair, "wait=") || Self.equals(pair, "wait") {
                 seenWait = true
                 found.wait = Self.waitValue(pair.dropFirst(5))
-            } else if listingIDs, Self.hasPrefix(pair, "ids="), var ids = found.ids {
-                found.ids = Self.appendIDs(bytes, in: (start + 4)..<end, to: &ids, limit: maxListedIDs) ? ids : nil
+            } else if listingIDs, Self.hasPrefix(pair, "ids="), let listed = found.listedIDs {
+                var nonEmpty = listed
+                let within = Self.forEachElement(bytes, in: (range.lowerBound + 4)..<range.upperBound) { element in
+                    elements += 1
+                    if !element.isEmpty { nonEmpty += 1 }
+                    return elements <= maxElements
+                }
+                found.listedIDs = within ? nonEmpty : nil
             }
-            start = end + 1
         }
         return found
+    }
+
+    /// The distinct ids of a job list, in the order first listed; nil when there are more than
+    /// `maxDistinct`. Linear: repeats are found by hashing, never by scanning the ids so far.
+    func ids(maxDistinct: Int) -> [Substring]? {
+        var ids: [Substring] = []
+        var seen = Set<Substring>(minimumCapacity: maxDistinct + 1)
+        var query = self.query
+        let text = self.query
+        query.withUTF8 { bytes in
+            Self.forEachParameter(bytes, query: 0..<bytes.count) { pair, range in
+                guard ids.count <= maxDistinct, Self.hasPrefix(pair, "ids=") else { return }
+                _ = Self.forEachElement(bytes, in: (range.lowerBound + 4)..<range.upperBound) { element in
+                    guard !element.isEmpty else { return true }
+                    let lower = text.utf8.index(text.startIndex, offsetBy: element.lowerBound)
+                    let id = text[lower..<text.utf8.index(lower, offsetBy: element.count)]
+                    if seen.insert(id).inserted {
+                        ids.append(id)
+                    }
+                    return ids.count <= maxDistinct
+                }
+            }
+        }
+        return ids.count <= maxDistinct ? ids : nil
+    }
+
+    /// Calls `body` with each `name=value` pair of the query (bytes and range), in order.
+    private static func forEachParameter(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        query: Range<Int>,
+        _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Void
+    ) {
+        var start = query.lowerBound
+        while start < query.upperBound {
+            let end = bytes[start..<query.upperBound].firstIndex(of: UInt8(ascii: "&")) ?? query.upperBound
+            body(UnsafeBufferPointer(rebasing: bytes[start..<end]), start..<end)
+            start = end + 1
+        }
     }
 
     /// A `wait` value: digits only (a non-negative integer), or invalid.
@@ -198,21 +249,11 @@ struct RequestTarget {
         return .seconds(seconds)
     }
 
-    /// Adds the ids of one `ids` value to `ids`, skipping empty elements and repeats; false once
-    /// there are more than `limit` (the rest is not read).
-    private static func appendIDs(_ bytes: UnsafeBufferPointer<UInt8>, in value: Range<Int>, to ids: inout [Range<Int>], limit: Int) -> Bool {
+    /// Calls `body` with the byte range of each element of one `ids` value, empty ones included,
+    /// while it returns true; false when it stopped one.
+    private static func forEachElement(_ bytes: UnsafeBufferPointer<UInt8>, in value: Range<Int>, _ body: (Range<Int>) -> Bool) -> Bool {
         var elementStart = value.lowerBound
         var index = value.lowerBound
-        func endElement(at end: Int) -> Bool {
-            let element = elementStart..<end
-            guard !element.isEmpty else { return true }
-            let text = UnsafeBufferPointer(rebasing: bytes[element])
-            if ids.contains(where: { $0.count == element.count && Self.equals(UnsafeBufferPointer(rebasing: bytes[$0]), text) }) {
-                return true
-            }
-            ids.append(element)
-            return ids.count <= limit
-        }
         while index < value.upperBound {
             let separator: Int
             if bytes[index] == UInt8(ascii: ",") {
@@ -225,15 +266,11 @@ struct RequestTarget {
                 index += 1
                 continue
             }
-            guard endElement(at: index) else { return false }
+            guard body(elementStart..<index) else { return false }
             index += separator
             elementStart = index
         }
-        return endElement(at: value.upperBound)
-    }
-
-    private static func equals(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
-        lhs.count == rhs.count && (lhs.isEmpty || memcmp(lhs.baseAddress!, rhs.baseAddress!, lhs.count) == 0)
+        return body(elementStart..<value.upperBound)
     }
 
     private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {

@@ -20,14 +20,9 @@ final class ServerContext: Sendable {
     /// a second of expiring, rarely enough to cost nothing per request.
     let tickInterval: TimeAmount
 
-    /// Whether this listener is where operators look: the operator port, or the only port.
-    var showsOperatorDetail: Bool {
-        self.isOperatorListener || self.configuration.metricsPort == 0
-    }
-
-    /// Whether this listener answers `/metrics`.
+    /// Whether this listener answers `/metrics`: the operator port, or the only port.
     var servesMetrics: Bool {
-        self.metricsRegistry != nil && self.showsOperatorDetail
+        self.metricsRegistry != nil && (self.isOperatorListener || self.configuration.metricsPort == 0)
     }
 
     init(

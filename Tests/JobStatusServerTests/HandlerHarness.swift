@@ -25,7 +25,8 @@ final class HandlerHarness {
     init(
         configure: (inout ServerConfiguration) -> Void = { _ in },
         authentication: Authentication = .none,
-        recordingLogs: Bool = false
+        recordingLogs: Bool = false,
+        operatorListener: Bool = false
     ) throws {
         var configuration = ServerConfiguration()
         configuration.authMode = .none
@@ -35,7 +36,13 @@ final class HandlerHarness {
         let recorder = self.logs
         var logger = recordingLogs ? Logger(label: "test") { _ in recorder.handler } : Logger(label: "test")
         logger.logLevel = recordingLogs ? .info : .critical
-        self.server = ServerContext(configuration: configuration, authentication: authentication, logger: logger, metricsRegistry: nil)
+        self.server = ServerContext(
+            configuration: configuration,
+            authentication: authentication,
+            logger: logger,
+            metricsRegistry: nil,
+            isOperatorListener: operatorListener
+        )
         let handler = JobRequestHandler(server: self.server, loop: LoopResources(store: self.store))
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = configuration.maxHeaderSize

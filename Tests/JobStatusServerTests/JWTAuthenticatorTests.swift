@@ -101,6 +101,41 @@ struct JWTAuthenticatorTests {
         #expect(auth.authenticate("Bearer \(header).\(payload).").decision == .denied(.invalidToken))
     }
 
+    @Test("crit naming any extension is refused (none is understood); base64url with = padding is refused")
+    func critAndPadding() async throws {
+        let auth = try await self.hmacAuthenticator()
+        let payload = Data(#"{"exp":9999999999,"scope":"job:read","client_id":"mis-1","iss":"https://auth.example","aud":"jobstatus"}"#.utf8)
+            .base64URLEncoded
+        func signed(_ headerJSON: String) -> (header: String, signature: String) {
+            let header = Data(headerJSON.utf8).base64URLEncoded
+            let key = SymmetricKey(data: Data(Self.secret.utf8))
+            let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: key)
+            return (header, Data(mac).base64URLEncoded)
+        }
+        let plain = signed(#"{"alg":"HS256","typ":"JWT"}"#)
+        #expect(auth.authenticate("Bearer \(plain.header).\(payload).\(plain.signature)").decision == .allowed(clientID: "mis-1"), "the control")
+        var outcomes: [String] = []
+        for header in [
+            #"{"alg":"HS256","crit":["exp"]}"#, #"{"alg":"HS256","crit":["b64"],"b64":false}"#, #"{"alg":"HS256","crit":[]}"#,
+            #"{"alg":"HS256","crit":"x-ext"}"#, #"{"alg":"HS256","crit":[7]}"#,
+        ] {
+            let token = signed(header)
+            let decision = auth.authenticate("Bearer \(token.header).\(payload).\(token.signature)").decision
+            #expect(decision == .denied(.invalidToken), "\(header)")
+            outcomes.append("\(header): \(decision)")
+        }
+        // A 32-byte HMAC is 43 base64url characters; padded to 44 with "=", and padded parts elsewhere.
+        for token in [
+            "\(plain.header).\(payload).\(plain.signature)=", "\(plain.header).\(payload).\(plain.signature)==",
+            "\(plain.header)=.\(payload).\(plain.signature)", "\(plain.header).\(payload)=.\(plain.signature)",
+        ] {
+            let decision = auth.authenticate("Bearer \(token)").decision
+            #expect(decision == .denied(.invalidToken), "\(token)")
+            outcomes.append("padded: \(decision)")
+        }
+        print("JWT crit and padding: " + outcomes.joined(separator: "; "))
+    }
+
     @Test("RS256 and ES256 from PEM public keys; an HS256 token signed with the public key is refused")
     func publicKeys() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jwt-\(UUID().uuidString)")

@@ -144,7 +144,8 @@ struct JobListHandlerTests {
         let cases = [
             ("/api/jobs", "required", "must list at least one job id, separated by commas"),
             ("/api/jobs?ids=,", "required", "must list at least one job id, separated by commas"),
-            ("/api/jobs?ids=a,b,c", "length", "must list at most 2 distinct job ids"),
+            ("/api/jobs?ids=a,b,c", "length", "must list at most 2 distinct job ids, in at most 4 elements"),
+            ("/api/jobs?ids=a,a,a,a,a", "length", "must list at most 2 distinct job ids, in at most 4 elements"),
         ]
         for (path, rule, description) in cases {
             try harness.send(HandlerHarness.poll(path))

@@ -11,11 +11,11 @@ import Testing
 @Suite("Request handler on an embedded channel")
 struct JobRequestHandlerTests {
     @Test(
-        "/health/ready says why Redis is unavailable where operators look (the only port), not on the API port when metrics.port is set",
-        arguments: [(0, true), (9100, false)]
+        "/health/ready says why Redis is unavailable on the operator port only, never on the API port, even when it serves /metrics",
+        arguments: [(0, false, false), (9100, false, false), (9100, true, true)]
     )
-    func readinessReason(metricsPort: Int, showsReason: Bool) throws {
-        let harness = try HandlerHarness { $0.metricsPort = metricsPort }
+    func readinessReason(metricsPort: Int, operatorListener: Bool, showsReason: Bool) throws {
+        let harness = try HandlerHarness(configure: { $0.metricsPort = metricsPort }, operatorListener: operatorListener)
         harness.store.isReady = false
         try harness.send("GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
         let body = #"{"status":"unavailable","reason":"the in-memory store is down"}"#
@@ -23,6 +23,20 @@ struct JobRequestHandlerTests {
         let output = try harness.output()
         #expect(output.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
         #expect(output.hasSuffix("\r\n\r\n\(expected)"), "\(output)")
+    }
+
+    @Test("meta.url repeats an authority-shaped Host only; any other Host is replaced by the configured default")
+    func hostIntoMetaURL() throws {
+        for (host, authority) in [
+            ("api.example.com:8443", "api.example.com:8443"), ("[::1]:80", "[::1]:80"), ("evil.example/path?x", nil), ("a b", nil),
+            ("user@host", nil), ("\"quoted\"", nil),
+        ] {
+            let harness = try HandlerHarness()
+            try harness.send("GET /api/jobs/a1 HTTP/1.1\r\nHost: \(host)\r\nX-Request-ID: rid\r\n\r\n")
+            let output = try harness.output()
+            let expected = authority ?? harness.server.defaultAuthority
+            #expect(output.contains(#""url":"http://\#(expected)/api/jobs/a1""#), "\(host): \(output)")
+        }
     }
 
     @Test("keep-alive: two polls on one connection, each answered, the connection stays open")

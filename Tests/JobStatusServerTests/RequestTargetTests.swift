@@ -34,20 +34,29 @@ struct RequestTargetTests {
         ]
     )
     func jobLists(uri: String, ids: [String]) {
-        #expect(RequestTarget(uri: uri).route == .jobList(.ids(ids.map { $0[...] })))
-        #expect(RequestTarget(uri: uri).label == .jobList)
+        let target = RequestTarget(uri: uri)
+        #expect(target.route == .jobList(.listed))
+        #expect(target.ids(maxDistinct: 100) == ids.map { $0[...] })
+        #expect(target.label == .jobList)
     }
 
-    @Test("job lists without ids, or with more distinct ids than the limit")
+    @Test("job lists without ids, with more distinct ids than the limit, or more elements than twice the limit")
     func jobListBounds() {
         for uri in ["/api/jobs", "/api/jobs?ids=", "/api/jobs?ids=,,%2C", "/api/jobs?ids", "/api/jobs?id=a", "/jobs?wait=3"] {
             #expect(RequestTarget(uri: uri).route == .jobList(.none), "\(uri)")
         }
         let hundred = (0..<100).map { "j\($0)" }.joined(separator: ",")
-        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred)").route != .jobList(.tooMany))
-        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),j0,j99").route != .jobList(.tooMany), "repeats do not count")
-        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),x").route == .jobList(.tooMany))
-        #expect(RequestTarget(uri: "/api/jobs?ids=a,b,c", maxListedIDs: 2).route == .jobList(.tooMany))
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred)").ids(maxDistinct: 100)?.count == 100)
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),j0,j99").ids(maxDistinct: 100)?.count == 100, "repeats are not distinct ids")
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),x").route == .jobList(.listed))
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(hundred),x").ids(maxDistinct: 100) == nil, "101 distinct ids")
+        #expect(RequestTarget(uri: "/api/jobs?ids=a,b,c", maxListedIDs: 2).ids(maxDistinct: 2) == nil)
+        // Elements are bounded before anything else is read: repeats and empty ones count.
+        let twoHundred = Array(repeating: "j0", count: 200).joined(separator: ",")
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(twoHundred)").route == .jobList(.listed))
+        #expect(RequestTarget(uri: "/api/jobs?ids=\(twoHundred),j0").route == .jobList(.tooMany), "201 elements of one id")
+        #expect(RequestTarget(uri: "/api/jobs?ids=a" + String(repeating: ",", count: 200)).route == .jobList(.tooMany), "empty elements count")
+        #expect(RequestTarget(uri: "/api/jobs?ids=a" + String(repeating: ",", count: 199)).route == .jobList(.listed))
         #expect(RequestTarget(uri: "/api/jobs?ids=a,b,c&wait=7").wait == .seconds(7))
         #expect(RequestTarget(uri: "/api/jobsx?ids=a").route == .unknown)
         #expect(RequestTarget(uri: "/api/jobs/?ids=a").route == .job(id: "", isValidID: false))
