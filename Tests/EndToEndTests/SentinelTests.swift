@@ -215,8 +215,8 @@ struct SentinelTests {
             }
         }
         try await monitor(replica.port)
-        let front = try await self.front("sentinel-not-master", group)
-        let notReady = try await front.get("/health/ready", token: nil)
+        let front = try await self.front("sentinel-not-master", group, environment: ["METRICS_PORT": "\(freePort())"])
+        let notReady = try await front.operatorReadiness()
         #expect(notReady.status == 503)
         #expect(notReady.body.contains("is not the master of 'jobs' (ROLE answered slave)"), "\(notReady.body)")
         do {
@@ -238,8 +238,8 @@ struct SentinelTests {
         for sentinel in group.sentinels {
             await sentinel.stop()
         }
-        let front = try await self.front("sentinel-all-down", group)
-        let notReady = try await front.get("/health/ready", token: nil)
+        let front = try await self.front("sentinel-all-down", group, environment: ["METRICS_PORT": "\(freePort())"])
+        let notReady = try await front.operatorReadiness()
         #expect(notReady.status == 503)
         #expect(notReady.body.contains("no sentinel answered"), "\(notReady.body)")
         let cli = try await Binary.run(

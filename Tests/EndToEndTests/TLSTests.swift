@@ -176,8 +176,9 @@ struct TLSTests {
             #expect(cli.error.contains(word), "the CLI's error \(cli.error) does not say \(word)")
         }
 
+        environment["METRICS_PORT"] = "\(freePort())"
         let front = try await Front.start("tls-wrong", redisURL: url, environment: environment)
-        let ready = try await front.get("/health/ready", token: nil)
+        let ready = try await front.operatorReadiness()
         #expect(ready.status == 503)
         let reason = ready.json?["reason"] as? String ?? ""
         for word in wrong.cause {
@@ -207,7 +208,9 @@ struct TLSTests {
         try FileManager.default.copyItem(atPath: Self.certificates.path("client.crt"), toPath: certificate)
         try FileManager.default.copyItem(atPath: Self.certificates.path("client.key"), toPath: key)
         var environment = Self.certificates.frontEnvironment()
-        environment.merge(["REDIS_PASSWORD_FILE": passwordFile, "REDIS_TLS_CERT_FILE": certificate, "REDIS_TLS_KEY_FILE": key]) { _, new in new }
+        environment.merge([
+            "REDIS_PASSWORD_FILE": passwordFile, "REDIS_TLS_CERT_FILE": certificate, "REDIS_TLS_KEY_FILE": key, "METRICS_PORT": "\(freePort())",
+        ]) { _, new in new }
         let front = try await Front.start("tls-rotation", redis: redis, environment: environment)
         let id = await self.cli(["create", "--owner", "mis-1"], url: redis.url, environment).output
         #expect(try await front.get("/api/jobs/\(id)").status == 200)
@@ -224,7 +227,7 @@ struct TLSTests {
         _ = try await redis.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
         _ = try await redis.command(["CLIENT", "KILL", "TYPE", "pubsub"])
         #expect(await eventually(timeout: .seconds(5)) {
-            ((try? await front.get("/health/ready", token: nil))?.json?["reason"] as? String ?? "").contains("refused the client certificate")
+            ((try? await front.operatorReadiness())?.json?["reason"] as? String ?? "").contains("refused the client certificate")
         }, "the replaced certificate is the one presented")
         try FileManager.default.removeItem(atPath: certificate)
         try FileManager.default.removeItem(atPath: key)

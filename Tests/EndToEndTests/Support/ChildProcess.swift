@@ -80,6 +80,16 @@ final class ChildProcess: @unchecked Sendable {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// CPU time the process's threads have run, in nanoseconds (the scheduler's own accounting,
+    /// `/proc/<pid>/task/*/schedstat`): precise where `cpuSeconds` counts 10-ms ticks.
+    var cpuNanoseconds: UInt64 {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(self.pid)/task")) ?? []
+        return tasks.reduce(0) { total, task in
+            let text = (try? String(contentsOfFile: "/proc/\(self.pid)/task/\(task)/schedstat", encoding: .utf8)) ?? ""
+            return total + (text.split(separator: " ").first.flatMap { UInt64($0) } ?? 0)
+        }
+    }
+
     /// Waits until the process uses under 5 % of a core over 200 ms (at most `timeout`).
     func waitUntilQuiet(timeout: Duration = .seconds(30)) async {
         let deadline = ContinuousClock.now + timeout

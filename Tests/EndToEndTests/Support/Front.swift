@@ -102,6 +102,8 @@ enum Tokens {
 /// A running `jobstatus serve`.
 final class Front: @unchecked Sendable {
     let port: Int
+    /// `metrics.port`, when the front was started with one.
+    let operatorPort: Int?
     let child: ChildProcess
     let directory: String
 
@@ -138,7 +140,7 @@ final class Front: @unchecked Sendable {
             environment: variables,
             directory: directory
         )
-        let front = Front(port: port, child: child, directory: directory)
+        let front = Front(port: port, operatorPort: variables["METRICS_PORT"].flatMap(Int.init), child: child, directory: directory)
         let up = await eventually {
             (try? await HTTPTestClient(port: port, timeout: .seconds(1)).request("/health/live"))?.status == 200
         }
@@ -146,8 +148,9 @@ final class Front: @unchecked Sendable {
         return front
     }
 
-    private init(port: Int, child: ChildProcess, directory: String) {
+    private init(port: Int, operatorPort: Int?, child: ChildProcess, directory: String) {
         self.port = port
+        self.operatorPort = operatorPort == 0 ? nil : operatorPort
         self.child = child
         self.directory = directory
     }
@@ -159,6 +162,13 @@ final class Front: @unchecked Sendable {
     /// One request on a fresh connection.
     func get(_ path: String, token: String? = Tokens.owner, headers: [(String, String)] = []) async throws -> HTTPTestResponse {
         try await self.client().request(path, token: token, headers: headers)
+    }
+
+    /// `/health/ready` where operators read it, with why Redis is unavailable: the operator port
+    /// (start the front with `METRICS_PORT`); the public port says only the status.
+    func operatorReadiness() async throws -> HTTPTestResponse {
+        guard let operatorPort = self.operatorPort else { throw TestFailure("the front was started without METRICS_PORT") }
+        return try await HTTPTestClient(port: operatorPort).request("/health/ready")
     }
 
     /// SIGTERM, and the exit status.

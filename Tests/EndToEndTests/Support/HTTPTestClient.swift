@@ -34,9 +34,20 @@ final class HTTPTestClient {
     /// How long a read may wait for bytes.
     var timeout: Duration
 
-    init(port: Int, timeout: Duration = .seconds(10)) throws {
+    /// - Parameter source: the loopback address to connect from (`127.0.0.2`: another peer, as
+    ///   far as per-address limits go); the kernel's choice when nil.
+    init(port: Int, timeout: Duration = .seconds(10), from source: String? = nil) throws {
         self.timeout = timeout
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw TestFailure("cannot bind to \(source): errno \(errno)") }
+        }
         guard connectLoopback(self.fd, port: port) else {
             // No close here: self is fully initialized, so deinit runs and closes the socket.
             // Closing it twice could close a descriptor another test has opened meanwhile.
