@@ -58,7 +58,9 @@ struct HostileInputTests {
                 "GET / HTTP/1.1\r\nHost: x\r\n" + (0..<3000).map { "X-\($0): v\r\n" }.joined() + "\r\n",
                 .status(431, closes: true)
             ),
-            Case("oversized URL", "GET /api/jobs/\(String(repeating: "a", count: 70_000)) HTTP/1.1\r\nHost: x\r\n\r\n", .oneOf([404, 414, 431, 400])),
+            // The request line counts toward http.max_header_size. The answer goes out while the
+            // client is still sending: the front lingers, so the send completes and the 431 is read.
+            Case("oversized URL", "GET /api/jobs/\(String(repeating: "a", count: 70_000)) HTTP/1.1\r\nHost: x\r\n\r\n", .status(431, closes: true)),
             Case("invalid UTF-8 in the path", [UInt8]("GET /api/jobs/".utf8) + [0xFF, 0xFE, 0xC3] + Array(" HTTP/1.1\r\nHost: x\r\n\(token)\r\n".utf8), .oneOf([400, 404])),
             Case("%00 in the path", "GET /api/jobs/ab%00cd HTTP/1.1\r\nHost: x\r\n\(token)\r\n", .status(404, closes: false)),
             Case("raw NUL in the path", [UInt8]("GET /api/jobs/ab".utf8) + [0] + Array("cd HTTP/1.1\r\nHost: x\r\n\r\n".utf8), .status(400, closes: true)),
@@ -172,7 +174,8 @@ struct HostileInputTests {
         #expect(await slow.isClosedByPeer(within: .seconds(3)))
         outcomes.append("slowloris head: closed after \(ContinuousClock.now - started)")
 
-        // A flood of connections that send nothing are closed by the idle timeout, not kept.
+        // A flood of connections that send nothing are closed by the first-byte timeout (the header
+        // timeout), not kept.
         let silentSince = ContinuousClock.now
         let silent = try (0..<50).map { _ in try front.client() }
         #expect(try await front.get("/health/live").status == 200)
@@ -180,7 +183,7 @@ struct HostileInputTests {
         for connection in silent where await connection.isClosedByPeer(within: .seconds(3) - (ContinuousClock.now - silentSince)) {
             silentClosed += 1
         }
-        #expect(silentClosed == silent.count, "every silent connection is closed by http.idle_timeout (1 s)")
+        #expect(silentClosed == silent.count, "every silent connection is closed by http.header_timeout (1 s)")
         outcomes.append("50 silent connections: \(silentClosed) closed within \(ContinuousClock.now - silentSince)")
 
         stop.withLockedValue { $0 = true }
