@@ -217,17 +217,19 @@ struct RecordContractVectorTests {
         }
     }
 
-    /// Every field, and the TTL in seconds.
+    /// Every field, the TTL in seconds, and when Redis read them (its own clock, in
+    /// microseconds: the test process's clock would count its own stalls — a reply handled 5 s
+    /// late on a loaded machine made a TTL that ticked for 6 s look refreshed).
     struct Snapshot: CustomStringConvertible {
         let fields: [String]
         let ttl: Int64
-        var takenAt = ContinuousClock.now
+        let takenAtMicroseconds: Int64
 
         /// The same record, its TTL neither refreshed nor removed (it may have ticked down, or run
         /// out in the meantime).
         func isUnchanged(from earlier: Snapshot) -> Bool {
             // The TTL ticks down by the seconds between the two reads (several on a loaded machine), plus one of rounding.
-            let ticked = (self.takenAt - earlier.takenAt).components.seconds + 2
+            let ticked = (self.takenAtMicroseconds - earlier.takenAtMicroseconds) / 1_000_000 + 2
             if earlier.ttl >= 0 && earlier.ttl <= ticked && self.ttl == -2 && self.fields.isEmpty { return true }
             return self.fields == earlier.fields && self.ttl <= earlier.ttl
                 && (earlier.ttl < 0 ? self.ttl == earlier.ttl : self.ttl >= earlier.ttl - ticked)
@@ -238,8 +240,13 @@ struct RecordContractVectorTests {
 
     /// Read in one script, so the record cannot expire between its fields and its TTL.
     static func snapshot(_ key: String, _ client: RedisClient) async throws -> Snapshot {
-        let reply = try await client.send(["EVAL", "return {redis.call('HGETALL', KEYS[1]), redis.call('TTL', KEYS[1])}", "1", key]).array ?? []
-        return Snapshot(fields: (reply.first?.array ?? []).map(\.description), ttl: reply.last?.integer ?? -3)
+        let script = "local t = redis.call('TIME') return {redis.call('HGETALL', KEYS[1]), redis.call('TTL', KEYS[1]), t[1] * 1000000 + t[2]}"
+        let reply = try await client.send(["EVAL", script, "1", key]).array ?? []
+        return Snapshot(
+            fields: (reply.first?.array ?? []).map(\.description),
+            ttl: reply.count > 1 ? reply[1].integer ?? -3 : -3,
+            takenAtMicroseconds: reply.last?.integer ?? 0
+        )
     }
 
     /// Bytes as a JSON string, escaping quotes, backslashes and control characters only.
