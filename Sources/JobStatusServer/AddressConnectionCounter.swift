@@ -1,4 +1,9 @@
 import NIOConcurrencyHelpers
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Counts open HTTP connections per peer address against `limits.max_connections_per_address`,
 /// so that one address — a flood of silent sockets — cannot hold every slot of the instance
@@ -29,6 +34,18 @@ final class AddressConnectionCounter: Sendable {
             guard let open = counts[address] else { return }
             counts[address] = open > 1 ? open - 1 : nil
         }
+    }
+
+    /// Whom a connection counts against: its IPv4 address, or the /64 network of its IPv6 address
+    /// (one client is handed a whole /64, and would otherwise have 2^64 addresses to spread over).
+    static func key(of address: SocketAddress?) -> String {
+        guard case .v6(let v6) = address else { return address?.ipAddress ?? "unknown" }
+        let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            // An IPv4 address mapped into IPv6: the IPv4 address it is.
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        return bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
     }
 
     /// The connections `address` holds (for tests).

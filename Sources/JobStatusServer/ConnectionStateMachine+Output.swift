@@ -44,13 +44,13 @@ extension ConnectionStateMachine {
         case .idle(let since) where now - since >= self.limits.idleTimeout:
             return self.closeNow(abort: false)
         case .opened(let since) where now - since >= self.limits.headerTimeout,
-            .receivingHead(let since) where now - since >= self.limits.headerTimeout,
+            .receivingHead(let since, _) where now - since >= self.limits.headerTimeout,
             .receiving(_, let since) where now - since >= self.limits.headerTimeout:
             return self.closeNow(abort: false)
         case .closing(let since) where now - since >= self.limits.writeTimeout:
             // The last answer is not taken: discard it rather than leave it to the kernel.
             return self.closeNow(abort: true)
-        case .lingering(let since, _) where now - since >= self.limits.lingerTime:
+        case .lingering(let since, let lastInput, _) where now - since >= self.limits.lingerTime || now - lastInput >= self.limits.lingerTimeout:
             return self.closeNow(abort: false)
         case .closing, .lingering, .closed:
             return .none

@@ -116,15 +116,20 @@ extension ConnectionStateMachine {
             return .read(request)
         case (.stream, .parked):
             guard self.isWritable else { return self.closeNow(abort: true) }
-            self.lastWrite = now
-            let heartbeat = StreamParts(event: .heartbeat)
             guard waiter.watch == nil else {
+                self.lastWrite = now
                 waiter.phase = .reading(changed: false)
                 self.state = .waiting(request, waiter)
-                return .stream(request, heartbeat, then: .read)
+                return .stream(request, StreamParts(event: .heartbeat), then: .read)
             }
-            // The last watch failed or broke: watch again, then read.
-            return .stream(request, heartbeat, then: self.watchAgain(request, waiter: &waiter, now: now))
+            // The last watch failed or broke: watch again, then read; a heartbeat goes out only
+            // when one is due.
+            let (watch, timer) = self.watchAgain(request, waiter: &waiter, now: now)
+            guard now - self.lastWrite >= self.limits.heartbeat else {
+                return .watch(request, generation: watch, timer: timer)
+            }
+            self.lastWrite = now
+            return .stream(request, StreamParts(event: .heartbeat), then: .watch(generation: watch, timer: timer))
         }
     }
 
@@ -186,7 +191,8 @@ extension ConnectionStateMachine {
             guard waiter.watch != nil else {
                 // The watch broke and the subscriber is back: watch again now, so the next change
                 // is streamed when it happens rather than at the next heartbeat.
-                return .stream(request, parts, then: self.watchAgain(request, waiter: &waiter, now: now))
+                let (watch, timer) = self.watchAgain(request, waiter: &waiter, now: now)
+                return .stream(request, parts, then: .watch(generation: watch, timer: timer))
             }
             waiter.phase = .reading(changed: false)
             self.state = .waiting(request, waiter)
@@ -198,18 +204,20 @@ extension ConnectionStateMachine {
 
     /// A stream whose watch failed or broke subscribes again (a new generation, the heartbeat
     /// re-armed); the read follows once the watch settles.
-    private mutating func watchAgain(_ request: PlannedRequest, waiter: inout Waiter, now: NIODeadline) -> StreamNext {
+    private mutating func watchAgain(_ request: PlannedRequest, waiter: inout Waiter, now: NIODeadline) -> (watch: UInt64, timer: Timer) {
         let watch = self.nextGeneration()
         let timer = Timer(deadline: now + self.limits.heartbeat, generation: self.nextGeneration())
         waiter.phase = .subscribing(watch)
         waiter.timer = timer.generation
         self.state = .waiting(request, waiter)
-        return .watch(generation: watch, timer: timer)
+        return (watch, timer)
     }
 
-    /// Parks a stream until its next heartbeat.
+    /// Parks a stream until its next heartbeat, or, while it has no watch (the subscriber was
+    /// down), until it tries to watch again (`watchRetry`).
     private mutating func park(_ request: PlannedRequest, waiter: inout Waiter, now: NIODeadline) -> (action: Action, timer: Timer) {
-        let timer = Timer(deadline: now + self.limits.heartbeat, generation: self.nextGeneration())
+        let wait = waiter.watch == nil ? min(self.limits.watchRetry, self.limits.heartbeat) : self.limits.heartbeat
+        let timer = Timer(deadline: now + wait, generation: self.nextGeneration())
         waiter.phase = .parked
         waiter.timer = timer.generation
         self.state = .waiting(request, waiter)

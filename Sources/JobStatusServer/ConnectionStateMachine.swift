@@ -15,16 +15,19 @@ import NIOHTTP1
 /// - `opened`: a new connection that has sent nothing yet; closed after `http.header_timeout`, so a
 ///   socket that only holds a slot is let go as soon as a slow request head would be.
 /// - `idle`: no request in progress; closed after `http.idle_timeout`.
-/// - `receivingHead`: bytes of a request arrived, its head is not complete; closed after `http.header_timeout`.
+/// - `receivingHead`: bytes of a request arrived, its head is not complete; closed after
+///   `http.header_timeout`, refused (431) once more bytes than `http.max_header_size` went to the
+///   decoder without completing it.
 /// - `receiving`: the head is planned, the rest of the request (its body, ignored) is awaited; same clock.
 /// - `probing`: `/health/ready` asked the store whether it answers.
 /// - `reading`: a poll's record read is in flight.
 /// - `waiting`: a long poll or event stream: subscribing, reading or parked (see `Waiter`).
 /// - `closing`: the last answer is being written; closed when it is, or after `http.write_timeout`.
 /// - `lingering`: the last answer is written and the write side shut down; what the peer still
-///   sends is read and dropped until it closes, for at most `lingerTime` and `lingerBytes`. Closing
-///   with unread input makes the kernel send a reset, which destroys the answer before the peer
-///   reads it (a 431 to a client still sending its oversized head).
+///   sends is read and dropped until it closes, stops sending for `lingerTimeout`, or has lingered
+///   `lingerTime` or sent `lingerBytes`. Closing with unread input makes the kernel send a reset,
+///   which destroys the answer before the peer reads it (a 431 to a client still sending its
+///   oversized head).
 /// - `closed`: nothing more happens.
 ///
 /// Output that waits for the peer for `http.write_timeout` without the peer taking any of it
@@ -38,22 +41,30 @@ struct ConnectionStateMachine {
         var heartbeat: TimeAmount
         /// Queued request parts beyond which the socket is not read.
         var maxQueuedParts = 64
-        /// How long a closing connection reads and drops what its peer still sends.
-        var lingerTime = TimeAmount.seconds(2)
+        /// `http.max_header_size`: the most bytes a request head may take on the wire.
+        var maxHeadBytes = 16384
+        /// How long a closing connection reads and drops what its peer still sends, at most.
+        var lingerTime = TimeAmount.seconds(10)
+        /// How long a lingering peer may send nothing before the connection closes.
+        var lingerTimeout = TimeAmount.seconds(2)
         /// The most bytes dropped while lingering; past them the connection closes.
         var lingerBytes = 8 * 1024 * 1024
+        /// How soon an event stream whose watch could not be made tries again: the subscriber may
+        /// be back long before the next heartbeat.
+        var watchRetry = TimeAmount.seconds(1)
     }
 
     enum State {
         case opened(since: NIODeadline)
         case idle(since: NIODeadline)
-        case receivingHead(since: NIODeadline)
+        /// `bytes`: what the decoder was given of this head (at most one read slice short: see `decoding`).
+        case receivingHead(since: NIODeadline, bytes: Int)
         case receiving(PlannedRequest, since: NIODeadline)
         case probing(PlannedRequest)
         case reading(PlannedRequest)
         case waiting(PlannedRequest, Waiter)
         case closing(since: NIODeadline)
-        case lingering(since: NIODeadline, dropped: Int)
+        case lingering(since: NIODeadline, lastInput: NIODeadline, dropped: Int)
         case closed
     }
 
@@ -262,24 +273,36 @@ struct ConnectionStateMachine {
         return action
     }
 
-    /// Raw bytes arrived: a request has begun, so the header clock starts (if none is running).
-    /// `now` is only read when it does. Returns whether the bytes may be decoded now.
-    mutating func bytesArrived(now: () -> NIODeadline) -> Bool {
+    /// `count` raw bytes go to the decoder: a request has begun, so the header clock starts (if
+    /// none is running; `now` is only read then), and while its head is incomplete they count
+    /// toward `maxHeadBytes` — the head as sent, blanks and all, which the decoder itself does not
+    /// count. Bytes given while a request is being received or answered are not counted; nor are
+    /// those that follow a head planned in the same slice, so a count falls short of the head by
+    /// at most one slice and never counts another request's bytes.
+    mutating func decoding(_ count: Int, now: () -> NIODeadline) {
         switch self.state {
         case .opened, .idle:
-            self.state = .receivingHead(since: now())
-        case .receivingHead, .receiving, .probing, .reading, .waiting, .closing, .lingering, .closed:
+            self.state = .receivingHead(since: now(), bytes: count)
+        case .receivingHead(let since, let bytes):
+            self.state = .receivingHead(since: since, bytes: bytes + count)
+        case .receiving, .probing, .reading, .waiting, .closing, .lingering, .closed:
             break
         }
-        return self.acceptsInput
+    }
+
+    /// The decoder took the bytes: a head still incomplete past `maxHeadBytes` is refused (431).
+    mutating func decoded(now: NIODeadline) -> Action {
+        guard case .receivingHead(_, let bytes) = self.state, bytes > self.limits.maxHeadBytes else { return .none }
+        self.queue.removeAll()
+        return self.refuse(.headersTooLarge, now: now)
     }
 
     /// While lingering, `count` bytes arrived and are dropped: false once they are too many, and
     /// the connection closes (`closeNow`). True in every other state, where the bytes count as input.
-    mutating func lingeringBytes(_ count: Int) -> Bool {
-        guard case .lingering(let since, let dropped) = self.state else { return true }
+    mutating func lingeringBytes(_ count: Int, now: NIODeadline) -> Bool {
+        guard case .lingering(let since, _, let dropped) = self.state else { return true }
         guard dropped + count <= self.limits.lingerBytes else { return false }
-        self.state = .lingering(since: since, dropped: dropped + count)
+        self.state = .lingering(since: since, lastInput: now, dropped: dropped + count)
         return true
     }
 
@@ -298,9 +321,16 @@ struct ConnectionStateMachine {
     }
 
     /// Whether more request bytes may be read and decoded now: the peer takes its answers, the
-    /// queue has room, and the connection is not ending.
+    /// queue has room, the connection is not ending, and the decoder has not failed (what follows
+    /// a parse error is never decoded: it waits in the gate, and the lingering close drops it).
     var acceptsInput: Bool {
-        !self.isEnding && self.isWritable && self.queue.count < self.limits.maxQueuedParts
+        !self.isEnding && self.isWritable && self.queue.count < self.limits.maxQueuedParts && !self.isRefusing
+    }
+
+    /// Whether the decoder failed and the refusal waits its turn in the queue.
+    private var isRefusing: Bool {
+        if case .malformed = self.queue.last { return true }
+        return false
     }
 
     /// The decoder found bytes that are not HTTP: whatever follows the last complete request is
@@ -347,8 +377,8 @@ struct ConnectionStateMachine {
             // The header clock runs from the request's first byte; bytes that were buffered while
             // the previous request was answered start it now.
             switch self.state {
-            case .opened, .idle: self.state = .receivingHead(since: now)
-            default: break
+            case .opened, .idle: self.state = .receivingHead(since: now, bytes: 0)
+            case .receivingHead, .receiving, .probing, .reading, .waiting, .closing, .lingering, .closed: break
             }
             return .taken(.plan(head))
         case (.opened, .part(.body)), (.opened, .part(.end)), (.idle, .part(.body)), (.idle, .part(.end)),
@@ -387,7 +417,7 @@ struct ConnectionStateMachine {
 
     /// The handler planned the head that `.plan` handed it.
     mutating func planned(_ request: PlannedRequest) {
-        guard case .receivingHead(let since) = self.state else { return }
+        guard case .receivingHead(let since, _) = self.state else { return }
         self.state = .receiving(request, since: since)
     }
 
@@ -460,9 +490,12 @@ struct ConnectionStateMachine {
     /// answers at once, a stream ends after its next read — and the connection closes after it.
     mutating func quiesce(now: NIODeadline) -> Action {
         switch self.state {
-        case .opened, .idle, .receivingHead, .lingering:
+        case .opened, .idle, .receivingHead:
             self.state = .closed
             return .close(abort: false, abandoning: nil)
+        case .lingering:
+            // Its answer is out; closing now could still reset it away. It ends within its bounds.
+            break
         case .receiving(var request, let since):
             request.drain()
             self.state = .receiving(request, since: since)
@@ -505,7 +538,7 @@ struct ConnectionStateMachine {
             self.state = .closed
             return .close(abort: false, abandoning: nil)
         }
-        self.state = .lingering(since: now, dropped: 0)
+        self.state = .lingering(since: now, lastInput: now, dropped: 0)
         self.readDeferred = false
         return .linger
     }

@@ -160,7 +160,7 @@ public final class HTTPServer: Service {
                 channel.closeFuture.whenComplete { _ in connections.close() }
                 if let perAddress {
                     // Over limits.max_connections_per_address: one peer cannot take every slot.
-                    let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let address = AddressConnectionCounter.key(of: channel.remoteAddress)
                     guard perAddress.open(address) else {
                         RequestMetrics.refusedConnections.increment()
                         return channel.close()

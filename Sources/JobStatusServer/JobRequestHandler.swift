@@ -104,6 +104,11 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .dataReceivedInErrorState = error as? ByteToMessageDecoderError {
+            // Bytes after a parse error: the refusal is already on its way, and its lingering
+            // close drops them. Closing here would reset that answer away.
+            return
+        }
         guard let parserError = error as? HTTPParserError else {
             context.close(promise: nil)
             return
@@ -120,16 +125,22 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.quiesce(now: context.eventLoop.now))
     }
 
-    /// From `RequestBytesGate`, before the decoder: bytes came; whether they may go on now.
-    func bytesArrived() -> Bool {
-        self.machine.bytesArrived { self.context?.eventLoop.now ?? .now() }
+    /// From `RequestBytesGate`: `count` bytes go to the decoder now.
+    func willDecode(_ count: Int) {
+        self.machine.decoding(count) { self.context?.eventLoop.now ?? .now() }
+    }
+
+    /// From `RequestBytesGate`: the decoder took them (and answered any request they completed).
+    func didDecode() {
+        guard let context = self.context else { return }
+        self.run(self.machine.decoded(now: context.eventLoop.now))
     }
 
     /// From `RequestBytesGate`: whether `count` bytes are to be dropped unread, as a lingering
     /// connection drops what its peer still sends. Past the bound the connection closes.
     func dropsArriving(_ count: Int) -> Bool {
         guard self.machine.dropsInput else { return false }
-        if !self.machine.lingeringBytes(count) {
+        if !self.machine.lingeringBytes(count, now: self.context?.eventLoop.now ?? .now()) {
             self.run(self.machine.closeNow(abort: false))
         }
         return true

@@ -46,8 +46,8 @@ final class RequestBytesGate: ChannelInboundHandler {
         if self.connection.dropsArriving(bytes.readableBytes) {
             return
         }
-        if self.connection.bytesArrived(), self.held == nil, bytes.readableBytes <= Self.sliceSize {
-            context.fireChannelRead(data)
+        if self.held == nil, bytes.readableBytes <= Self.sliceSize, self.connection.acceptsInput {
+            self.decode(bytes, context: context)
             return
         }
         if self.held == nil {
@@ -61,6 +61,14 @@ final class RequestBytesGate: ChannelInboundHandler {
 
     /// Whether bytes wait to be handed on.
     var isHolding: Bool { self.held != nil }
+
+    /// Hands `bytes` to the decoder, telling the connection before (the head's size and clock) and
+    /// after (a head still incomplete past `http.max_header_size` is refused).
+    private func decode(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        self.connection.willDecode(bytes.readableBytes)
+        context.fireChannelRead(self.wrapInboundOut(bytes))
+        self.connection.didDecode()
+    }
 
     /// The connection answered its last request: what was held will never be decoded.
     func dropHeld() {
@@ -85,7 +93,7 @@ final class RequestBytesGate: ChannelInboundHandler {
         while var held = self.held, self.connection.acceptsInput {
             let slice = held.readSlice(length: min(Self.sliceSize, held.readableBytes))!
             self.held = held.readableBytes > 0 ? held : nil
-            context.fireChannelRead(self.wrapInboundOut(slice))
+            self.decode(slice, context: context)
         }
         if self.held == nil && self.readOwed {
             self.readOwed = false

@@ -28,8 +28,9 @@ struct RequestTarget {
     /// within one `ids` parameter or across several; empty elements are skipped. `ids(maxDistinct:)`
     /// reads them once the caller may.
     enum ListedIDs: Equatable {
-        /// Some ids, in at most `2 × polling.max_batch` elements.
-        case listed
+        /// Some ids (`count` non-empty elements, repeats included), in at most
+        /// `2 × polling.max_batch` elements.
+        case listed(count: Int)
         /// No `ids`, or none but empty elements.
         case none
         /// More elements than `2 × polling.max_batch`, repeats and empty ones included (the rest
@@ -96,7 +97,7 @@ struct RequestTarget {
             switch query.listedIDs {
             case nil: self.route = .jobList(.tooMany)
             case 0?: self.route = .jobList(.none)
-            case _?: self.route = .jobList(.listed)
+            case let count?: self.route = .jobList(.listed(count: count))
             }
         case .healthLive: self.route = .healthLive
         case .healthReady: self.route = .healthReady
@@ -202,8 +203,9 @@ struct RequestTarget {
     /// The distinct ids of a job list, in the order first listed; nil when there are more than
     /// `maxDistinct`. Linear: repeats are found by hashing, never by scanning the ids so far.
     func ids(maxDistinct: Int) -> [Substring]? {
+        guard case .jobList(.listed(let count)) = self.route else { return [] }
         var ids: [Substring] = []
-        var seen = Set<Substring>(minimumCapacity: maxDistinct + 1)
+        var seen = Set<Substring>(minimumCapacity: min(count, maxDistinct + 1))
         var query = self.query
         let text = self.query
         query.withUTF8 { bytes in

@@ -44,7 +44,8 @@ final class ServerContext: Sendable {
             headerTimeout: TimeAmount(configuration.headerTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             writeTimeout: TimeAmount(configuration.writeTimeout),
-            heartbeat: TimeAmount(configuration.heartbeat)
+            heartbeat: TimeAmount(configuration.heartbeat),
+            maxHeadBytes: configuration.maxHeaderSize
         )
         let shortest = min(configuration.headerTimeout, configuration.idleTimeout, configuration.writeTimeout)
         self.tickInterval = max(.milliseconds(50), min(.seconds(1), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))

@@ -83,7 +83,7 @@ struct HostileInputTests {
         let front = try await Front.start(
             "hostile",
             redis: redis,
-            environment: ["HTTP_HEADER_TIMEOUT": "1s", "HTTP_IDLE_TIMEOUT": "1s", "HTTP_MAX_HEADER_SIZE": "16384"]
+            environment: ["HTTP_HEADER_TIMEOUT": "1s", "HTTP_IDLE_TIMEOUT": "60s", "HTTP_MAX_HEADER_SIZE": "16384"]
         )
         let id = uniqueID()
         _ = try await writer.create(id: id, owner: "mis-1")

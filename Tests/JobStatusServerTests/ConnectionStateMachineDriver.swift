@@ -15,6 +15,8 @@ struct ConnectionStateMachineDriver {
         case body
         case end
         case bytes
+        /// Raw bytes handed to the decoder, and the decoder done with them (no head completed).
+        case decoded(Int)
         case record(ConnectionStateMachine.RecordSummary)
         case unavailable
         case probed(Bool)
@@ -70,7 +72,11 @@ struct ConnectionStateMachineDriver {
             self.run(self.machine.received(.end(nil), now: self.now))
         case .bytes:
             let now = self.now
-            _ = self.machine.bytesArrived { now }
+            self.machine.decoding(1) { now }
+        case .decoded(let count):
+            let now = self.now
+            self.machine.decoding(count) { now }
+            self.run(self.machine.decoded(now: now))
         case .record(let summary):
             self.run(self.machine.recordRead(summary, now: self.now))
         case .unavailable:
@@ -90,7 +96,7 @@ struct ConnectionStateMachineDriver {
         case .dropped(let count):
             if !self.machine.dropsInput {
                 self.trace.append("input")
-            } else if !self.machine.lingeringBytes(count) {
+            } else if !self.machine.lingeringBytes(count, now: self.now) {
                 self.run(self.machine.closeNow(abort: false))
             }
         case .quiesce:
@@ -230,7 +236,7 @@ struct ConnectionStateMachineDriver {
             case .parked: "waiting: parked"
             }
         case .closing: "closing"
-        case .lingering(_, let dropped): "lingering, \(dropped) dropped"
+        case .lingering(_, _, let dropped): "lingering, \(dropped) dropped"
         case .closed: "closed"
         }
     }

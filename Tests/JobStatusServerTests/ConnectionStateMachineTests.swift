@@ -225,15 +225,6 @@ struct ConnectionStateMachineTests {
             state: "waiting: parked"
         ),
         Case(
-            name: "stream: without a watch it reads at each heartbeat and watches again",
-            events: [.request("/stream"), .watch(.unavailable, generation: 1), pending, .timer(3)],
-            trace: [
-                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +15s",
-                "stream heartbeat, then watch g4, timer g5 at +15s",
-            ],
-            state: "waiting: subscribing g4"
-        ),
-        Case(
             name: "stream: a lost watch (the subscriber is back) re-reads, then watches again at once, then reads",
             events: [
                 .request("/stream"), .watch(.ready, generation: 1), pending, .watch(.lost, generation: 1), pendingV2,
@@ -254,11 +245,20 @@ struct ConnectionStateMachineTests {
             state: "waiting: subscribing g3"
         ),
         Case(
-            name: "stream: a watch that cannot be made waits for the heartbeat to try again (no loop while Redis is down)",
-            events: [.request("/stream"), .watch(.unavailable, generation: 1), pending, .timer(3)],
+            name: "stream: a watch that cannot be made is tried again a second later, without a heartbeat that is not due",
+            events: [.request("/stream"), .watch(.unavailable, generation: 1), pending, .advance(.seconds(1)), .timer(3)],
             trace: [
-                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +15s",
-                "stream heartbeat, then watch g4, timer g5 at +15s",
+                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +1s",
+                "watch /stream g4, timer g5 at +16s",
+            ],
+            state: "waiting: subscribing g4"
+        ),
+        Case(
+            name: "stream: retrying its watch, it sends the heartbeat when one is due",
+            events: [.request("/stream"), .watch(.unavailable, generation: 1), pending, .advance(.seconds(15)), .timer(3)],
+            trace: [
+                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +1s",
+                "stream heartbeat, then watch g4, timer g5 at +30s",
             ],
             state: "waiting: subscribing g4"
         ),
@@ -403,10 +403,48 @@ struct ConnectionStateMachineTests {
             state: "closed"
         ),
         Case(
-            name: "lingering ends after the linger time",
+            name: "lingering ends when the peer sends nothing for the linger timeout",
             events: [.request("/live", keepAlive: false), .closeWritten, .advance(.seconds(1)), .tick(pending: 0), .advance(.seconds(1)), .tick(pending: 0)],
             trace: ["plan /live", "finish /live immediate, close", "linger", "close"],
             state: "closed"
+        ),
+        Case(
+            name: "a peer that keeps sending is lingered on for the linger time, then closed",
+            events: [.request("/live", keepAlive: false), .closeWritten]
+                + Array(repeating: [ConnectionStateMachineDriver.Event.advance(.seconds(1)), .dropped(1000), .tick(pending: 0)], count: 10).flatMap { $0 },
+            trace: ["plan /live", "finish /live immediate, close", "linger", "close"],
+            state: "closed"
+        ),
+        Case(
+            name: "a peer that keeps sending is not closed before the linger time",
+            events: [.request("/live", keepAlive: false), .closeWritten]
+                + Array(repeating: [ConnectionStateMachineDriver.Event.advance(.seconds(1)), .dropped(1000), .tick(pending: 0)], count: 9).flatMap { $0 },
+            trace: ["plan /live", "finish /live immediate, close", "linger"],
+            state: "lingering, 9000 dropped"
+        ),
+        Case(
+            name: "shutting down leaves a lingering connection to end within its bounds",
+            events: [.request("/live", keepAlive: false), .closeWritten, .quiesce],
+            trace: ["plan /live", "finish /live immediate, close", "linger"],
+            state: "lingering, 0 dropped"
+        ),
+        Case(
+            name: "a head still incomplete past http.max_header_size on the wire is refused (431)",
+            events: [.decoded(10000), .decoded(6384), .decoded(1)],
+            trace: ["refuse, close"],
+            state: "closing"
+        ),
+        Case(
+            name: "a head is counted from its own bytes: a slice that completed earlier requests starts the count again",
+            events: [.decoded(10000), .request("/live"), .decoded(16384), .request("/live"), .decoded(16384), .decoded(1)],
+            trace: ["plan /live", "finish /live immediate", "plan /live", "finish /live immediate", "refuse, close"],
+            state: "closing"
+        ),
+        Case(
+            name: "after a parse error nothing more is decoded: the socket is not read until the refusal",
+            events: [.request("/poll"), .head("/live"), .parserError, .readRequest, .record(.missing)],
+            trace: ["plan /poll", "read /poll", "hold read", "finish /poll record", "refuse, close"],
+            state: "closing"
         ),
         Case(
             name: "lingering ends past the linger bytes",

@@ -106,11 +106,13 @@ struct JWTAuthenticatorTests {
         let auth = try await self.hmacAuthenticator()
         let payload = Data(#"{"exp":9999999999,"scope":"job:read","client_id":"mis-1","iss":"https://auth.example","aud":"jobstatus"}"#.utf8)
             .base64URLEncoded
+        let key = SymmetricKey(data: Data(Self.secret.utf8))
+        func mac(_ signingInput: String) -> String {
+            Data(HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)).base64URLEncoded
+        }
         func signed(_ headerJSON: String) -> (header: String, signature: String) {
             let header = Data(headerJSON.utf8).base64URLEncoded
-            let key = SymmetricKey(data: Data(Self.secret.utf8))
-            let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: key)
-            return (header, Data(mac).base64URLEncoded)
+            return (header, mac("\(header).\(payload)"))
         }
         let plain = signed(#"{"alg":"HS256","typ":"JWT"}"#)
         #expect(auth.authenticate("Bearer \(plain.header).\(payload).\(plain.signature)").decision == .allowed(clientID: "mis-1"), "the control")
@@ -124,10 +126,15 @@ struct JWTAuthenticatorTests {
             #expect(decision == .denied(.invalidToken), "\(header)")
             outcomes.append("\(header): \(decision)")
         }
-        // A 32-byte HMAC is 43 base64url characters; padded to 44 with "=", and padded parts elsewhere.
+        // A 32-byte HMAC is 43 base64url characters; padded to 44 with "=". A padded header or
+        // payload is signed as sent, so only the padding can refuse it.
+        func padded(_ part: String) -> String { part + String(repeating: "=", count: (4 - part.count % 4) % 4) }
+        let paddedHeader = padded(Data(#"{"alg":"HS256","typ":"JWT","kk":1}"#.utf8).base64URLEncoded)
+        let paddedPayload = padded(payload)
+        #expect(paddedHeader.hasSuffix("=") && paddedPayload.hasSuffix("="), "the parts chosen need padding")
         for token in [
             "\(plain.header).\(payload).\(plain.signature)=", "\(plain.header).\(payload).\(plain.signature)==",
-            "\(plain.header)=.\(payload).\(plain.signature)", "\(plain.header).\(payload)=.\(plain.signature)",
+            "\(paddedHeader).\(payload).\(mac("\(paddedHeader).\(payload)"))", "\(plain.header).\(paddedPayload).\(mac("\(plain.header).\(paddedPayload)"))",
         ] {
             let decision = auth.authenticate("Bearer \(token)").decision
             #expect(decision == .denied(.invalidToken), "\(token)")
