@@ -291,31 +291,41 @@ struct ConnectionStateMachine {
     }
 
     /// The decoder took the bytes: a head still incomplete past `maxHeadBytes` is refused (431).
-    mutating func decoded(now: NIODeadline) -> Action {
+    mutating func decoded(now: () -> NIODeadline) -> Action {
         guard case .receivingHead(_, let bytes) = self.state, bytes > self.limits.maxHeadBytes else { return .none }
         self.queue.removeAll()
-        return self.refuse(.headersTooLarge, now: now)
+        return self.refuse(.headersTooLarge, now: now())
     }
 
-    /// While lingering, `count` bytes arrived and are dropped: false once they are too many, and
-    /// the connection closes (`closeNow`). True in every other state, where the bytes count as input.
-    mutating func lingeringBytes(_ count: Int, now: NIODeadline) -> Bool {
-        guard case .lingering(let since, _, let dropped) = self.state else { return true }
-        guard dropped + count <= self.limits.lingerBytes else { return false }
-        self.state = .lingering(since: since, lastInput: now, dropped: dropped + count)
-        return true
+    /// What to do with bytes that just arrived from the socket.
+    enum InputVerdict: Equatable {
+        /// Hand them to the decoder now.
+        case decode
+        /// Keep them until the connection takes input again (`acceptsInput`).
+        case hold
+        /// Drop them unread: the connection is lingering.
+        case drop
+        /// Drop them and close: a lingering peer sent more than `lingerBytes`.
+        case close
     }
 
-    /// Whether what arrives is dropped unread: the connection is lingering.
-    var dropsInput: Bool {
-        if case .lingering = self.state { return true }
-        return false
+    /// `count` bytes arrived from the socket (one call per read, which is why it also says
+    /// whether they may be decoded now). While lingering they are dropped, and past
+    /// `lingerBytes` the connection closes (`closeNow`).
+    mutating func inputArrived(_ count: Int, now: () -> NIODeadline) -> InputVerdict {
+        guard case .lingering(let since, _, let dropped) = self.state else {
+            return self.acceptsInput ? .decode : .hold
+        }
+        guard dropped + count <= self.limits.lingerBytes else { return .close }
+        self.state = .lingering(since: since, lastInput: now(), dropped: dropped + count)
+        return .drop
     }
 
     /// NIO wants to read from the socket: true to let it, false to hold the read until
     /// `resumeReading`.
     mutating func readRequested() -> Bool {
-        if self.acceptsInput || self.dropsInput { return true }
+        if self.acceptsInput { return true }
+        if case .lingering = self.state { return true }
         self.readDeferred = true
         return false
     }

@@ -131,19 +131,20 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     /// From `RequestBytesGate`: the decoder took them (and answered any request they completed).
+    /// Nothing to do, no clock read, unless a head outgrew its bound.
     func didDecode() {
-        guard let context = self.context else { return }
-        self.run(self.machine.decoded(now: context.eventLoop.now))
+        let action = self.machine.decoded { self.context?.eventLoop.now ?? .now() }
+        if case .none = action { return }
+        self.run(action)
     }
 
-    /// From `RequestBytesGate`: whether `count` bytes are to be dropped unread, as a lingering
-    /// connection drops what its peer still sends. Past the bound the connection closes.
-    func dropsArriving(_ count: Int) -> Bool {
-        guard self.machine.dropsInput else { return false }
-        if !self.machine.lingeringBytes(count, now: self.context?.eventLoop.now ?? .now()) {
+    /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.
+    func inputArrived(_ count: Int) -> ConnectionStateMachine.InputVerdict {
+        let verdict = self.machine.inputArrived(count) { self.context?.eventLoop.now ?? .now() }
+        if verdict == .close {
             self.run(self.machine.closeNow(abort: false))
         }
-        return true
+        return verdict
     }
 
     /// Whether the connection takes more request bytes now (asked by `RequestBytesGate`).

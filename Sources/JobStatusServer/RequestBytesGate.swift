@@ -43,12 +43,14 @@ final class RequestBytesGate: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = self.unwrapInboundIn(data)
-        if self.connection.dropsArriving(bytes.readableBytes) {
+        switch self.connection.inputArrived(bytes.readableBytes) {
+        case .drop, .close:
             return
-        }
-        if self.held == nil, bytes.readableBytes <= Self.sliceSize, self.connection.acceptsInput {
+        case .decode where self.held == nil && bytes.readableBytes <= Self.sliceSize:
             self.decode(bytes, context: context)
             return
+        case .decode, .hold:
+            break
         }
         if self.held == nil {
             self.held = bytes

@@ -76,7 +76,7 @@ struct ConnectionStateMachineDriver {
         case .decoded(let count):
             let now = self.now
             self.machine.decoding(count) { now }
-            self.run(self.machine.decoded(now: now))
+            self.run(self.machine.decoded { now })
         case .record(let summary):
             self.run(self.machine.recordRead(summary, now: self.now))
         case .unavailable:
@@ -94,10 +94,11 @@ struct ConnectionStateMachineDriver {
         case .closeFailed:
             self.run(self.machine.closeWritten(succeeded: false, now: self.now))
         case .dropped(let count):
-            if !self.machine.dropsInput {
-                self.trace.append("input")
-            } else if !self.machine.lingeringBytes(count, now: self.now) {
-                self.run(self.machine.closeNow(abort: false))
+            let now = self.now
+            switch self.machine.inputArrived(count, now: { now }) {
+            case .decode, .hold: self.trace.append("input")
+            case .drop: break
+            case .close: self.run(self.machine.closeNow(abort: false))
             }
         case .quiesce:
             self.run(self.machine.quiesce(now: self.now))
