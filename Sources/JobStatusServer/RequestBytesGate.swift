@@ -8,7 +8,10 @@ import NIOCore
 /// queue is full, or its peer does not read its answers) the gate keeps the bytes as they came
 /// and stops reading from the socket; it hands them on a slice at a time as the connection asks
 /// (`release`). The first byte of a request starts its header clock (`http.header_timeout`), so
-/// a head that trickles in is bounded however slowly it comes.
+/// a head that trickles in is bounded however slowly it comes, and what the decoder is given of
+/// an incomplete head counts toward `http.max_header_size` (the decoder itself counts only names
+/// and values). Once the connection's last answer is out, what still arrives is dropped unread
+/// (the lingering close).
 ///
 /// Inbound only, so answers do not pass through it; the connection asks it before letting a
 /// socket read through (`deferRead`).
