@@ -39,7 +39,7 @@ struct PythonPollClientTests {
 
     @Test("long polls: a job that progresses and completes takes a handful of requests; the 303 links are followed")
     func longPolls() async throws {
-        let (_, front, writer) = try await SharedEnvironment.shared.get()
+        let (redis, front, writer) = try await SharedEnvironment.shared.get()
         let result = uniqueID()
         _ = try await writer.create(id: result, owner: "mis-1")
         _ = try await writer.processed(id: result, responseData: #"{"answer":42}"#)
@@ -48,6 +48,10 @@ struct PythonPollClientTests {
 
         let client = try self.startClient(front, id: id, arguments: ["--wait", "20", "--follow"])
         try await self.waitForRequest(client, count: 1)
+        // The first request has no tag: the state its first read finds is what it waits to see
+        // change. A progress written before that read (a loaded machine took more than the 300 ms
+        // once) left it to its 20-s deadline; the front subscribes before it reads.
+        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
         try await Task.sleep(for: .milliseconds(300))
         _ = try await writer.progress(id: id, eta: .after(.seconds(5)))
         try await self.waitForRequest(client, count: 2)
