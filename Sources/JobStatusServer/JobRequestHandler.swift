@@ -318,11 +318,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.assumeIsolated().whenComplete { result in
                 guard let context = self.context else { return }
-                if case .success = result {
-                    self.run(self.machine.closeWritten(succeeded: true, now: context.eventLoop.now))
-                } else {
-                    self.run(self.machine.closeWritten(succeeded: false, now: context.eventLoop.now))
-                }
+                let succeeded = (try? result.get()) != nil
+                self.run(self.machine.closeWritten(succeeded: succeeded, now: context.eventLoop.now))
             }
             context.writeAndFlush(self.wrapOutboundOut(response ?? context.channel.allocator.buffer(capacity: 0)), promise: written)
         }
