@@ -49,7 +49,7 @@ struct ContractTests {
             "/usr/bin/env",
             [
                 "python3", "\(Self.repository)/scripts/contract/check_document.py", Self.document,
-                "\(Self.repository)/Sources/JobStatusCore/JobStatusVersion.swift",
+                "\(Self.repository)/Sources/JobStatusCore/Text/JobStatusVersion.swift",
             ]
         )
         #expect(result.status == 0, "\(result.output)\n\(result.error)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks docs/openapi.yaml itself.
 
-    check_document.py docs/openapi.yaml Sources/JobStatusCore/JobStatusVersion.swift
+    check_document.py docs/openapi.yaml Sources/JobStatusCore/Text/JobStatusVersion.swift
 
 - it is a valid OpenAPI 3.1 document (openapi-spec-validator);
 - every response example matches its response's schema, and every parameter example its
