@@ -17,7 +17,7 @@ struct ConnectionStateMachineDriver {
         case bytes
         /// Raw bytes handed to the decoder, and the decoder done with them (no head completed).
         case decoded(Int)
-        case record(ConnectionStateMachine.RecordSummary)
+        case record(RecordSummary)
         case unavailable
         case probed(Bool)
         case watch(JobWatchEvent, generation: UInt64)
@@ -40,7 +40,7 @@ struct ConnectionStateMachineDriver {
     }
 
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
-    static let limits = ConnectionStateMachine.Limits(
+    static let limits = ConnectionLimits(
         headerTimeout: .seconds(10),
         idleTimeout: .seconds(60),
         writeTimeout: .seconds(10),
@@ -48,7 +48,8 @@ struct ConnectionStateMachineDriver {
         maxQueuedParts: 8
     )
 
-    var machine = ConnectionStateMachine(limits: Self.limits, now: Self.start)
+    /// The machine under test; its reads are the summaries themselves, which is all it decides from.
+    var machine = ConnectionStateMachine<RecordSummary>(limits: Self.limits, now: Self.start)
     var now = Self.start
     /// One line per action, in order.
     var trace: [String] = []
@@ -78,7 +79,7 @@ struct ConnectionStateMachineDriver {
             self.machine.decoding(count) { now }
             self.run(self.machine.decoded { now })
         case .record(let summary):
-            self.run(self.machine.recordRead(summary, now: self.now))
+            self.run(self.machine.recordRead(summary, read: summary, now: self.now))
         case .unavailable:
             self.run(self.machine.recordUnavailable(now: self.now))
         case .probed(let ready):
@@ -115,7 +116,7 @@ struct ConnectionStateMachineDriver {
         }
     }
 
-    private mutating func run(_ action: ConnectionStateMachine.Action) {
+    private mutating func run(_ action: ConnectionStateMachine<RecordSummary>.Action) {
         self.record(action)
         self.pump()
     }
@@ -128,7 +129,7 @@ struct ConnectionStateMachineDriver {
         }
     }
 
-    private mutating func record(_ action: ConnectionStateMachine.Action) {
+    private mutating func record(_ action: ConnectionStateMachine<RecordSummary>.Action) {
         switch action {
         case .none:
             return
@@ -155,27 +156,27 @@ struct ConnectionStateMachineDriver {
             let last = path.split(separator: "=").count == 2 ? Int64(path.split(separator: "=")[1]) : nil
             work = .stream(lastEventID: last)
         } else {
-            work = .live
+            work = .immediate(.live)
         }
         let isHTTP10 = head.version == .http1_0
-        let context = RequestContext(meta: EnvelopeMeta(scheme: "http", host: "x", path: Substring(path), requestID: "r"), startedAt: now)
-        if path.hasPrefix("/conditional") { context.ifNoneMatch = #"W/"1.1""# }
+        var facts = RequestFacts(meta: EnvelopeMeta(scheme: "http", host: "x", path: Substring(path), requestID: "r"), startedAt: now)
+        if path.hasPrefix("/conditional") { facts.ifNoneMatch = #"W/"1.1""# }
         return PlannedRequest(
             work: work,
             isHead: path == "/head-stream",
             isHTTP10: isHTTP10,
             connection: head.isKeepAlive ? (isHTTP10 ? .keepAliveHTTP10 : .keepAlive) : .close,
-            context: context
+            facts: facts
         )
     }
 
-    private func describe(_ action: ConnectionStateMachine.Action) -> String {
+    private func describe(_ action: ConnectionStateMachine<RecordSummary>.Action) -> String {
         switch action {
         case .none, .plan: return ""
-        case .read(let request): return "read \(request.context.meta.path)"
+        case .read(let request): return "read \(request.facts.meta.path)"
         case .probe: return "probe"
         case .watch(let request, let generation, let timer):
-            return "watch \(request.context.meta.path) g\(generation), timer \(self.describe(timer))"
+            return "watch \(request.facts.meta.path) g\(generation), timer \(self.describe(timer))"
         case .scheduleTimer(let timer): return "timer \(self.describe(timer))"
         case .stream(_, let parts, let next):
             let then: String
@@ -194,21 +195,21 @@ struct ConnectionStateMachineDriver {
             case .health(let health): how = health.isReady ? "ready" : "not ready"
             case .streamEnd(let parts): how = "stream end \(Self.describe(parts))"
             }
-            return "finish \(request.context.meta.path) \(how)\(ending == .close ? ", close" : "")"
+            return "finish \(request.facts.meta.path) \(how)\(ending == .close ? ", close" : "")"
         case .refuse: return "refuse, close"
-        case .abandon(let request): return "abandon \(request.context.meta.path)"
+        case .abandon(let request): return "abandon \(request.facts.meta.path)"
         case .resumeReading: return "resume reading"
         case .linger: return "linger"
         case .close(let abort, let request):
-            return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.context.meta.path)" } ?? "")"
+            return "close\(abort ? " abort" : "")\(request.map { " abandoning \($0.facts.meta.path)" } ?? "")"
         }
     }
 
-    private func describe(_ timer: ConnectionStateMachine.Timer) -> String {
+    private func describe(_ timer: ConnectionTimer) -> String {
         "g\(timer.generation) at +\((timer.deadline - Self.start).nanoseconds / 1_000_000_000)s"
     }
 
-    private static func describe(_ parts: ConnectionStateMachine.StreamParts) -> String {
+    private static func describe(_ parts: ConnectionStateMachine<RecordSummary>.StreamParts) -> String {
         var words: [String] = []
         if parts.head { words.append("head") }
         switch parts.event {

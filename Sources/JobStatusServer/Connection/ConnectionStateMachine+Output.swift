@@ -4,15 +4,6 @@ import NIOCore
 /// `http.idle_timeout`, `http.header_timeout` (also the first-byte timeout of a new connection),
 /// `http.write_timeout` and the lingering close's bound.
 extension ConnectionStateMachine {
-    /// What a tick learns of the connection's output (see `OutputProbe`).
-    struct OutputSample: Equatable {
-        /// Bytes written but not yet sent to the peer: in NIO's buffer and the kernel's send queue.
-        var pendingBytes: Int
-        /// Bytes the peer has acknowledged since the connection opened; it grows while the peer
-        /// reads, however slowly.
-        var deliveredBytes: UInt64
-    }
-
     /// Whether output is waiting for the peer, since when it made no progress, and how much the
     /// peer had acknowledged then.
     enum Output {

@@ -3,22 +3,23 @@ import NIOCore
 
 /// Store replies, watch events and timers: plain polls, long polls and event streams.
 extension ConnectionStateMachine {
-    /// The record read came back.
-    mutating func recordRead(_ record: RecordSummary, now: NIODeadline) -> Action {
+    /// The record read came back: `record` says what it found, and `read` is what the answer is
+    /// rendered from, passed on untouched.
+    mutating func recordRead(_ record: RecordSummary, read: Read, now: NIODeadline) -> Action {
         switch self.state {
         case .reading(let request):
-            return self.finish(request, .record, now: now)
+            return self.finish(request, .record(read), now: now)
         case .waiting(let request, var waiter):
             let changed: Bool
             switch waiter.phase {
             case .reading(let changedMeanwhile): changed = changedMeanwhile
-            case .answering: return self.finish(request, .record, now: now)
+            case .answering: return self.finish(request, .record(read), now: now)
             case .subscribing, .parked: return .none
             }
             switch waiter.kind {
             case .longPoll(let deadline):
                 guard record.hasNothingNew(conditional: request.isConditional), waiter.watch != nil, now < deadline, !request.draining else {
-                    return self.finish(request, .record, now: now)
+                    return self.finish(request, .record(read), now: now)
                 }
                 if changed {
                     // The reply may predate the change: read again.
@@ -30,7 +31,7 @@ extension ConnectionStateMachine {
                 self.state = .waiting(request, waiter)
                 return .none
             case .stream(let progress):
-                return self.streamRead(record, request: request, waiter: waiter, progress: progress, changed: changed, now: now)
+                return self.streamRead(record, read: read, request: request, waiter: waiter, progress: progress, changed: changed, now: now)
             }
         case .opened, .idle, .receivingHead, .receiving, .probing, .closing, .lingering, .closed:
             return .none
@@ -139,6 +140,7 @@ extension ConnectionStateMachine {
     /// version; the stream ends after a terminal state, when the job is gone, or when draining.
     private mutating func streamRead(
         _ record: RecordSummary,
+        read: Read,
         request: PlannedRequest,
         waiter: Waiter,
         progress: StreamProgress,
@@ -151,14 +153,14 @@ extension ConnectionStateMachine {
         switch (progress, record) {
         case (.opening, .missing), (.opening, .broken):
             // Nothing to stream: answer as a poll does (404, 500).
-            return self.finish(request, .record, now: now)
+            return self.finish(request, .record(read), now: now)
         case (.opening(let lastEventID), .job(let pending, let version)):
             parts.head = true
             if request.isHead {
                 return self.finish(request, .streamEnd(parts), now: now)
             }
             let isNew = Self.isNewer(version, than: lastEventID)
-            parts.event = isNew ? .job : nil
+            parts.event = isNew ? .job(read) : nil
             waiter.kind = .stream(.open(lastVersion: isNew ? version : lastEventID))
             terminal = !pending
         case (.opening(let lastEventID), .unchanged(let pending)):
@@ -169,10 +171,10 @@ extension ConnectionStateMachine {
             waiter.kind = .stream(.open(lastVersion: lastEventID))
             terminal = !pending
         case (.open, .missing), (.open, .broken):
-            return self.finish(request, .streamEnd(StreamParts(event: .gone)), now: now)
+            return self.finish(request, .streamEnd(StreamParts(event: .gone(read))), now: now)
         case (.open(let lastVersion), .job(let pending, let version)):
             if Self.isNewer(version, than: lastVersion) {
-                parts.event = .job
+                parts.event = .job(read)
                 waiter.kind = .stream(.open(lastVersion: version))
             }
             terminal = !pending
@@ -229,27 +231,5 @@ extension ConnectionStateMachine {
     private static func isNewer(_ version: Int64?, than last: Int64?) -> Bool {
         guard let version, let last else { return true }
         return version > last
-    }
-}
-
-extension ConnectionStateMachine.RecordSummary {
-    /// Whether a long poll should wait: the job is pending and the client has nothing older than
-    /// this state (it sent no tag, or the tag of this very state). A client whose tag is stale is
-    /// behind and gets the current state at once.
-    func hasNothingNew(conditional: Bool) -> Bool {
-        switch self {
-        case .job(let pending, _): pending && !conditional
-        case .unchanged(let pending): pending
-        case .missing, .broken: false
-        }
-    }
-
-    init(_ outcome: JobReadOutcome) {
-        switch outcome {
-        case .found(let job): self = .job(pending: job.status == .pending, version: job.tag?.versionNumber)
-        case .notModified(let status, _, _): self = .unchanged(pending: status == .pending)
-        case .notFound: self = .missing
-        case .contractViolation: self = .broken
-        }
     }
 }

@@ -32,27 +32,10 @@ import NIOHTTP1
 ///
 /// Output that waits for the peer for `http.write_timeout` without the peer taking any of it
 /// closes the connection, whatever the state (see `tick`).
-struct ConnectionStateMachine {
-    struct Limits {
-        var headerTimeout: TimeAmount
-        var idleTimeout: TimeAmount
-        var writeTimeout: TimeAmount
-        /// An idle event stream's comment and re-read interval (`polling.heartbeat`).
-        var heartbeat: TimeAmount
-        /// Queued request parts beyond which the socket is not read.
-        var maxQueuedParts = 64
-        /// `http.max_header_size`: the most bytes a request head may take on the wire.
-        var maxHeadBytes = 16384
-        /// How long a closing connection reads and drops what its peer still sends, at most.
-        var lingerTime = TimeAmount.seconds(10)
-        /// How long a lingering peer may send nothing before the connection closes.
-        var lingerTimeout = TimeAmount.seconds(2)
-        /// The most bytes dropped while lingering; past them the connection closes.
-        var lingerBytes = 8 * 1024 * 1024
-        /// How soon an event stream whose watch could not be made tries again: the subscriber may
-        /// be back long before the next heartbeat.
-        var watchRetry = TimeAmount.seconds(1)
-    }
+struct ConnectionStateMachine<Read> {
+    typealias Limits = ConnectionLimits
+    typealias Timer = ConnectionTimer
+    typealias Ending = AnswerEnding
 
     enum State {
         case opened(since: NIODeadline)
@@ -115,7 +98,7 @@ struct ConnectionStateMachine {
         /// (`JobListRead.finish`), so a list cannot tell a stranger when someone else's job is
         /// written. A long poll of one job watches only a job of its caller's, and answers.
         func readAfterChange(of request: PlannedRequest) -> Phase {
-            self.isLongPoll && request.context.list != nil ? .reading(changed: false) : self.readAfterWakeUp
+            self.isLongPoll && request.facts.list != nil ? .reading(changed: false) : self.readAfterWakeUp
         }
     }
 
@@ -137,21 +120,12 @@ struct ConnectionStateMachine {
         }
     }
 
-    /// What the record just read says, as far as the protocol cares.
-    enum RecordSummary: Equatable {
-        case job(pending: Bool, version: Int64?)
-        /// `If-None-Match` named the current state.
-        case unchanged(pending: Bool)
-        case missing
-        case broken
-    }
-
-    /// How a request is answered; the handler renders each from the request (and, for `record`
-    /// and stream parts, from the outcome it was just handed).
-    enum Answer: Equatable {
-        case immediate
-        /// The record just read, as a poll answers it: the envelope, 304, 404 or 500.
-        case record
+    /// How a request is answered. Each answer carries what it is rendered from: the work a head
+    /// alone answers, or the read (`Read`) the store just handed over.
+    enum Answer {
+        case immediate(PlannedRequest.Immediate)
+        /// The record (or list) just read, as a poll answers it: the envelope, 304, 404 or 500.
+        case record(Read)
         /// 503: the store did not answer.
         case unavailable
         case health(StoreHealth)
@@ -160,12 +134,12 @@ struct ConnectionStateMachine {
     }
 
     /// What an event stream writes at once.
-    struct StreamParts: Equatable {
-        enum Event: Equatable {
+    struct StreamParts {
+        enum Event {
             /// The job's envelope, from the record just read.
-            case job
-            /// The job is gone (expired, or its record broke): a `gone` event.
-            case gone
+            case job(Read)
+            /// The job is gone (expired, or its record broke): a `gone` event, from that read.
+            case gone(Read)
             /// A comment that keeps proxies from closing an idle stream.
             case heartbeat
         }
@@ -183,17 +157,6 @@ struct ConnectionStateMachine {
         case park(Timer)
         /// Watch again (the last watch failed or broke), then read.
         case watch(generation: UInt64, timer: Timer)
-    }
-
-    struct Timer: Equatable {
-        var deadline: NIODeadline
-        var generation: UInt64
-    }
-
-    enum Ending: Equatable {
-        case keepAlive
-        /// Close once the answer is written.
-        case close
     }
 
     enum Action {
@@ -295,18 +258,6 @@ struct ConnectionStateMachine {
         guard case .receivingHead(_, let bytes) = self.state, bytes > self.limits.maxHeadBytes else { return .none }
         self.queue.removeAll()
         return self.refuse(.headersTooLarge, now: now())
-    }
-
-    /// What to do with bytes that just arrived from the socket.
-    enum InputVerdict: Equatable {
-        /// Hand them to the decoder now.
-        case decode
-        /// Keep them until the connection takes input again (`acceptsInput`).
-        case hold
-        /// Drop them unread: the connection is lingering.
-        case drop
-        /// Drop them and close: a lingering peer sent more than `lingerBytes`.
-        case close
     }
 
     /// `count` bytes arrived from the socket (one call per read, which is why it also says
@@ -434,8 +385,8 @@ struct ConnectionStateMachine {
     /// The whole request arrived: start answering it.
     private mutating func execute(_ request: PlannedRequest, now: NIODeadline) -> Action {
         switch request.work {
-        case .refuse, .live, .metrics, .document:
-            return self.finish(request, .immediate, now: now)
+        case .immediate(let immediate):
+            return self.finish(request, .immediate(immediate), now: now)
         case .probe:
             self.state = .probing(request)
             return .probe

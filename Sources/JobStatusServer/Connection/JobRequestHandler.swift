@@ -1,4 +1,5 @@
 import JobStatusCore
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -9,21 +10,23 @@ import Glibc
 /// The channel side of one HTTP connection: feeds what happens into the connection's
 /// `ConnectionStateMachine` and carries out the actions it returns.
 ///
-/// The handler decides nothing about the protocol. What it does itself is what needs the channel
-/// or the server: planning a request from its head (`+Planning`: routing, authorization, limits),
-/// rendering answers (`+Answers`), and talking to the loop's `JobStore` through one session, whose
-/// delegate it is. A poll in flight costs no allocation beyond the response buffer: the store
-/// hands the outcome over in place and the envelope is written from it directly.
+/// The handler decides nothing: the machine decides the protocol, `RequestPlanner` what a head
+/// asks for, `AnswerRenderer` the bytes of an answer. What it does itself is what needs the
+/// channel: reading and writing, timers, talking to the loop's `JobStore` through one session
+/// (whose delegate it is), the metrics and the log. A poll in flight costs no allocation beyond
+/// the response buffer: the store hands the outcome over in place, the machine passes it on in
+/// its answer, and the envelope is written from it directly.
 final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-    typealias Action = ConnectionStateMachine.Action
+    typealias Action = ConnectionMachine.Action
 
     let server: ServerContext
     let loop: LoopResources
-    var machine: ConnectionStateMachine
-    var context: ChannelHandlerContext?
+    private var machine: ConnectionMachine
+    private var planner: RequestPlanner
+    private var context: ChannelHandlerContext?
     private var session: (any JobStoreSession)?
     /// Where request bytes enter, before the decoder (`makeGate`).
     private var gate: RequestBytesGate?
@@ -35,15 +38,12 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     /// at once) carries out its own action and leaves the pumping to the loop already running, so
     /// a long pipeline answered synchronously cannot grow the stack.
     private var pumping = false
-    /// The last `Authorization` value of this connection and what it was found to be, so a
-    /// keep-alive client's token is hashed once rather than per request.
-    var cachedAuthorization: (header: String, decision: AuthorizationDecision, validUntil: Double)?
-    var cachedRemoteAddress: String?
 
     init(server: ServerContext, loop: LoopResources) {
         self.server = server
         self.loop = loop
-        self.machine = ConnectionStateMachine(limits: server.connectionLimits, now: .now())
+        self.machine = ConnectionMachine(limits: server.connectionLimits, now: .now())
+        self.planner = RequestPlanner(server: server, requestIDs: loop.requestIDs)
     }
 
     /// The gate to put before the decoder in this connection's pipeline.
@@ -57,7 +57,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.machine = ConnectionStateMachine(limits: self.server.connectionLimits, now: context.eventLoop.now)
+        self.machine = ConnectionMachine(limits: self.server.connectionLimits, now: context.eventLoop.now)
         self.session = self.loop.store.makeSession(delegate: self)
         RequestMetrics.connections.increment()
         if context.channel.isActive {
@@ -66,7 +66,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.perform(self.machine.channelInactive(), record: nil, context: context)
+        self.perform(self.machine.channelInactive(), context: context)
         self.session?.close()
         self.session = nil
         self.timer?.cancel()
@@ -139,7 +139,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.
-    func inputArrived(_ count: Int) -> ConnectionStateMachine.InputVerdict {
+    func inputArrived(_ count: Int) -> InputVerdict {
         let verdict = self.machine.inputArrived(count) { self.context?.eventLoop.now ?? .now() }
         if verdict == .close {
             self.run(self.machine.closeNow(abort: false))
@@ -157,12 +157,11 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         if case .contractViolation(let reason) = outcome, let request = self.machine.currentRequest {
             self.log(request).error(
                 "job record breaks the record contract",
-                metadata: ["key": "\(self.server.configuration.keyPrefix)\(request.context.jobID)", "reason": "\(reason)"]
+                metadata: ["key": "\(self.server.configuration.keyPrefix)\(request.facts.jobID)", "reason": "\(reason)"]
             )
         }
-        let action = self.machine.recordRead(ConnectionStateMachine.RecordSummary(outcome), now: context.eventLoop.now)
         // Carried out now, while the outcome (borrowed from the reply) is valid.
-        self.run(action, record: outcome)
+        self.run(self.machine.recordRead(RecordSummary(outcome), read: .job(outcome), now: context.eventLoop.now))
     }
 
     func recordUnavailable(_ failure: JobStoreFailure) {
@@ -174,7 +173,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func listItemRead(at index: Int, _ outcome: JobReadOutcome) {
-        guard let request = self.machine.currentRequest, let list = request.context.list else { return }
+        guard let request = self.machine.currentRequest, let list = request.facts.list else { return }
         if case .contractViolation(let reason) = outcome {
             self.log(request).error(
                 "job record breaks the record contract",
@@ -185,15 +184,15 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func listRead(failure: JobStoreFailure?) {
-        guard let context = self.context, let request = self.machine.currentRequest, let list = request.context.list else { return }
+        guard let context = self.context, let request = self.machine.currentRequest, let list = request.facts.list else { return }
         if case .refused(let message) = failure {
             self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
         }
-        guard failure == nil, let summary = list.finish(ifNoneMatch: request.context.ifNoneMatch) else {
+        guard failure == nil, let summary = list.finish(ifNoneMatch: request.facts.ifNoneMatch) else {
             self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
             return
         }
-        self.run(self.machine.recordRead(summary, now: context.eventLoop.now))
+        self.run(self.machine.recordRead(summary, read: .list(list), now: context.eventLoop.now))
     }
 
     func probed(_ health: StoreHealth) {
@@ -210,9 +209,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
 
     /// Carries out `action`, then (unless an outer call already does) whatever the machine has to
     /// do next about queued input, until it has nothing.
-    private func run(_ action: Action, record: JobReadOutcome? = nil) {
+    private func run(_ action: Action) {
         guard let context = self.context else { return }
-        self.perform(action, record: record, context: context)
+        self.perform(action, context: context)
         guard !self.pumping else { return }
         self.pumping = true
         // One reading of the clock for the whole pump: everything it starts starts now.
@@ -220,7 +219,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         while true {
             let next = self.machine.pump(now: now)
             if case .none = next { break }
-            self.perform(next, record: nil, context: context)
+            self.perform(next, context: context)
         }
         self.pumping = false
         if let gate = self.gate, gate.isHolding, self.machine.acceptsInput {
@@ -229,15 +228,14 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         }
     }
 
-    /// - Parameter record: the outcome just read, for the actions that answer from it.
-    private func perform(_ action: Action, record: JobReadOutcome?, context: ChannelHandlerContext) {
+    private func perform(_ action: Action, context: ChannelHandlerContext) {
         switch action {
         case .none:
             break
         case .plan(let head):
-            self.machine.planned(self.plan(head, now: context.eventLoop.now))
+            self.machine.planned(self.planner.plan(head, now: context.eventLoop.now) { context.channel.remoteAddress })
         case .read(let request):
-            let context = request.context
+            let context = request.facts
             if let list = context.list {
                 // The list's If-None-Match names the whole list: checked once every record is in.
                 list.begin()
@@ -250,25 +248,26 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.session?.probe()
         case .watch(let request, let generation, let timer):
             self.schedule(timer, context: context)
-            self.session?.watch(ids: request.context.list?.storeIDs ?? [request.context.jobID], generation: generation)
+            self.session?.watch(ids: request.facts.list?.storeIDs ?? [request.facts.jobID], generation: generation)
         case .scheduleTimer(let timer):
             self.schedule(timer, context: context)
         case .stream(let request, let parts, let next):
-            self.writeStream(parts, request: request, record: record, context: context)
+            self.write(self.renderer(context).render(parts, for: request), context: context)
             context.flush()
             switch next {
             case .read:
-                self.perform(.read(request), record: nil, context: context)
+                self.perform(.read(request), context: context)
             case .park(let timer):
                 self.schedule(timer, context: context)
             case .watch(let generation, let timer):
-                self.perform(.watch(request, generation: generation, timer: timer), record: nil, context: context)
+                self.perform(.watch(request, generation: generation, timer: timer), context: context)
             }
         case .finish(let request, let answer, let ending):
             self.release(request)
-            self.answer(request, answer, ending: ending, record: record, context: context)
+            self.answer(request, self.renderer(context).render(answer, for: request, ending: ending), ending: ending, context: context)
         case .refuse(let error):
-            self.refuse(error, context: context)
+            let (request, refusal) = self.planner.unparsed(error, now: context.eventLoop.now)
+            self.answer(request, self.renderer(context).render(.immediate(refusal), for: request, ending: .close), ending: .close, context: context)
         case .abandon(let request):
             self.release(request)
         case .resumeReading:
@@ -299,14 +298,35 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.session?.endWatch()
         self.timer?.cancel()
         self.timer = nil
-        if let client = request.context.waiterKey {
+        if let client = request.facts.waiterKey {
             self.server.limits.stopWaiting(client)
             RequestMetrics.waiters.decrement()
         }
     }
 
-    /// Writes an answer; when the connection closes after it, the machine learns once it is out.
-    func write(_ response: ByteBuffer?, ending: ConnectionStateMachine.Ending, context: ChannelHandlerContext) {
+    private func renderer(_ context: ChannelHandlerContext) -> AnswerRenderer {
+        AnswerRenderer(server: self.server, loop: self.loop, allocator: context.channel.allocator)
+    }
+
+    /// Writes (without flushing) an event stream's parts.
+    private func write(_ output: AnswerRenderer.StreamOutput, context: ChannelHandlerContext) {
+        if let head = output.head {
+            context.write(self.wrapOutboundOut(head), promise: nil)
+        }
+        if let event = output.event {
+            context.write(self.wrapOutboundOut(event), promise: nil)
+        }
+    }
+
+    /// Writes a rendered answer and records it; when the connection closes after it, the machine
+    /// learns once it is out.
+    private func answer(_ request: PlannedRequest, _ output: AnswerRenderer.Output, ending: AnswerEnding, context: ChannelHandlerContext) {
+        self.write(output.stream, context: context)
+        self.requestAnswered(request, status: output.status)
+        self.write(output.last, ending: ending, context: context)
+    }
+
+    private func write(_ response: ByteBuffer?, ending: AnswerEnding, context: ChannelHandlerContext) {
         switch ending {
         case .keepAlive:
             if let response {
@@ -327,7 +347,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
 
     // MARK: - Timers
 
-    private func schedule(_ timer: ConnectionStateMachine.Timer, context: ChannelHandlerContext) {
+    private func schedule(_ timer: ConnectionTimer, context: ChannelHandlerContext) {
         self.timer?.cancel()
         let generation = timer.generation
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: timer.deadline) {
@@ -354,5 +374,32 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             }
         }
     }
-}
 
+    // MARK: - The record of requests
+
+    /// Records the answered request in the metrics and, when `log.access` is on, the access log:
+    /// who asked what, the answer, how long it took.
+    private func requestAnswered(_ request: PlannedRequest, status: Int) {
+        let elapsed = (self.context?.eventLoop.now ?? .now()) - request.facts.startedAt
+        self.loop.metrics.record(route: request.facts.route, status: status, nanoseconds: elapsed.nanoseconds)
+        guard self.server.configuration.accessLog else { return }
+        let facts = request.facts
+        self.log(request).info(
+            "request",
+            metadata: [
+                "method": "\(facts.method)", "path": "\(facts.meta.path)", "status": "\(status)",
+                "duration_ms": "\(Double(elapsed.nanoseconds / 1000) / 1000)",
+                "client_id": "\(facts.clientID ?? "-")",
+            ]
+        )
+    }
+
+    private func log(_ request: PlannedRequest) -> Logger {
+        var logger = self.server.logger
+        logger[metadataKey: "request_id"] = "\(request.facts.meta.requestID)"
+        if let traceID = request.facts.traceID {
+            logger[metadataKey: "trace_id"] = "\(traceID)"
+        }
+        return logger
+    }
+}

@@ -19,7 +19,7 @@ enum OutputProbe {
     private static let notSentBytesOffset = 144
 
     /// Completes at once on the channel's event loop.
-    static func sample(_ channel: any Channel) -> EventLoopFuture<ConnectionStateMachine.OutputSample> {
+    static func sample(_ channel: any Channel) -> EventLoopFuture<OutputSample> {
         let buffered = (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         #if os(Linux)
         if let provider = channel as? any SocketOptionProvider {
@@ -29,16 +29,25 @@ enum OutputProbe {
             )
             return info.map { info in
                 withUnsafeBytes(of: info) { bytes in
-                    ConnectionStateMachine.OutputSample(
+                    OutputSample(
                         pendingBytes: buffered + Int(bytes.load(fromByteOffset: Self.notSentBytesOffset, as: UInt32.self)),
                         deliveredBytes: bytes.load(fromByteOffset: Self.bytesAckedOffset, as: UInt64.self)
                     )
                 }
             }.recover { _ in
-                ConnectionStateMachine.OutputSample(pendingBytes: buffered, deliveredBytes: 0)
+                OutputSample(pendingBytes: buffered, deliveredBytes: 0)
             }
         }
         #endif
-        return channel.eventLoop.makeSucceededFuture(ConnectionStateMachine.OutputSample(pendingBytes: buffered, deliveredBytes: 0))
+        return channel.eventLoop.makeSucceededFuture(OutputSample(pendingBytes: buffered, deliveredBytes: 0))
     }
+}
+
+/// What a tick learns of the connection's output (see `OutputProbe`).
+struct OutputSample: Equatable {
+    /// Bytes written but not yet sent to the peer: in NIO's buffer and the kernel's send queue.
+    var pendingBytes: Int
+    /// Bytes the peer has acknowledged since the connection opened; it grows while the peer
+    /// reads, however slowly.
+    var deliveredBytes: UInt64
 }

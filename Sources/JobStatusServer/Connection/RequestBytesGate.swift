@@ -106,3 +106,15 @@ final class RequestBytesGate: ChannelInboundHandler {
         }
     }
 }
+
+/// What to do with bytes that just arrived from the socket.
+enum InputVerdict: Equatable {
+    /// Hand them to the decoder now.
+    case decode
+    /// Keep them until the connection takes input again (`acceptsInput`).
+    case hold
+    /// Drop them unread: the connection is lingering.
+    case drop
+    /// Drop them and close: a lingering peer sent more than `lingerBytes`.
+    case close
+}

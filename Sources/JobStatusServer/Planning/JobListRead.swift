@@ -110,7 +110,7 @@ final class JobListRead {
     /// it, while the tag is the client's and some job is pending. A re-read after a change is
     /// conditional on the read before it (`PlannedRequest.isConditional`): unchanged when the
     /// tag is the same — the change was to a job the caller cannot see.
-    func finish(ifNoneMatch: String?) -> ConnectionStateMachine.RecordSummary? {
+    func finish(ifNoneMatch: String?) -> RecordSummary? {
         var complete = true
         var tagged = true
         var anyPending = false

@@ -1,38 +1,37 @@
 import JobStatusCore
 import NIOCore
 
-/// A request as the handler planned it from its head: what work it asks for, and what its
+/// A request as `RequestPlanner` planned it from its head: what work it asks for, and what its
 /// answer says about itself. The connection's state machine carries it from the head to the
-/// answer; the handler renders the answer from it.
+/// answer; `AnswerRenderer` renders the answer from it.
 ///
 /// The machine moves it from state to state and into actions many times per request, so it is
-/// kept small: the protocol's facts inline, everything only the rendering needs in one
-/// `RequestContext`, and an error's large payload boxed.
+/// kept small: the protocol's facts inline, everything only the rendering needs in one boxed
+/// `RequestFacts`, and an error's large payload boxed.
 struct PlannedRequest {
     /// What answering the request takes.
     enum Work {
-        /// An error answered from the head alone (boxed: rare, and large).
-        indirect case refuse(APIError, ResponseHeaders)
-        /// `/health/live`.
-        case live
-        case metrics
-        case document
+        /// An answer from the head alone.
+        case immediate(Immediate)
         /// `/health/ready`: one probe of the job store.
         case probe
-        /// A job poll, of one job or of a list (`RequestContext.list`); with `wait`, a long poll
+        /// A job poll, of one job or of a list (`RequestFacts.list`); with `wait`, a long poll
         /// held until the job (or the list) changes or the wait is over. The protocol is the same
         /// for both: the store's answer is summed up as one `RecordSummary`.
         case poll(wait: TimeAmount?)
         /// An event stream of the job.
         case stream(lastEventID: Int64?)
 
-        /// Whether the answer needs nothing but the head.
-        var isImmediate: Bool {
-            switch self {
-            case .refuse, .live, .metrics, .document: true
-            case .probe, .poll, .stream: false
-            }
-        }
+    }
+
+    /// What a request answered from its head alone asks for.
+    enum Immediate {
+        /// An error (boxed: rare, and large).
+        indirect case refuse(APIError, ResponseHeaders)
+        /// `/health/live`.
+        case live
+        case metrics
+        case document
     }
 
     var work: Work
@@ -45,15 +44,20 @@ struct PlannedRequest {
     var draining = false
     /// Whether the request carries `If-None-Match`, or is a held list reading again after a
     /// change: that read is conditional on the one before it (`JobListRead.finish`).
-    var isConditional: Bool { self.context.ifNoneMatch != nil || self.context.list?.isReread == true }
-    let context: RequestContext
+    var isConditional: Bool { self.facts.ifNoneMatch != nil || self.facts.list?.isReread == true }
+    private let factsBox: RequestFacts.Box
 
-    init(work: Work, isHead: Bool, isHTTP10: Bool, connection: HTTPResponseComposer.Connection, context: RequestContext) {
+    /// What the answer is rendered from; decided while planning, never changed afterwards.
+    var facts: RequestFacts {
+        _read { yield self.factsBox.value }
+    }
+
+    init(work: Work, isHead: Bool, isHTTP10: Bool, connection: HTTPResponseComposer.Connection, facts: RequestFacts) {
         self.work = work
         self.isHead = isHead
         self.isHTTP10 = isHTTP10
         self.connection = connection
-        self.context = context
+        self.factsBox = RequestFacts.Box(facts)
     }
 
     /// Whether the connection closes after this request's answer.
@@ -72,13 +76,14 @@ struct PlannedRequest {
 }
 
 /// What rendering a request's answer needs and the protocol does not: the envelope's `meta`,
-/// the job, the caller, and what the metrics and the access log record. Filled in while the
-/// request is planned, read afterwards.
-final class RequestContext {
+/// the job, the caller, and what the metrics and the access log record. `RequestPlanner` fills it
+/// in while planning; afterwards it is read only.
+struct RequestFacts {
     var meta: EnvelopeMeta
     /// The job of a poll or stream of one job.
     var jobID: Substring = ""
-    /// The jobs of a list poll (`/api/jobs?ids=…`); nil for everything else.
+    /// The jobs of a list poll (`/api/jobs?ids=…`), with the list's reads as they arrive; nil for
+    /// everything else.
     var list: JobListRead?
     var clientID: String?
     /// The raw `If-None-Match` value.
@@ -97,5 +102,15 @@ final class RequestContext {
     init(meta: EnvelopeMeta, startedAt: NIODeadline) {
         self.meta = meta
         self.startedAt = startedAt
+    }
+
+    /// One allocation per request, so that moving a `PlannedRequest` copies a reference rather
+    /// than every string above.
+    final class Box {
+        let value: RequestFacts
+
+        init(_ value: RequestFacts) {
+            self.value = value
+        }
     }
 }

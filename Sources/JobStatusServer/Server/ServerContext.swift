@@ -15,7 +15,7 @@ final class ServerContext: Sendable {
     let isOperatorListener: Bool
     let limits: ClientLimits
     /// The clocks and bounds of every connection's `ConnectionStateMachine`.
-    let connectionLimits: ConnectionStateMachine.Limits
+    let connectionLimits: ConnectionLimits
     /// How often a connection checks its clocks: often enough that a timeout is enforced within
     /// a second of expiring, rarely enough to cost nothing per request.
     let tickInterval: TimeAmount
@@ -40,7 +40,7 @@ final class ServerContext: Sendable {
             burst: configuration.rateBurst,
             maxWaitersPerClient: configuration.maxWaitersPerClient
         )
-        self.connectionLimits = ConnectionStateMachine.Limits(
+        self.connectionLimits = ConnectionLimits(
             headerTimeout: TimeAmount(configuration.headerTimeout),
             idleTimeout: TimeAmount(configuration.idleTimeout),
             writeTimeout: TimeAmount(configuration.writeTimeout),

@@ -2,8 +2,32 @@ import JobStatusCore
 import NIOCore
 import NIOHTTP1
 
-/// Planning a request from its head alone: routing, authorization, the per-client limits.
-extension JobRequestHandler {
+/// Plans a request from its head alone: routing, authorization, the per-client limits. One per
+/// connection, since it keeps what a keep-alive client repeats: its `Authorization` decision and
+/// its address. A plain value: the head in, a `PlannedRequest` out, tested without a channel.
+struct RequestPlanner {
+    let server: ServerContext
+    /// The loop's generator, for requests that bring no acceptable `X-Request-ID`.
+    let requestIDs: RequestIDGenerator
+    /// The last `Authorization` value of this connection and what it was found to be, so a
+    /// keep-alive client's token is hashed once rather than per request.
+    private var cachedAuthorization: (header: String, decision: AuthorizationDecision, validUntil: Double)?
+    /// The peer's IP address as a limits key (`ip:…`): the client when it has no identity.
+    private var peerKey: String?
+
+    init(server: ServerContext, requestIDs: RequestIDGenerator) {
+        self.server = server
+        self.requestIDs = requestIDs
+    }
+
+    /// What a request being planned has so far: the facts its answer is rendered from, and
+    /// whether its connection stays open.
+    private struct Draft {
+        var facts: RequestFacts
+        var connection: HTTPResponseComposer.Connection
+        let isHTTP10: Bool
+    }
+
     /// The headers a request's handling depends on, found in one pass.
     private struct RequestHeaders {
         var host: String?
@@ -67,13 +91,18 @@ extension JobRequestHandler {
     }
 
     /// What the request asks for, decided from its head: routing, authorization, the limits.
-    func plan(_ head: HTTPRequestHead, now: NIODeadline) -> PlannedRequest {
+    ///
+    /// - Parameter peer: the connection's remote address, asked once per connection.
+    mutating func plan(_ head: HTTPRequestHead, now: NIODeadline, peer: () -> SocketAddress?) -> PlannedRequest {
+        if self.peerKey == nil {
+            self.peerKey = "ip:" + (peer()?.ipAddress ?? "unknown")
+        }
         let headers = RequestHeaders(head)
         let requestID: String
         if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
             requestID = clientRequestID
         } else {
-            requestID = self.loop.requestIDs.next()
+            requestID = self.requestIDs.next()
         }
         let isHTTP10 = head.version.major == 1 && head.version.minor == 0
         let connection: HTTPResponseComposer.Connection = !head.isKeepAlive ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
@@ -92,40 +121,55 @@ extension JobRequestHandler {
                 authority = forwarded
             }
         }
-        let context = RequestContext(
+        var facts = RequestFacts(
             meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID),
             startedAt: now
         )
-        context.route = target.label
-        context.method = head.method.rawValue
-        context.traceID = headers.traceParent.flatMap(TraceParent.traceID)
-        var request = PlannedRequest(work: .live, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: connection, context: context)
-        request.work = self.decideWork(head: head, target: target, headers: headers, request: &request)
-        return request
+        facts.route = target.label
+        facts.method = head.method.rawValue
+        facts.traceID = headers.traceParent.flatMap(TraceParent.traceID)
+        var draft = Draft(facts: facts, connection: connection, isHTTP10: isHTTP10)
+        let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft)
+        return PlannedRequest(work: work, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: draft.connection, facts: draft.facts)
     }
 
-    private func decideWork(
+    /// The request that answers bytes the decoder could not parse (400, 431), after the
+    /// requests before it, and its answer; its connection closes.
+    func unparsed(_ error: APIError, now: NIODeadline) -> (request: PlannedRequest, answer: PlannedRequest.Immediate) {
+        let meta = EnvelopeMeta(scheme: "http", host: self.server.defaultAuthority, path: "", requestID: self.requestIDs.next())
+        let refusal = PlannedRequest.Immediate.refuse(error, ResponseHeaders(cacheControl: .noStore))
+        let request = PlannedRequest(
+            work: .immediate(refusal),
+            isHead: false,
+            isHTTP10: false,
+            connection: .close,
+            facts: RequestFacts(meta: meta, startedAt: now)
+        )
+        return (request, refusal)
+    }
+
+    private mutating func decideWork(
         head: HTTPRequestHead,
         target: RequestTarget,
         headers: RequestHeaders,
-        request: inout PlannedRequest
+        draft: inout Draft
     ) -> PlannedRequest.Work {
         if headers.wireSize > self.server.configuration.maxHeaderSize {
             // The decoder counts only names and values: thousands of tiny lines pass it.
-            request.connection = .close
-            return .refuse(.headersTooLarge, ResponseHeaders(cacheControl: .noStore))
+            draft.connection = .close
+            return .immediate(.refuse(.headersTooLarge, ResponseHeaders(cacheControl: .noStore)))
         }
-        if !request.isHTTP10 && headers.hostCount != 1 {
+        if !draft.isHTTP10 && headers.hostCount != 1 {
             // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
             // different ones starts: answer, then close rather than trust the rest of the stream.
-            request.connection = .close
-            return .refuse(.missingHost, ResponseHeaders(cacheControl: .noStore))
+            draft.connection = .close
+            return .immediate(.refuse(.missingHost, ResponseHeaders(cacheControl: .noStore)))
         }
         let isReadMethod = head.method == .GET || head.method == .HEAD
-        let routeNotFound = PlannedRequest.Work.refuse(.routeNotFound, ResponseHeaders(cacheControl: .noStore))
+        let routeNotFound = PlannedRequest.Work.immediate(.refuse(.routeNotFound, ResponseHeaders(cacheControl: .noStore)))
         // Built only when needed: its message interpolates the method, which allocates.
         func methodNotAllowed() -> PlannedRequest.Work {
-            .refuse(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore))
+            .immediate(.refuse(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore)))
         }
         if self.server.isOperatorListener {
             // The operator port serves metrics and health, nothing else.
@@ -138,44 +182,44 @@ extension JobRequestHandler {
         case .unknown:
             return routeNotFound
         case .healthLive:
-            return isReadMethod ? .live : methodNotAllowed()
+            return isReadMethod ? .immediate(.live) : methodNotAllowed()
         case .healthReady:
             return isReadMethod ? .probe : methodNotAllowed()
         case .metrics:
             guard self.server.servesMetrics else { return routeNotFound }
-            return isReadMethod ? .metrics : methodNotAllowed()
+            return isReadMethod ? .immediate(.metrics) : methodNotAllowed()
         case .document:
-            return isReadMethod ? .document : methodNotAllowed()
+            return isReadMethod ? .immediate(.document) : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, request: &request) {
+            if let refusal = self.refusal(headers, draft: &draft) {
                 return refusal
             }
-            let limitKey = request.context.clientID ?? self.remoteAddress
+            let limitKey = draft.facts.clientID ?? self.remoteAddress
             if let limited = self.rateLimited(limitKey) {
                 return limited
             }
             // A malformed id cannot name a job: answer without asking the store.
-            guard isValidID else { return .refuse(.jobNotFound, ResponseHeaders(cacheControl: .noStore)) }
-            request.context.jobID = id
+            guard isValidID else { return .immediate(.refuse(.jobNotFound, ResponseHeaders(cacheControl: .noStore))) }
+            draft.facts.jobID = id
             guard case .jobEvents = target.route else {
-                return self.poll(target: target, headers: headers, limitKey: limitKey, request: &request)
+                return self.poll(target: target, headers: headers, limitKey: limitKey, draft: &draft)
             }
             // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
             if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
-                return .refuse(.notAcceptable, ResponseHeaders(cacheControl: .noStore))
+                return .immediate(.refuse(.notAcceptable, ResponseHeaders(cacheControl: .noStore)))
             }
-            return self.startWaiting(.stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, request: &request)
+            return self.startWaiting(.stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, draft: &draft)
         case .jobList(let listed):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, request: &request) {
+            if let refusal = self.refusal(headers, draft: &draft) {
                 return refusal
             }
-            let limitKey = request.context.clientID ?? self.remoteAddress
+            let limitKey = draft.facts.clientID ?? self.remoteAddress
             let maxBatch = self.server.configuration.maxBatch
             switch listed {
             case .none:
-                return self.rateLimited(limitKey) ?? .refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore))
+                return self.rateLimited(limitKey) ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
             case .listed:
                 // The caller is known: only now are the ids read (and their repeats found).
                 if let ids = target.ids(maxDistinct: maxBatch) {
@@ -183,35 +227,35 @@ extension JobRequestHandler {
                     if let limited = self.rateLimited(limitKey, cost: ids.count) {
                         return limited
                     }
-                    request.context.list = JobListRead(ids: ids)
-                    return self.poll(target: target, headers: headers, limitKey: limitKey, request: &request)
+                    draft.facts.list = JobListRead(ids: ids)
+                    return self.poll(target: target, headers: headers, limitKey: limitKey, draft: &draft)
                 }
                 fallthrough
             case .tooMany:
                 let error = APIError.tooManyListedIDs(max: maxBatch)
-                return self.rateLimited(limitKey) ?? .refuse(error, ResponseHeaders(cacheControl: .noStore))
+                return self.rateLimited(limitKey) ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
             }
         }
     }
 
     /// The refusal of a request for jobs that may not read them, nil when it may.
-    private func refusal(_ headers: RequestHeaders, request: inout PlannedRequest) -> PlannedRequest.Work? {
-        guard let refusal = self.authorize(headers, request: &request) else { return nil }
+    private mutating func refusal(_ headers: RequestHeaders, draft: inout Draft) -> PlannedRequest.Work? {
+        guard let refusal = self.authorize(headers, draft: &draft) else { return nil }
         if refusal.closesConnection {
-            request.connection = .close
+            draft.connection = .close
         }
         // Refusals count against the caller's address, which slows down token guessing.
-        return self.rateLimited(self.remoteAddress) ?? .refuse(refusal.error, refusal.headers)
+        return self.rateLimited(self.remoteAddress) ?? .immediate(.refuse(refusal.error, refusal.headers))
     }
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
     /// `polling.max_wait`).
-    private func poll(target: RequestTarget, headers: RequestHeaders, limitKey: String, request: inout PlannedRequest) -> PlannedRequest.Work {
-        request.context.ifNoneMatch = headers.ifNoneMatch
+    private func poll(target: RequestTarget, headers: RequestHeaders, limitKey: String, draft: inout Draft) -> PlannedRequest.Work {
+        draft.facts.ifNoneMatch = headers.ifNoneMatch
         let requestedWait: Int?
         switch target.wait {
         case .invalid:
-            return .refuse(.invalidWait, ResponseHeaders(cacheControl: .noStore))
+            return .immediate(.refuse(.invalidWait, ResponseHeaders(cacheControl: .noStore)))
         case .seconds(let seconds):
             requestedWait = seconds
         case .absent:
@@ -220,21 +264,21 @@ extension JobRequestHandler {
         guard let requestedWait else { return .poll(wait: nil) }
         let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
         let applied = min(requestedWait, cap)
-        request.context.appliedWait = applied
+        draft.facts.appliedWait = applied
         guard applied > 0 else { return .poll(wait: nil) }
-        request.context.route = request.context.list == nil ? .jobWait : .jobListWait
-        return self.startWaiting(.poll(wait: .seconds(Int64(applied))), limitKey: limitKey, request: &request)
+        draft.facts.route = draft.facts.list == nil ? .jobWait : .jobListWait
+        return self.startWaiting(.poll(wait: .seconds(Int64(applied))), limitKey: limitKey, draft: &draft)
     }
 
     /// A long poll or a stream (a list counts as one) holds one of its client's waiter slots until
     /// it ends.
-    private func startWaiting(_ work: PlannedRequest.Work, limitKey: String, request: inout PlannedRequest) -> PlannedRequest.Work {
+    private func startWaiting(_ work: PlannedRequest.Work, limitKey: String, draft: inout Draft) -> PlannedRequest.Work {
         guard self.server.limits.startWaiting(limitKey) else {
             RequestMetrics.rateLimited.increment()
-            return .refuse(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore))
+            return .immediate(.refuse(.tooManyWaiters, ResponseHeaders(retryAfter: 1, cacheControl: .noStore)))
         }
         RequestMetrics.waiters.increment()
-        request.context.waiterKey = limitKey
+        draft.facts.waiterKey = limitKey
         return work
     }
 
@@ -242,16 +286,11 @@ extension JobRequestHandler {
     private func rateLimited(_ client: String, cost: Int = 1) -> PlannedRequest.Work? {
         guard let retryAfter = self.server.limits.admit(client, cost: cost) else { return nil }
         RequestMetrics.rateLimited.increment()
-        return .refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore))
+        return .immediate(.refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore)))
     }
 
     /// The peer's IP address: the client when it has no identity.
-    private var remoteAddress: String {
-        if let known = self.cachedRemoteAddress { return known }
-        let address = "ip:" + (self.context?.channel.remoteAddress?.ipAddress ?? "unknown")
-        self.cachedRemoteAddress = address
-        return address
-    }
+    private var remoteAddress: String { self.peerKey ?? "ip:unknown" }
 
     /// Why a request may not read jobs: the answer, and whether the connection closes after it.
     private struct Refusal {
@@ -260,8 +299,8 @@ extension JobRequestHandler {
         var closesConnection = false
     }
 
-    /// Nil when the caller may read jobs (its client id stored in `request`), else the refusal.
-    private func authorize(_ headers: RequestHeaders, request: inout PlannedRequest) -> Refusal? {
+    /// Nil when the caller may read jobs (its client id stored in `draft`), else the refusal.
+    private mutating func authorize(_ headers: RequestHeaders, draft: inout Draft) -> Refusal? {
         let decision: AuthorizationDecision
         switch self.server.authentication {
         case .none:
@@ -279,7 +318,7 @@ extension JobRequestHandler {
         }
         switch decision {
         case .allowed(let clientID):
-            request.context.clientID = clientID
+            draft.facts.clientID = clientID
             return nil
         case .denied(let failure):
             var responseHeaders = ResponseHeaders(cacheControl: .noStore)
@@ -296,7 +335,7 @@ extension JobRequestHandler {
 
     /// A keep-alive client sends the same `Authorization` again and again: the decision is kept
     /// per connection until it expires (a JWT's `exp`), so a token is checked once.
-    private func cachedDecision(
+    private mutating func cachedDecision(
         for authorization: String?,
         _ decide: (String?) -> (AuthorizationDecision, validUntil: Double)
     ) -> AuthorizationDecision {

@@ -1,0 +1,113 @@
+import JobStatusCore
+import JobStatusTestSupport
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import JobStatusServer
+
+/// The renderer as a plain value: a planned request and an answer in, bytes out, no channel.
+/// Each row is an answer and its exact response, with the `Date` value masked.
+@Suite("Answer renderer")
+struct AnswerRendererTests {
+    static let pending: [JobRecordField: String] = [.status: "pending", .eta: "2000-01-01T00:00:00.000Z", .version: "1", .createdAt: "7"]
+    static let links: [JobRecordField: String] = [
+        .status: "processed", .eta: "2000-01-01T00:00:00.000Z", .version: "3", .createdAt: "7", .statusCode: "200",
+        .links: #"[{"entity":"encounter","href":"/api/encounters/1"}]"#,
+    ]
+
+    let server: ServerContext
+    let renderer: AnswerRenderer
+
+    init() throws {
+        self.server = try RequestPlannerTests.server()
+        self.renderer = AnswerRenderer(server: self.server, loop: LoopResources(store: InMemoryJobStore()), allocator: ByteBufferAllocator())
+    }
+
+    func request(_ line: String, _ headers: [(String, String)] = [("Host", "x"), RequestPlannerTests.bearer, ("X-Request-ID", "rid")]) -> PlannedRequest {
+        var planner = RequestPlanner(server: self.server, requestIDs: RequestIDGenerator())
+        return planner.plan(RequestPlannerTests.head(line, headers), now: .now()) { nil }
+    }
+
+    static func text(_ buffer: ByteBuffer?) -> String {
+        buffer.map { String(buffer: $0).replacing(/Date: [^\r]+\r\n/, with: "Date: <date>\r\n") } ?? "<none>"
+    }
+
+    /// Renders the answer of `outcome` from a stored record, while the record lives.
+    func render(_ fields: [JobRecordField: String]?, for request: PlannedRequest, ifNoneMatch: String? = nil) -> AnswerRenderer.Output {
+        let record = StoredRecord(fields ?? [:])
+        let outcome: JobReadOutcome = withExtendedLifetime(record) {
+            if let ifNoneMatch {
+                return Array(ifNoneMatch.utf8).withUnsafeBytes { JobReadOutcome.decide(record.view, caller: nil, ifNoneMatch: $0) }
+            }
+            return JobReadOutcome.decide(record.view, caller: nil)
+        }
+        return withExtendedLifetime(record) { self.renderer.render(.record(.job(outcome)), for: request, ending: .keepAlive) }
+    }
+
+    @Test("a pending job: 200, its envelope, Retry-After, ETag, no-cache")
+    func pendingJob() {
+        let output = self.render(Self.pending, for: self.request("GET /api/jobs/a1"))
+        let body = #"{"data":{"status":"pending","eta":"2000-01-01T00:00:00.000Z","links":[{"entity":"job","href":"/api/jobs/a1"}]},"#
+            + #""meta":{"code":200,"url":"http://x/api/jobs/a1","type":"object","request_id":"rid"}}"#
+        #expect(output.status == 200)
+        #expect(output.stream.head == nil && output.stream.event == nil)
+        #expect(
+            Self.text(output.last) == "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
+                + "X-Request-ID: rid\r\nDate: <date>\r\nRetry-After: 1\r\nETag: W/\"1.7\"\r\nCache-Control: no-cache\r\n\r\n\(body)"
+        )
+    }
+
+    @Test("what each outcome answers: status, and the headers that tell it apart")
+    func outcomes() {
+        let poll = self.request("GET /api/jobs/a1")
+        let cases: [(String, AnswerRenderer.Output, Int, [String])] = [
+            ("links", self.render(Self.links, for: poll), 303, ["HTTP/1.1 303 See Other", "Cache-Control: private, max-age=3600"]),
+            ("not modified", self.render(Self.pending, for: poll, ifNoneMatch: #"W/"1.7""#), 304, ["HTTP/1.1 304 Not Modified", #"ETag: W/"1.7""#]),
+            ("missing", self.render(nil, for: poll), 404, ["HTTP/1.1 404 Not Found", "Cache-Control: no-store", #""type":"not_found""#]),
+            ("broken", self.render([.status: "pending"], for: poll), 500, ["HTTP/1.1 500 Internal Server Error", #""type":"internal_error""#]),
+            ("waited", self.render(Self.pending, for: self.request("GET /api/jobs/a1?wait=3")), 200, ["Preference-Applied: wait=3"]),
+        ]
+        for (name, output, status, lines) in cases {
+            #expect(output.status == status, "\(name)")
+            let text = Self.text(output.last)
+            for line in lines { #expect(text.contains(line), "\(name): \(line) in \(text)") }
+        }
+        let notModified = Self.text(self.render(Self.pending, for: poll, ifNoneMatch: #"W/"1.7""#).last)
+        #expect(notModified.hasSuffix("\r\n\r\n"), "a 304 has no body: \(notModified)")
+    }
+
+    @Test("answers from the head alone, the store's absence, health; HEAD keeps the headers and drops the body")
+    func immediate() {
+        let live = self.renderer.render(.immediate(.live), for: self.request("GET /health/live"), ending: .keepAlive)
+        #expect(live.status == 200 && Self.text(live.last).hasSuffix(#"{"status":"up"}"#))
+        let unavailable = self.renderer.render(.unavailable, for: self.request("GET /api/jobs/a1"), ending: .keepAlive)
+        #expect(unavailable.status == 503 && Self.text(unavailable.last).contains("Retry-After: 1\r\n"))
+        let down = self.renderer.render(.health(.unavailable(reason: "redis at 10.0.0.1 refused")), for: self.request("GET /health/ready"), ending: .keepAlive)
+        #expect(down.status == 503 && Self.text(down.last).hasSuffix(#"{"status":"unavailable"}"#), "the API port names no hosts")
+        let refusal = self.renderer.render(.immediate(.refuse(.routeNotFound, ResponseHeaders(cacheControl: .noStore))), for: self.request("GET /x"), ending: .close)
+        #expect(refusal.status == 404 && Self.text(refusal.last).contains("Connection: close\r\n"))
+        let head = self.render(Self.pending, for: self.request("HEAD /api/jobs/a1"))
+        #expect(Self.text(head.last).hasSuffix("Cache-Control: no-cache\r\n\r\n"), "\(Self.text(head.last))")
+        let document = self.renderer.render(.immediate(.document), for: self.request("GET /openapi.yaml"), ending: .keepAlive)
+        #expect(document.status == 200 && Self.text(document.last).contains("openapi: 3.1"))
+    }
+
+    @Test("an event stream's parts: the head, a job event with its version, a gone event from a missing job, the last chunk")
+    func streams() {
+        let stream = self.request("GET /api/jobs/a1/events")
+        let record = StoredRecord(Self.pending)
+        let found = JobReadOutcome.decide(record.view, caller: nil)
+        let opened = withExtendedLifetime(record) {
+            self.renderer.render(ConnectionMachine.StreamParts(head: true, event: .job(.job(found))), for: stream)
+        }
+        #expect(Self.text(opened.head).hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"))
+        #expect(Self.text(opened.event).contains("id: 1\ndata: {\"data\":{\"status\":\"pending\""), "\(Self.text(opened.event))")
+        let gone = self.renderer.render(.streamEnd(.init(event: .gone(.job(.notFound)))), for: stream, ending: .keepAlive)
+        #expect(gone.stream.head == nil)
+        #expect(Self.text(gone.stream.event).contains("event: gone\ndata: {\"error\":{\"type\":\"not_found\""), "\(Self.text(gone.stream.event))")
+        #expect(Self.text(gone.last) == "0\r\n\r\n")
+        let heartbeat = self.renderer.render(ConnectionMachine.StreamParts(event: .heartbeat), for: stream)
+        #expect(Self.text(heartbeat.event).contains(":"))
+    }
+}
