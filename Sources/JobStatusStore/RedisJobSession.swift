@@ -132,7 +132,7 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
     /// One reply of the list read `number`, for the id at `index`.
     fileprivate func listItem(_ number: UInt64, at index: Int, _ reply: RedisReply) {
         guard let list = self.list, list.number == number else { return }
-        if reply.kind == .error, !reply.string.hasPrefix("WRONGTYPE") {
+        if let code = reply.errorCode, code != .wrongType {
             self.listItemFinished(number, failure: .refused(reply.string))
             return
         }
@@ -168,7 +168,7 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
                 reply.kind == .simpleString && reply.bytesEqual("PONG") ? .ready : .unavailable(reason: "PING answered \(reply.value)")
             )
         case .read(let caller, let ifNoneMatch):
-            if reply.kind == .error, !reply.string.hasPrefix("WRONGTYPE") {
+            if let code = reply.errorCode, code != .wrongType {
                 delegate.recordUnavailable(.refused(reply.string))
                 return
             }
@@ -209,7 +209,7 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
     }
 
     static func failure(_ error: RedisError) -> JobStoreFailure {
-        if case .server(let message) = error { return .refused(message) }
+        if case .server(let reply) = error { return .refused(reply.message) }
         return .unavailable(error.description)
     }
 

@@ -197,7 +197,7 @@ public final class JobWriter: Sendable {
         do {
             do {
                 reply = try await self.client.send(["EVALSHA", Self.scriptSHA1] + scriptArguments, key: key)
-            } catch let error as RedisError where error.serverErrorCode == "NOSCRIPT" {
+            } catch let error as RedisError where error.serverError?.code == .noScript {
                 reply = try await self.client.send(["EVAL", WriteScript.source] + scriptArguments, key: key)
             }
         } catch {
@@ -233,7 +233,7 @@ public final class JobWriter: Sendable {
 
     private static func writeError(_ error: any Error) -> JobWriteError {
         guard let redisError = error as? RedisError else { return .unexpectedReply("\(error)") }
-        guard case .server(let message) = redisError else {
+        guard case .server(let reply) = redisError else {
             if case .timeout = redisError {
                 return .redisUnavailable(
                     "\(redisError); the write is atomic, so it either fully happened or not at all, and repeating it is safe"
@@ -241,13 +241,12 @@ public final class JobWriter: Sendable {
             }
             return .redisUnavailable(redisError.description)
         }
-        let code = redisError.serverErrorCode.map(String.init) ?? ""
-        let detail = String(message.dropFirst(code.count).drop { $0 == " " })
-        switch WriteScript.ErrorCode(rawValue: code) {
+        let detail = String(reply.detail)
+        switch WriteScript.ErrorCode(rawValue: reply.code.name) {
         case .invalid, .tooLarge: return .invalidArgument(detail)
         case .notFound: return .notFound(detail)
         case .exists, .refused: return .refused(detail)
-        case nil: return .unexpectedReply(message)
+        case nil: return .unexpectedReply(reply.message)
         }
     }
 }

@@ -114,7 +114,7 @@ struct RecordContractDifferentialTests {
             reply = try await client.send(bytes: [Array("EVALSHA".utf8), Array(sha.utf8), Array("1".utf8), Array(key.utf8), Array(op.utf8)]
                 + args.flatMap { [Array($0.0.utf8), $0.1] })
         } catch let error as RedisError {
-            guard let code = error.serverErrorCode, ["INVALID", "TOOLARGE", "EXISTS", "NOTFOUND", "REFUSED"].contains(code) else {
+            guard let code = error.serverError?.code.name, ["INVALID", "TOOLARGE", "EXISTS", "NOTFOUND", "REFUSED"].contains(code) else {
                 return .violation("the script failed: \(error)")
             }
             let after = try await RecordContractVectorTests.snapshot(key, client)

@@ -211,7 +211,7 @@ struct RecordContractVectorTests {
             let reply = try await call()
             return reply.array?.count == 2 ? "accepted" : "unexpected reply \(reply)"
         } catch let error as RedisError {
-            return error.serverErrorCode.map(String.init) ?? "\(error)"
+            return error.serverError?.code.name ?? "\(error)"
         } catch {
             return "\(error)"
         }

@@ -51,7 +51,7 @@ struct RedisConnectFailureTests {
             mentions: ["does not name cache.internal", "redis.tls.server_name", "redis.tls.verify"]
         ),
         Case(
-            name: "a wrong password names the password settings", error: RedisError.server("WRONGPASS invalid username-password pair"),
+            name: "a wrong password names the password settings", error: RedisError.server(RedisErrorReply("WRONGPASS invalid username-password pair")),
             url: plain, tls: nil, loggingIn: true, handshakeDone: false,
             mentions: ["WRONGPASS", "redis.password_file"]
         ),

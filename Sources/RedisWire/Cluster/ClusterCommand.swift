@@ -30,13 +30,13 @@ final class ClusterCommand: RedisReplyReceiver {
             self.router.replicaFailed(self, replica: replica, reason: reply.string)
             return
         }
-        guard reply.kind == .error, let redirection = Redirection(reply.bytes) else {
+        guard let redirection = Redirection(reply) else {
             self.receiver.receive(reply)
             return
         }
         self.replica = nil
         guard self.redirections < self.router.maximumRedirections else {
-            self.receiver.fail(.server("too many cluster redirections (last: \(reply.string))"))
+            self.receiver.fail(.server(RedisErrorReply(code: reply.errorCode ?? .err, message: "too many cluster redirections (last: \(reply.string))")))
             return
         }
         self.redirections += 1
@@ -63,11 +63,12 @@ final class ClusterCommand: RedisReplyReceiver {
         case moved(slot: Int, node: RedisNode)
         case ask(node: RedisNode)
 
-        init?(_ bytes: UnsafeRawBufferPointer) {
-            guard bytes.starts(with: "MOVED ".utf8) || bytes.starts(with: "ASK ".utf8) else { return nil }
-            let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+        init?(_ reply: RedisReply) {
+            let code = reply.errorCode
+            guard code == .moved || code == .ask else { return nil }
+            let parts = reply.string.split(separator: " ")
             guard parts.count == 3, let slot = Int(parts[1]), let node = RedisNode(redirection: parts[2]) else { return nil }
-            self = parts[0] == "MOVED" ? .moved(slot: slot, node: node) : .ask(node: node)
+            self = code == .moved ? .moved(slot: slot, node: node) : .ask(node: node)
         }
     }
 }

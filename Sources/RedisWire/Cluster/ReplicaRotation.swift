@@ -44,7 +44,7 @@ struct ReplicaRotation {
 
     /// Whether a replica's reply means it cannot serve reads right now.
     static func cannotServe(_ reply: RedisReply) -> Bool {
-        reply.kind == .error && reply.bytes.starts(with: "LOADING ".utf8)
+        reply.errorCode == .loading
     }
 
     /// How long a replica read may take: half of the command timeout, so that its retry on the

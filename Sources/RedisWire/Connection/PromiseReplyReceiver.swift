@@ -11,7 +11,7 @@ final class PromiseReplyReceiver: RedisReplyReceiver {
 
     func receive(_ reply: RedisReply) {
         if reply.kind == .error {
-            self.promise.fail(RedisError.server(reply.string))
+            self.promise.fail(RedisError.server(RedisErrorReply(reply.string)))
         } else {
             self.promise.succeed(reply.value)
         }

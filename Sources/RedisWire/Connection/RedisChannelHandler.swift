@@ -125,7 +125,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                     return
                 }
                 RedisMetrics.commandDuration.recordNanoseconds((now - command.sent).nanoseconds)
-                if reply.kind == .error, let onReadOnlyReply = self.onReadOnlyReply, reply.bytes.starts(with: "READONLY ".utf8) {
+                if let onReadOnlyReply = self.onReadOnlyReply, reply.errorCode == .readOnly {
                     onReadOnlyReply()
                 }
                 command.receiver.receive(reply)

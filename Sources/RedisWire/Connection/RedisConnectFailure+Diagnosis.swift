@@ -97,9 +97,7 @@ extension RedisConnectFailure {
 
     private static func plain(_ error: any Error) -> Self {
         if let failure = error as? RedisConnectFailure { return failure }
-        if let redisError = error as? RedisError, let code = redisError.serverErrorCode,
-            code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM"
-        {
+        if let redisError = error as? RedisError, let code = redisError.serverError?.code, [.wrongPass, .noAuth, .noPerm].contains(code) {
             return Self("Redis refused the login (check redis.username, redis.password or redis.password_file): \(redisError)")
         }
         if let redisError = error as? RedisError, case .unavailable(let reason) = redisError {

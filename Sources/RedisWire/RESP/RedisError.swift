@@ -11,7 +11,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server sent bytes that are not RESP; the connection was reset.
     case protocolViolation(String)
     /// The server answered with an error reply (for example `NOSCRIPT …` or `WRONGPASS …`).
-    case server(String)
+    case server(RedisErrorReply)
 
     public var description: String {
         switch self {
@@ -20,7 +20,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connectionLost: "the connection to Redis was lost before the reply arrived"
         case .overloaded: "too many Redis commands are already in flight on this connection"
         case .protocolViolation(let reason): "Redis sent an invalid reply: \(reason)"
-        case .server(let message): message
+        case .server(let reply): reply.message
         }
     }
 
@@ -30,9 +30,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
-    /// The first word of an error reply (`NOSCRIPT`, `WRONGPASS`, a script's own code); nil otherwise.
-    public var serverErrorCode: Substring? {
-        guard case .server(let message) = self else { return nil }
-        return message.split(separator: " ", maxSplits: 1).first
+    /// The server's error reply; nil for the client's own errors.
+    public var serverError: RedisErrorReply? {
+        guard case .server(let reply) = self else { return nil }
+        return reply
     }
 }
