@@ -87,6 +87,19 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: strictSettings
         ),
+        // Configuration per component (http, redis, auth, polling, limits, metrics, log, jobs), read
+        // from swift-configuration with strict checks; the server and the CLI both read it here.
+        .target(
+            name: "JobStatusConfiguration",
+            dependencies: [
+                "JobStatusCore",
+                "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "JobStatusWriter",
             dependencies: [
@@ -102,6 +115,7 @@ let package = Package(
         .target(
             name: "JobStatusServer",
             dependencies: [
+                "JobStatusConfiguration",
                 "JobStatusCore",
                 "JobStatusStore",
                 "RedisWire",
@@ -125,6 +139,7 @@ let package = Package(
         .executableTarget(
             name: "jobstatus",
             dependencies: [
+                "JobStatusConfiguration",
                 "JobStatusCore",
                 "JobStatusServer",
                 "JobStatusWriter",
@@ -169,8 +184,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "JobStatusConfigurationTests",
+            dependencies: [
+                "JobStatusConfiguration",
+                "JobStatusCore",
+                "RedisWire",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "JobStatusServerTests",
             dependencies: [
+                "JobStatusConfiguration",
                 "JobStatusServer",
                 "JobStatusCore",
                 "JobStatusTestSupport",
@@ -214,7 +242,7 @@ if fuzzing {
         .executableTarget(
             name: "FuzzRequests",
             dependencies: [
-                "FuzzSupport", "JobStatusServer", "JobStatusCore", "JobStatusTestSupport",
+                "FuzzSupport", "JobStatusConfiguration", "JobStatusServer", "JobStatusCore", "JobStatusTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

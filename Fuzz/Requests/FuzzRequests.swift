@@ -1,5 +1,6 @@
 import Foundation
 import FuzzSupport
+import JobStatusConfiguration
 import JobStatusCore
 import JobStatusTestSupport
 import Logging
@@ -54,8 +55,8 @@ enum Fixtures {
 
     static let server: ServerContext = {
         var configuration = ServerConfiguration()
-        configuration.authMode = .tokens
-        configuration.rateLimit = 0
+        configuration.auth.mode = .tokens
+        configuration.limits.rate = 0
         let digest = "33cc09ba35314d19e32ed9a5a30fca56eebbfab5faec7247fd0403cd26e155b5"
         let tokens = try! TokenAuthenticator(
             json: Array(#"{"tokens":[{"client_id":"mis-1","sha256":"\#(digest)","scopes":["job:read"]}]}"#.utf8),

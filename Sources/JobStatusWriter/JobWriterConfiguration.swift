@@ -1,3 +1,5 @@
+public import JobStatusCore
+
 /// Defaults the writer applies when a call does not say otherwise.
 public struct JobWriterConfiguration: Sendable {
     /// Prepended to the id to form the Redis key (`jobs.key_prefix`).
@@ -13,9 +15,9 @@ public struct JobWriterConfiguration: Sendable {
 
     public init(
         keyPrefix: String = "job:",
-        pendingTTL: Duration = .seconds(86_400),
-        terminalTTL: Duration = .seconds(604_800),
-        defaultETA: Duration = .seconds(60),
+        pendingTTL: Duration = RecordDefaults.pendingTTL,
+        terminalTTL: Duration = RecordDefaults.terminalTTL,
+        defaultETA: Duration = RecordDefaults.defaultETA,
         durability: JobWriteDurability = .acknowledged
     ) {
         self.keyPrefix = keyPrefix

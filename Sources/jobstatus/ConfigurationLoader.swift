@@ -1,6 +1,6 @@
 import ArgumentParser
 import Configuration
-import JobStatusServer
+import JobStatusConfiguration
 import SystemPackage
 
 #if canImport(FoundationEssentials)

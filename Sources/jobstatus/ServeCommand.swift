@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoreMetrics
+import JobStatusConfiguration
 import JobStatusCore
 import JobStatusServer
 import Logging
@@ -46,21 +47,18 @@ struct ServeCommand: AsyncParsableCommand {
 
         let configuration: ServerConfiguration
         let authentication: Authentication
-        let level: Logger.Level
-        let format: LogFormat
         do {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
-            level = try settings.choice("log.level", default: Logger.Level.info)
-            format = try settings.choice("log.format", default: LogFormat.text)
             configuration = try ServerConfiguration(settings: settings)
-            authentication = try await configuration.loadAuthentication()
+            authentication = try await configuration.auth.loadAuthentication()
         } catch {
             WriterOptions.report("\(error)")
             throw ExitStatus.configuration
         }
 
+        let level = configuration.log.level
         LoggingSystem.bootstrap { label in
-            switch format {
+            switch configuration.log.format {
             case .text:
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
@@ -71,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Before any metric object exists: they bind to the factory that is current when made.
         var metrics: PrometheusCollectorRegistry?
-        if configuration.metricsEnabled {
+        if configuration.metrics.enabled {
             let registry = PrometheusCollectorRegistry()
             var factory = PrometheusMetricsFactory(registry: registry)
             // Polls take about a millisecond; long polls up to polling.max_wait.
@@ -85,10 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
             metrics = registry
         }
         let logger = Logger(label: "jobstatus")
-        if configuration.authMode == .none {
+        if configuration.auth.mode == .none {
             logger.warning("auth.mode is none: every caller may read every job; use this for local development only")
         }
-        if configuration.redisTLS?.verification == RedisTLSConfiguration.Verification.none {
+        if configuration.redis.tls?.verification == RedisTLSConfiguration.Verification.none {
             logger.warning("redis.tls.verify is none: any server, or anyone between, can pose as Redis; use this for local development only")
         }
         let server = HTTPServer(
@@ -105,12 +103,4 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitStatus.configuration
         }
     }
-}
-
-/// `log.format`.
-enum LogFormat: String, CaseIterable {
-    /// swift-log's default text lines.
-    case text
-    /// One JSON object per line.
-    case json
 }

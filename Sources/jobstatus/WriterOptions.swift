@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import JobStatusConfiguration
 import JobStatusCore
-import JobStatusServer
 import JobStatusWriter
 import Logging
 import RedisWire
@@ -40,17 +40,17 @@ struct WriterOptions: ParsableArguments {
         let configuration: JobWriterConfiguration
         do {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
-            var redis = ServerConfiguration()
-            try redis.readRedisSettings(settings)
+            var redis = try RedisSettings(settings: settings.scoped(to: "redis"))
             // A worker waits longer than a poll would, and reads back from the primary only.
-            redis.redisTimeout = .seconds(5)
+            redis.timeout = .seconds(5)
             redis.readFrom = .primary
-            deployment = redis.redisDeployment
+            deployment = redis.deployment
+            let jobs = try JobsSettings(settings: settings.scoped(to: "jobs"))
             configuration = JobWriterConfiguration(
-                keyPrefix: settings.string("jobs.key_prefix", default: "job:"),
-                pendingTTL: try settings.duration("jobs.pending_ttl", default: .seconds(86_400)),
-                terminalTTL: try settings.duration("jobs.terminal_ttl", default: .seconds(604_800)),
-                defaultETA: try settings.duration("jobs.default_eta", default: .seconds(60)),
+                keyPrefix: jobs.keyPrefix,
+                pendingTTL: jobs.pendingTTL,
+                terminalTTL: jobs.terminalTTL,
+                defaultETA: jobs.defaultETA,
                 durability: try self.parsedDurability()
             )
         } catch let error as ValidationError {

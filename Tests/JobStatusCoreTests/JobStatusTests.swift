@@ -34,3 +34,14 @@ struct JobStatusTests {
         }
     }
 }
+
+@Suite("Record defaults")
+struct RecordDefaultsTests {
+    @Test("the TTL defaults are the write script's own constants, read from it: 24 h pending, 7 d terminal")
+    func fromTheScript() {
+        #expect(RecordDefaults.pendingTTL == .seconds(86_400))
+        #expect(RecordDefaults.terminalTTL == .seconds(604_800))
+        #expect(WriteScript.source.contains("local DEFAULT_PENDING_TTL = 86400\n"))
+        #expect(RecordDefaults.defaultETA == .seconds(60))
+    }
+}

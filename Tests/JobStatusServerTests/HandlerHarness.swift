@@ -1,3 +1,4 @@
+import JobStatusConfiguration
 import JobStatusCore
 import JobStatusTestSupport
 import Logging
@@ -29,9 +30,9 @@ final class HandlerHarness {
         operatorListener: Bool = false
     ) throws {
         var configuration = ServerConfiguration()
-        configuration.authMode = .none
-        configuration.rateLimit = 0
-        configuration.heartbeat = .seconds(15)
+        configuration.auth.mode = .none
+        configuration.limits.rate = 0
+        configuration.polling.heartbeat = .seconds(15)
         configure(&configuration)
         let recorder = self.logs
         var logger = recordingLogs ? Logger(label: "test") { _ in recorder.handler } : Logger(label: "test")
@@ -45,8 +46,8 @@ final class HandlerHarness {
         )
         let handler = JobRequestHandler(server: self.server, loop: LoopResources(store: self.store))
         var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = configuration.maxHeaderSize
-        limits.maxHeaderListSize = configuration.maxHeaderSize
+        limits.maxHeaderFieldSize = configuration.http.maxHeaderSize
+        limits.maxHeaderListSize = configuration.http.maxHeaderSize
         try self.channel.pipeline.syncOperations.addHandlers([
             self.readCounter,
             handler.makeGate(),

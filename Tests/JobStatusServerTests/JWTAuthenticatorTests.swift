@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JWTKit
+import JobStatusConfiguration
 import Testing
 
 @testable import JobStatusServer
@@ -42,7 +43,7 @@ struct JWTAuthenticatorTests {
     }
 
     private func hmacAuthenticator() async throws -> JWTAuthenticator {
-        var configuration = JWTConfiguration()
+        var configuration = JWTSettings()
         configuration.hmacSecret = Self.secret
         configuration.issuer = "https://auth.example"
         configuration.audience = "jobstatus"
@@ -151,7 +152,7 @@ struct JWTAuthenticatorTests {
         let ecdsa = P256.Signing.PrivateKey()
         let ecdsaPath = directory.appendingPathComponent("ec.pem").path
         try ecdsa.publicKey.pemRepresentation.write(toFile: ecdsaPath, atomically: true, encoding: .utf8)
-        var ecConfiguration = JWTConfiguration()
+        var ecConfiguration = JWTSettings()
         ecConfiguration.publicKeyFile = ecdsaPath
         let ecAuth = try await JWTAuthenticator.load(ecConfiguration)
         let ecToken = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: ecdsa)).sign(self.claims())
@@ -164,7 +165,7 @@ struct JWTAuthenticatorTests {
         let rsa = try Insecure.RSA.PrivateKey(pem: Self.rsaPrivateKeyPEM)
         let rsaPath = directory.appendingPathComponent("rsa.pem").path
         try rsa.publicKey.pemRepresentation.write(toFile: rsaPath, atomically: true, encoding: .utf8)
-        var rsaConfiguration = JWTConfiguration()
+        var rsaConfiguration = JWTSettings()
         rsaConfiguration.publicKeyFile = rsaPath
         let rsaAuth = try await JWTAuthenticator.load(rsaConfiguration)
         let rsaToken = try await JWTKeyCollection().add(rsa: rsa, digestAlgorithm: .sha256).sign(self.claims())
@@ -184,7 +185,7 @@ struct JWTAuthenticatorTests {
         }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json").path
         try #"{"keys":[\#(jwk(first, kid: "one")),\#(jwk(second, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
-        var configuration = JWTConfiguration()
+        var configuration = JWTSettings()
         configuration.jwksFile = path
         let auth = try await JWTAuthenticator.load(configuration)
         let signedBySecond = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: second), kid: "two")
@@ -197,8 +198,8 @@ struct JWTAuthenticatorTests {
 
     @Test("configuration without a key, or with an unreadable one, is refused")
     func badConfiguration() async {
-        await #expect(throws: ConfigurationError.self) { try await JWTAuthenticator.load(JWTConfiguration()) }
-        var missing = JWTConfiguration()
+        await #expect(throws: ConfigurationError.self) { try await JWTAuthenticator.load(JWTSettings()) }
+        var missing = JWTSettings()
         missing.publicKeyFile = "/nonexistent.pem"
         await #expect(throws: ConfigurationError.self) { try await JWTAuthenticator.load(missing) }
     }

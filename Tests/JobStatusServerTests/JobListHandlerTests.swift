@@ -139,7 +139,7 @@ struct JobListHandlerTests {
 
     @Test("no ids, or more than polling.max_batch: 422 in the API's validation format")
     func validation() throws {
-        let harness = try HandlerHarness { $0.maxBatch = 2 }
+        let harness = try HandlerHarness { $0.polling.maxBatch = 2 }
         let message = "Validation failed. You can find validators description at our API Manifest: http://docs.apimanifest.apiary.io/#introduction/interacting"
         let cases = [
             ("/api/jobs", "required", "must list at least one job id, separated by commas"),
@@ -174,8 +174,8 @@ struct JobListHandlerTests {
     @Test("the rate limit counts ids: a list of 3 costs what 3 polls cost")
     func rateLimit() throws {
         let harness = try HandlerHarness {
-            $0.rateLimit = 1
-            $0.rateBurst = 4
+            $0.limits.rate = 1
+            $0.limits.burst = 4
         }
         try harness.send(HandlerHarness.poll("/api/jobs?ids=a,b,c"))
         #expect(try harness.output().hasPrefix("HTTP/1.1 200 OK\r\n"))

@@ -15,7 +15,7 @@ struct JobRequestHandlerTests {
         arguments: [(0, false, false), (9100, false, false), (9100, true, true)]
     )
     func readinessReason(metricsPort: Int, operatorListener: Bool, showsReason: Bool) throws {
-        let harness = try HandlerHarness(configure: { $0.metricsPort = metricsPort }, operatorListener: operatorListener)
+        let harness = try HandlerHarness(configure: { $0.metrics.port = metricsPort }, operatorListener: operatorListener)
         harness.store.isReady = false
         try harness.send("GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n")
         let body = #"{"status":"unavailable","reason":"the in-memory store is down"}"#
@@ -109,7 +109,7 @@ struct JobRequestHandlerTests {
 
     @Test("headers over http.max_header_size: 431, then the connection closes")
     func headersTooLarge() throws {
-        let harness = try HandlerHarness { $0.maxHeaderSize = 1024 }
+        let harness = try HandlerHarness { $0.http.maxHeaderSize = 1024 }
         try harness.send("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n")
         let output = try harness.output()
         #expect(output.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))

@@ -1,3 +1,4 @@
+import JobStatusConfiguration
 import JobStatusCore
 import Logging
 import NIOCore
@@ -25,7 +26,7 @@ struct RequestPlannerTests {
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws -> ServerContext {
         var configuration = ServerConfiguration()
-        configuration.rateLimit = 0
+        configuration.limits.rate = 0
         configure(&configuration)
         let tokens = try TokenAuthenticator(json: Array(Self.tokens.utf8), source: "test")
         return ServerContext(
@@ -109,8 +110,8 @@ struct RequestPlannerTests {
 
     @Test("the operator port plans metrics and health only; with metrics on a port of their own, the API port has no /metrics")
     func operatorPort() throws {
-        let operatorServer = try Self.server(operatorListener: true) { $0.metricsPort = 9100 }
-        let apiServer = try Self.server { $0.metricsPort = 9100 }
+        let operatorServer = try Self.server(operatorListener: true) { $0.metrics.port = 9100 }
+        let apiServer = try Self.server { $0.metrics.port = 9100 }
         var operatorPlanner = RequestPlanner(server: operatorServer, requestIDs: RequestIDGenerator())
         var apiPlanner = RequestPlanner(server: apiServer, requestIDs: RequestIDGenerator())
         let plan = { (planner: inout RequestPlanner, line: String) in
@@ -123,7 +124,7 @@ struct RequestPlannerTests {
 
     @Test("a head larger on the wire than http.max_header_size is refused with 431 and closes")
     func headWireSize() throws {
-        let server = try Self.server { $0.maxHeaderSize = 200 }
+        let server = try Self.server { $0.http.maxHeaderSize = 200 }
         var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
         let lines = (0..<40).map { ("a\($0)", "") }
         let planned = planner.plan(Self.head("GET /api/jobs/a1", [("Host", "x")] + lines), now: .now()) { nil }
@@ -141,7 +142,7 @@ struct RequestPlannerTests {
 
     @Test("a client without an identity is limited by its address, asked of the connection once")
     func limitsByAddress() throws {
-        let server = try Self.server { $0.rateLimit = 1; $0.rateBurst = 1 }
+        let server = try Self.server { $0.limits.rate = 1; $0.limits.burst = 1 }
         var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
         var asked = 0
         let peer = { () -> SocketAddress? in

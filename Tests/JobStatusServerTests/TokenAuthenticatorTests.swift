@@ -1,3 +1,4 @@
+import JobStatusConfiguration
 import Testing
 
 @testable import JobStatusServer

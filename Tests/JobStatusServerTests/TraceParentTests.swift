@@ -46,7 +46,7 @@ struct TraceParentTests {
 
     @Test("the trace id is on every log line about the request, the access log's included; an invalid traceparent adds nothing")
     func logged() throws {
-        let harness = try HandlerHarness(configure: { $0.accessLog = true }, recordingLogs: true)
+        let harness = try HandlerHarness(configure: { $0.log.access = true }, recordingLogs: true)
         harness.store.write("broken", [.status: "processed", .eta: "2026-01-01T00:00:00.000Z"])
         let header = "traceparent: 00-\(Self.trace)-00f067aa0ba902b7-01\r\n"
         try harness.send(HandlerHarness.poll("/api/jobs/broken", header))

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+public import JobStatusConfiguration
 
 /// Checks JWT bearer tokens (`auth.mode: jwt`): HS256, RS256 or ES256, keys from a JWKS file, a
 /// PEM public key or an HMAC secret.
@@ -68,7 +69,7 @@ public final class JWTAuthenticator: Sendable {
     }
 
     /// Loads the configured keys; every problem names its setting.
-    public static func load(_ configuration: JWTConfiguration) async throws(ConfigurationError) -> JWTAuthenticator {
+    public static func load(_ configuration: JWTSettings) async throws(ConfigurationError) -> JWTAuthenticator {
         let keys = JWTKeyCollection()
         var keysByID: [String: any JWTAlgorithm] = [:]
         var defaultKey: (any JWTAlgorithm)?
@@ -184,16 +185,4 @@ public final class JWTAuthenticator: Sendable {
             false
         }
     }
-}
-
-/// `auth.jwt.*`.
-public struct JWTConfiguration: Sendable {
-    public var jwksFile: String?
-    public var publicKeyFile: String?
-    public var hmacSecret: String?
-    public var issuer: String?
-    public var audience: String?
-    public var leeway: Duration = .seconds(30)
-
-    public init() {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import JobStatusConfiguration
 
 /// Checks bearer tokens against the tokens file.
 ///

@@ -157,7 +157,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         if case .contractViolation(let reason) = outcome, let request = self.machine.currentRequest {
             self.log(request).error(
                 "job record breaks the record contract",
-                metadata: ["key": "\(self.server.configuration.keyPrefix)\(request.facts.jobID)", "reason": "\(reason)"]
+                metadata: ["key": "\(self.server.configuration.jobs.keyPrefix)\(request.facts.jobID)", "reason": "\(reason)"]
             )
         }
         // Carried out now, while the outcome (borrowed from the reply) is valid.
@@ -177,7 +177,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         if case .contractViolation(let reason) = outcome {
             self.log(request).error(
                 "job record breaks the record contract",
-                metadata: ["key": "\(self.server.configuration.keyPrefix)\(list.storeIDs[index])", "reason": "\(reason)"]
+                metadata: ["key": "\(self.server.configuration.jobs.keyPrefix)\(list.storeIDs[index])", "reason": "\(reason)"]
             )
         }
         list.record(at: index, outcome)
@@ -382,7 +382,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     private func requestAnswered(_ request: PlannedRequest, status: Int) {
         let elapsed = (self.context?.eventLoop.now ?? .now()) - request.facts.startedAt
         self.loop.metrics.record(route: request.facts.route, status: status, nanoseconds: elapsed.nanoseconds)
-        guard self.server.configuration.accessLog else { return }
+        guard self.server.configuration.log.access else { return }
         let facts = request.facts
         self.log(request).info(
             "request",

@@ -106,14 +106,14 @@ struct RequestPlanner {
         }
         let isHTTP10 = head.version.major == 1 && head.version.minor == 0
         let connection: HTTPResponseComposer.Connection = !head.isKeepAlive ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
-        let target = RequestTarget(uri: head.uri, maxListedIDs: self.server.configuration.maxBatch)
+        let target = RequestTarget(uri: head.uri, maxListedIDs: self.server.configuration.polling.maxBatch)
         var scheme = "http"
         // Without exactly one Host line there is no trustworthy authority: the answer (a 400) names
         // this server instead.
         // A Host of any other shape than an authority is not repeated into `meta.url` either.
         var authority = (headers.hostCount == 1 ? headers.host : nil).flatMap { HostAuthority.isValid($0) ? $0 : nil }
             ?? self.server.defaultAuthority
-        if self.server.configuration.trustForwardedHeaders {
+        if self.server.configuration.http.trustForwardedHeaders {
             if let proto = headers.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
                 scheme = String(proto)
             }
@@ -154,7 +154,7 @@ struct RequestPlanner {
         headers: RequestHeaders,
         draft: inout Draft
     ) -> PlannedRequest.Work {
-        if headers.wireSize > self.server.configuration.maxHeaderSize {
+        if headers.wireSize > self.server.configuration.http.maxHeaderSize {
             // The decoder counts only names and values: thousands of tiny lines pass it.
             draft.connection = .close
             return .immediate(.refuse(.headersTooLarge, ResponseHeaders(cacheControl: .noStore)))
@@ -216,7 +216,7 @@ struct RequestPlanner {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress
-            let maxBatch = self.server.configuration.maxBatch
+            let maxBatch = self.server.configuration.polling.maxBatch
             switch listed {
             case .none:
                 return self.rateLimited(limitKey) ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
@@ -262,7 +262,7 @@ struct RequestPlanner {
             requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
         }
         guard let requestedWait else { return .poll(wait: nil) }
-        let cap = Int(self.server.configuration.maxWait.wholeSecondsRoundedUp)
+        let cap = Int(self.server.configuration.polling.maxWait.wholeSecondsRoundedUp)
         let applied = min(requestedWait, cap)
         draft.facts.appliedWait = applied
         guard applied > 0 else { return .poll(wait: nil) }
@@ -362,17 +362,6 @@ struct RequestPlanner {
             let mediaType = range.prefix { $0 != ";" }.trimmingBlanks().lowercased()
             return mediaType == "text/event-stream" || mediaType == "text/*" || mediaType == "*/*"
         }
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingBlanks() -> SubSequence {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = self.firstIndex(where: { !isBlank($0) }), let last = self.lastIndex(where: { !isBlank($0) }) else {
-            return self[self.endIndex...]
-        }
-        return self[first...last]
     }
 }
 

@@ -79,7 +79,7 @@ struct AnswerRenderer {
             self.writeEnvelope(job, request: request)
             var headers = self.cachingHeaders(status: job.status, eta: job.eta, tag: job.tag)
             headers.appliedWait = request.facts.appliedWait
-            if self.server.configuration.locationHeader, case .links(let links) = job.body {
+            if self.server.configuration.http.locationHeader, case .links(let links) = job.body {
                 headers.location = Self.locationValue(links)
             }
             return self.respond(job.httpStatus == 303 ? .seeOther : .ok, headers: headers, request: request, ending: ending)
@@ -122,7 +122,7 @@ struct AnswerRenderer {
         var headers = ResponseHeaders(entityTag: tag.map(ResponseHeaders.Tag.job))
         let configuration = self.server.configuration
         if status.isTerminal {
-            headers.cacheControl = .privateMaxAge(Int(configuration.terminalMaxAge.wholeSecondsRoundedUp))
+            headers.cacheControl = .privateMaxAge(Int(configuration.polling.terminalMaxAge.wholeSecondsRoundedUp))
         } else {
             headers.cacheControl = .noCache
             headers.retryAfter = self.retryAfter(untilETA: eta.millisecondsSinceEpoch)
@@ -134,8 +134,8 @@ struct AnswerRenderer {
     /// and `polling.retry_after_max`.
     private func retryAfter(untilETA eta: Int64) -> Int {
         let configuration = self.server.configuration
-        let minimum = configuration.retryAfterMin.wholeSecondsRoundedUp
-        let maximum = configuration.retryAfterMax.wholeSecondsRoundedUp
+        let minimum = configuration.polling.retryAfterMin.wholeSecondsRoundedUp
+        let maximum = configuration.polling.retryAfterMax.wholeSecondsRoundedUp
         let remaining = eta - WallClock.millisecondsSinceEpoch()
         return Int(min(max((remaining + 999) / 1000, minimum), maximum))
     }

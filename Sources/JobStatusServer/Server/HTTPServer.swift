@@ -1,4 +1,5 @@
 import CoreMetrics
+public import JobStatusConfiguration
 import JobStatusStore
 public import Logging
 import NIOConcurrencyHelpers
@@ -41,16 +42,16 @@ public final class HTTPServer: Service {
     }
 
     public func run() async throws {
-        let threads = self.configuration.threads > 0 ? self.configuration.threads : System.coreCount
+        let threads = self.configuration.http.threads > 0 ? self.configuration.http.threads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let deployment = self.configuration.redisDeployment
-        let stores = await RedisJobStoreGroup(group: group, deployment: deployment, keyPrefix: self.configuration.keyPrefix, logger: self.logger)
+        let deployment = self.configuration.redis.deployment
+        let stores = await RedisJobStoreGroup(group: group, deployment: deployment, keyPrefix: self.configuration.jobs.keyPrefix, logger: self.logger)
         let loops = await LoopResourcesMap(group: group, stores: stores)
         RequestMetrics.register()
         PollStateMetrics.register()
         RedisMetrics.register()
         let readiness = RedisReadinessGauge(group: group, stores: stores)
-        Gauge(label: "jobstatus_http_connections_limit").record(self.configuration.maxConnections)
+        Gauge(label: "jobstatus_http_connections_limit").record(self.configuration.limits.maxConnections)
         let server = ServerContext(
             configuration: self.configuration,
             authentication: self.authentication,
@@ -64,9 +65,9 @@ public final class HTTPServer: Service {
         var operatorChannel: (any Channel)?
         do {
             channel = try await self.bootstrap(group: group, quiesce: quiesce!, server: server, loops: loops)
-                .bind(host: self.configuration.host, port: self.configuration.port)
+                .bind(host: self.configuration.http.host, port: self.configuration.http.port)
                 .get()
-            if self.configuration.metricsPort > 0 {
+            if self.configuration.metrics.port > 0 {
                 let operatorContext = ServerContext(
                     configuration: self.configuration,
                     authentication: .none,
@@ -75,7 +76,7 @@ public final class HTTPServer: Service {
                     isOperatorListener: true
                 )
                 operatorChannel = try await self.bootstrap(group: group, quiesce: nil, server: operatorContext, loops: loops)
-                    .bind(host: self.configuration.host, port: self.configuration.metricsPort)
+                    .bind(host: self.configuration.http.host, port: self.configuration.metrics.port)
                     .get()
             }
         } catch {
@@ -84,22 +85,22 @@ public final class HTTPServer: Service {
             await stores.shutdown()
             try? await group.shutdownGracefully()
             throw ConfigurationError(
-                "cannot listen on \(self.configuration.host):\(self.configuration.port) (http.host, http.port): \(error)"
+                "cannot listen on \(self.configuration.http.host):\(self.configuration.http.port) (http.host, http.port): \(error)"
             )
         }
-        let port = channel.localAddress?.port ?? self.configuration.port
+        let port = channel.localAddress?.port ?? self.configuration.http.port
         self.logger.info(
             "listening",
             metadata: [
-                "address": "\(self.configuration.host):\(port)", "threads": "\(threads)",
-                "redis": "\(deployment.description)", "auth": "\(self.configuration.authMode.rawValue)",
+                "address": "\(self.configuration.http.host):\(port)", "threads": "\(threads)",
+                "redis": "\(deployment.description)", "auth": "\(self.configuration.auth.mode.rawValue)",
             ]
         )
         self.onListening(port)
 
         let drained = group.next().makePromise(of: Void.self)
         if operatorChannel != nil {
-            self.logger.info("serving metrics and health for operators", metadata: ["port": "\(self.configuration.metricsPort)"])
+            self.logger.info("serving metrics and health for operators", metadata: ["port": "\(self.configuration.metrics.port)"])
         }
         do {
             let draining = quiesce!
@@ -111,7 +112,7 @@ public final class HTTPServer: Service {
         }
         try? await operatorChannel?.close()
         self.logger.info("shutting down: no new connections, finishing in-flight requests")
-        await Self.wait(for: drained.futureResult, atMost: self.configuration.shutdownTimeout, on: group.next())
+        await Self.wait(for: drained.futureResult, atMost: self.configuration.http.shutdownTimeout, on: group.next())
         quiesce = nil
         readiness.stop()
         await stores.shutdown()
@@ -127,14 +128,14 @@ public final class HTTPServer: Service {
         server: ServerContext,
         loops: LoopResourcesMap
     ) -> ServerBootstrap {
-        let connections = ConnectionCounter(limit: self.configuration.maxConnections)
-        let perAddress = self.configuration.maxConnectionsPerAddress > 0
-            ? AddressConnectionCounter(limit: self.configuration.maxConnectionsPerAddress) : nil
-        let writeTimeout = self.configuration.writeTimeout.wholeMilliseconds
+        let connections = ConnectionCounter(limit: self.configuration.limits.maxConnections)
+        let perAddress = self.configuration.limits.maxConnectionsPerAddress > 0
+            ? AddressConnectionCounter(limit: self.configuration.limits.maxConnectionsPerAddress) : nil
+        let writeTimeout = self.configuration.http.writeTimeout.wholeMilliseconds
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldSize = self.configuration.maxHeaderSize
-            limits.maxHeaderListSize = self.configuration.maxHeaderSize
+            limits.maxHeaderFieldSize = self.configuration.http.maxHeaderSize
+            limits.maxHeaderListSize = self.configuration.http.maxHeaderSize
             return limits
         }()
         return ServerBootstrap(group: group)

@@ -1,3 +1,4 @@
+import JobStatusConfiguration
 import Logging
 import NIOCore
 import Prometheus
@@ -22,7 +23,7 @@ final class ServerContext: Sendable {
 
     /// Whether this listener answers `/metrics`: the operator port, or the only port.
     var servesMetrics: Bool {
-        self.metricsRegistry != nil && (self.isOperatorListener || self.configuration.metricsPort == 0)
+        self.metricsRegistry != nil && (self.isOperatorListener || self.configuration.metrics.port == 0)
     }
 
     init(
@@ -36,22 +37,22 @@ final class ServerContext: Sendable {
         self.metricsRegistry = metricsRegistry
         self.isOperatorListener = isOperatorListener
         self.limits = ClientLimits(
-            rate: configuration.rateLimit,
-            burst: configuration.rateBurst,
-            maxWaitersPerClient: configuration.maxWaitersPerClient
+            rate: configuration.limits.rate,
+            burst: configuration.limits.burst,
+            maxWaitersPerClient: configuration.limits.maxWaitersPerClient
         )
         self.connectionLimits = ConnectionLimits(
-            headerTimeout: TimeAmount(configuration.headerTimeout),
-            idleTimeout: TimeAmount(configuration.idleTimeout),
-            writeTimeout: TimeAmount(configuration.writeTimeout),
-            heartbeat: TimeAmount(configuration.heartbeat),
-            maxHeadBytes: configuration.maxHeaderSize
+            headerTimeout: TimeAmount(configuration.http.headerTimeout),
+            idleTimeout: TimeAmount(configuration.http.idleTimeout),
+            writeTimeout: TimeAmount(configuration.http.writeTimeout),
+            heartbeat: TimeAmount(configuration.polling.heartbeat),
+            maxHeadBytes: configuration.http.maxHeaderSize
         )
-        let shortest = min(configuration.headerTimeout, configuration.idleTimeout, configuration.writeTimeout)
+        let shortest = min(configuration.http.headerTimeout, configuration.http.idleTimeout, configuration.http.writeTimeout)
         self.tickInterval = max(.milliseconds(50), min(.seconds(1), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
         self.authentication = authentication
-        let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "localhost" : configuration.host
-        self.defaultAuthority = "\(host):\(configuration.port)"
+        let host = configuration.http.host == "0.0.0.0" || configuration.http.host == "::" ? "localhost" : configuration.http.host
+        self.defaultAuthority = "\(host):\(configuration.http.port)"
         self.logger = logger
     }
 }

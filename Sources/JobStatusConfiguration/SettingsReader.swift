@@ -5,12 +5,31 @@ import JobStatusCore
 ///
 /// `ConfigReader` falls back to the default when a value cannot be converted, so `HTTP_PORT=80a`
 /// would silently mean 8080. Here a value that is present but unusable is an error naming the
-/// key, its environment variable and what it takes.
+/// key, its environment variable and what it takes. Each component reads its own scope
+/// (`scoped(to: "http")` reads `port` as `http.port`), and its errors still name the whole key.
 public struct SettingsReader: Sendable {
     public let reader: ConfigReader
+    /// The scope's path, for messages: `["redis", "tls"]` names `ca_file` as `redis.tls.ca_file`.
+    private let scope: [String]
 
     public init(_ reader: ConfigReader) {
         self.reader = reader
+        self.scope = []
+    }
+
+    private init(_ reader: ConfigReader, scope: [String]) {
+        self.reader = reader
+        self.scope = scope
+    }
+
+    /// The reader of the keys under `name`.
+    public func scoped(to name: String) -> SettingsReader {
+        SettingsReader(self.reader.scoped(to: ConfigKey(name)), scope: self.scope + [name])
+    }
+
+    /// `key` as written in the configuration file and the README: with its scope.
+    public func fullKey(_ key: String) -> String {
+        (self.scope + [key]).joined(separator: ".")
     }
 
     /// The environment variable swift-configuration maps `key` to (`http.port` → `HTTP_PORT`).
@@ -32,14 +51,14 @@ public struct SettingsReader: Sendable {
             value = number
         } else if let text = self.reader.string(forKey: ConfigKey(key)) {
             guard let number = Int(text) else {
-                throw .invalid(key, text, expected: "an integer between \(range.lowerBound) and \(range.upperBound)")
+                throw .invalid(self.fullKey(key), text, expected: "an integer between \(range.lowerBound) and \(range.upperBound)")
             }
             value = number
         } else {
             return defaultValue
         }
         guard range.contains(value) else {
-            throw .invalid(key, String(value), expected: "an integer between \(range.lowerBound) and \(range.upperBound)")
+            throw .invalid(self.fullKey(key), String(value), expected: "an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
     }
@@ -52,7 +71,7 @@ public struct SettingsReader: Sendable {
         switch text.lowercased() {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
-        default: throw .invalid(key, text, expected: "true or false")
+        default: throw .invalid(self.fullKey(key), text, expected: "true or false")
         }
     }
 
@@ -60,14 +79,23 @@ public struct SettingsReader: Sendable {
     public func duration(_ key: String, default defaultValue: Duration) throws(ConfigurationError) -> Duration {
         if let text = self.reader.string(forKey: ConfigKey(key)) {
             guard let duration = DurationText.parse(text) else {
-                throw .invalid(key, text, expected: "a duration such as 500ms, 10s, 15m, 24h or 7d, at most 36500d")
+                throw .invalid(self.fullKey(key), text, expected: "a duration such as 500ms, 10s, 15m, 24h or 7d, at most 36500d")
             }
             return duration
         }
         let number = self.reader.int(forKey: ConfigKey(key)).map(Double.init) ?? self.reader.double(forKey: ConfigKey(key))
         guard let number else { return defaultValue }
         guard let duration = DurationText.duration(seconds: number) else {
-            throw .invalid(key, "\(number)", expected: "a duration from 0 to 36500d")
+            throw .invalid(self.fullKey(key), "\(number)", expected: "a duration from 0 to 36500d")
+        }
+        return duration
+    }
+
+    /// A duration that must be above zero: a timeout or an interval.
+    public func positiveDuration(_ key: String, default defaultValue: Duration) throws(ConfigurationError) -> Duration {
+        let duration = try self.duration(key, default: defaultValue)
+        guard duration > .zero else {
+            throw .invalid(self.fullKey(key), DurationText.format(duration), expected: "a duration above zero")
         }
         return duration
     }
@@ -80,7 +108,7 @@ public struct SettingsReader: Sendable {
         guard let text = self.reader.string(forKey: ConfigKey(key)) else { return defaultValue }
         guard let value = Value(rawValue: text.lowercased()) else {
             let choices = Value.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .invalid(key, text, expected: "one of \(choices)")
+            throw .invalid(self.fullKey(key), text, expected: "one of \(choices)")
         }
         return value
     }

@@ -1,10 +1,10 @@
 import Configuration
 import Foundation
-import SystemPackage
 import JobStatusCore
+import SystemPackage
 import Testing
 
-@testable import JobStatusServer
+@testable import JobStatusConfiguration
 
 @Suite("Configuration")
 struct ServerConfigurationTests {
@@ -29,14 +29,14 @@ struct ServerConfigurationTests {
                 "HTTP_TRUST_FORWARDED_HEADERS": "true", "HTTP_LOCATION_HEADER": "yes",
             ])
         )
-        #expect(configuration.port == 9090)
-        #expect(configuration.headerTimeout == .seconds(3))
-        #expect(configuration.redisURLs == [RedisURLFixture.cache])
-        #expect(configuration.redisTimeout == .milliseconds(250))
-        #expect(configuration.keyPrefix == "jobstatus:")
-        #expect(configuration.authMode == .none)
-        #expect(configuration.trustForwardedHeaders)
-        #expect(configuration.locationHeader)
+        #expect(configuration.http.port == 9090)
+        #expect(configuration.http.headerTimeout == .seconds(3))
+        #expect(configuration.redis.urls == [RedisURLFixture.cache])
+        #expect(configuration.redis.timeout == .milliseconds(250))
+        #expect(configuration.jobs.keyPrefix == "jobstatus:")
+        #expect(configuration.auth.mode == .none)
+        #expect(configuration.http.trustForwardedHeaders)
+        #expect(configuration.http.locationHeader)
     }
 
     @Test(
@@ -71,10 +71,10 @@ struct ServerConfigurationTests {
                 "REDIS_READ_FROM": "replica", "AUTH_MODE": "none",
             ])
         )
-        #expect(configuration.redisMode == .cluster)
-        #expect(configuration.redisURLs.map(\.port) == [7000, 7001])
-        #expect(configuration.readFrom == .replica)
-        guard case .cluster(let cluster) = configuration.redisDeployment else {
+        #expect(configuration.redis.mode == .cluster)
+        #expect(configuration.redis.urls.map(\.port) == [7000, 7001])
+        #expect(configuration.redis.readFrom == .replica)
+        guard case .cluster(let cluster) = configuration.redis.deployment else {
             Issue.record("expected a cluster deployment")
             return
         }
@@ -91,8 +91,8 @@ struct ServerConfigurationTests {
                 "REDIS_READ_FROM": "replica", "AUTH_MODE": "none",
             ])
         )
-        #expect(configuration.sentinelMaster == "jobs")
-        guard case .sentinel(let master, let readFromReplicas) = configuration.redisDeployment else {
+        #expect(configuration.redis.sentinelMaster == "jobs")
+        guard case .sentinel(let master, let readFromReplicas) = configuration.redis.deployment else {
             Issue.record("expected a sentinel deployment")
             return
         }
@@ -103,16 +103,16 @@ struct ServerConfigurationTests {
         #expect(sentinel.sentinels.map(\.port) == [26379, 26380])
         #expect(sentinel.sentinels[0].password == "sentinel-pw" && sentinel.sentinels[0].user == nil)
         #expect(sentinel.sentinels[1].password == nil)
-        #expect(configuration.redisDeployment.subscriberConfiguration.sentinel == sentinel)
-        #expect(!configuration.redisDeployment.description.contains("pw"))
+        #expect(configuration.redis.deployment.subscriberConfiguration.sentinel == sentinel)
+        #expect(!configuration.redis.deployment.description.contains("pw"))
     }
 
     @Test("redis.db selects a standalone server's database")
     func database() throws {
         let configuration = try ServerConfiguration(settings: self.environment(["REDIS_DB": "5", "AUTH_MODE": "none"]))
-        #expect(configuration.redisURLs[0].database == 5)
+        #expect(configuration.redis.urls[0].database == 5)
         let same = try ServerConfiguration(settings: self.environment(["REDIS_URL": "redis://a:1/5", "REDIS_DB": "5", "AUTH_MODE": "none"]))
-        #expect(same.redisURLs[0].database == 5)
+        #expect(same.redis.urls[0].database == 5)
     }
 
     @Test("rediss:// with redis.tls.* reaches every cluster node; redis.username and redis.password override the URL's")
@@ -129,15 +129,15 @@ struct ServerConfigurationTests {
             caFile: "/etc/ca.pem", certificateFile: "/etc/client.pem", keyFile: "/etc/client.key",
             serverName: "redis.internal", verification: .ca
         )
-        #expect(configuration.redisTLS == tls)
-        #expect(configuration.redisURLs.allSatisfy { $0.user == "front" && $0.password == "s3cret" && $0.tls })
-        guard case .cluster(let cluster) = configuration.redisDeployment else {
+        #expect(configuration.redis.tls == tls)
+        #expect(configuration.redis.urls.allSatisfy { $0.user == "front" && $0.password == "s3cret" && $0.tls })
+        guard case .cluster(let cluster) = configuration.redis.deployment else {
             Issue.record("expected a cluster deployment")
             return
         }
         #expect(cluster.connection.tls == tls)
-        #expect(configuration.redisDeployment.subscriberConfiguration.tls == tls)
-        #expect(!"\(configuration.redisDeployment.description)".contains("s3cret"))
+        #expect(configuration.redis.deployment.subscriberConfiguration.tls == tls)
+        #expect(!"\(configuration.redis.deployment.description)".contains("s3cret"))
     }
 
     @Test("redis.password_file is handed to the connections, which read it at each connect")
@@ -145,8 +145,8 @@ struct ServerConfigurationTests {
         let configuration = try ServerConfiguration(
             settings: self.environment(["REDIS_PASSWORD_FILE": "/run/secrets/redis", "AUTH_MODE": "none"])
         )
-        #expect(configuration.redisPasswordFile == "/run/secrets/redis")
-        guard case .standalone(let connection) = configuration.redisDeployment else {
+        #expect(configuration.redis.passwordFile == "/run/secrets/redis")
+        guard case .standalone(let connection) = configuration.redis.deployment else {
             Issue.record("expected a standalone deployment")
             return
         }
@@ -174,43 +174,47 @@ struct ServerConfigurationTests {
         ])
         let fromFile = try ServerConfiguration(settings: SettingsReader(reader))
         var defaults = ServerConfiguration()
-        defaults.tokensFile = "tokens.json"
-        #expect(fromFile.host == defaults.host)
-        #expect(fromFile.port == defaults.port)
-        #expect(fromFile.threads == defaults.threads)
-        #expect(fromFile.headerTimeout == defaults.headerTimeout)
-        #expect(fromFile.idleTimeout == defaults.idleTimeout)
-        #expect(fromFile.writeTimeout == defaults.writeTimeout)
+        defaults.auth.tokensFile = "tokens.json"
+        #expect(fromFile.http.host == defaults.http.host)
+        #expect(fromFile.http.port == defaults.http.port)
+        #expect(fromFile.http.threads == defaults.http.threads)
+        #expect(fromFile.http.headerTimeout == defaults.http.headerTimeout)
+        #expect(fromFile.http.idleTimeout == defaults.http.idleTimeout)
+        #expect(fromFile.http.writeTimeout == defaults.http.writeTimeout)
         #expect(reader.string(forKey: "http.write_timeout") == "10s")
-        #expect(fromFile.maxHeaderSize == defaults.maxHeaderSize)
-        #expect(fromFile.shutdownTimeout == defaults.shutdownTimeout)
-        #expect(fromFile.trustForwardedHeaders == defaults.trustForwardedHeaders)
-        #expect(fromFile.locationHeader == defaults.locationHeader)
-        #expect(fromFile.redisURLs == defaults.redisURLs)
-        #expect(fromFile.redisMode == defaults.redisMode)
-        #expect(fromFile.readFrom == defaults.readFrom)
-        #expect(fromFile.redisDatabase == defaults.redisDatabase)
-        #expect(fromFile.sentinelMaster == defaults.sentinelMaster)
-        #expect(fromFile.redisTimeout == defaults.redisTimeout)
-        #expect(fromFile.redisHeartbeat == defaults.redisHeartbeat)
+        #expect(fromFile.http.maxHeaderSize == defaults.http.maxHeaderSize)
+        #expect(fromFile.http.shutdownTimeout == defaults.http.shutdownTimeout)
+        #expect(fromFile.http.trustForwardedHeaders == defaults.http.trustForwardedHeaders)
+        #expect(fromFile.http.locationHeader == defaults.http.locationHeader)
+        #expect(fromFile.redis.urls == defaults.redis.urls)
+        #expect(fromFile.redis.mode == defaults.redis.mode)
+        #expect(fromFile.redis.readFrom == defaults.redis.readFrom)
+        #expect(fromFile.redis.database == defaults.redis.database)
+        #expect(fromFile.redis.sentinelMaster == defaults.redis.sentinelMaster)
+        #expect(fromFile.redis.timeout == defaults.redis.timeout)
+        #expect(fromFile.redis.heartbeat == defaults.redis.heartbeat)
         #expect(reader.string(forKey: "redis.heartbeat") == "15s")
         #expect(reader.string(forKey: "redis.tls.verify") == "full")
-        #expect(fromFile.redisTLS == nil && defaults.redisTLS == nil)
-        #expect(fromFile.redisPasswordFile == nil)
-        #expect(fromFile.keyPrefix == defaults.keyPrefix)
-        #expect(fromFile.authMode == defaults.authMode)
-        #expect(fromFile.maxWait == defaults.maxWait)
-        #expect(fromFile.retryAfterMin == defaults.retryAfterMin)
-        #expect(fromFile.retryAfterMax == defaults.retryAfterMax)
-        #expect(fromFile.terminalMaxAge == defaults.terminalMaxAge)
-        #expect(fromFile.heartbeat == defaults.heartbeat)
-        #expect(fromFile.accessLog == defaults.accessLog)
-        #expect(fromFile.metricsEnabled == defaults.metricsEnabled)
-        #expect(fromFile.metricsPort == defaults.metricsPort)
-        #expect(fromFile.rateLimit == defaults.rateLimit)
-        #expect(fromFile.rateBurst == defaults.rateBurst)
-        #expect(fromFile.maxConnections == defaults.maxConnections)
-        #expect(fromFile.maxWaitersPerClient == defaults.maxWaitersPerClient)
+        #expect(fromFile.redis.tls == nil && defaults.redis.tls == nil)
+        #expect(fromFile.redis.passwordFile == nil)
+        #expect(fromFile.jobs.keyPrefix == defaults.jobs.keyPrefix)
+        #expect(fromFile.auth.mode == defaults.auth.mode)
+        #expect(fromFile.polling.maxWait == defaults.polling.maxWait)
+        #expect(fromFile.polling.retryAfterMin == defaults.polling.retryAfterMin)
+        #expect(fromFile.polling.retryAfterMax == defaults.polling.retryAfterMax)
+        #expect(fromFile.polling.terminalMaxAge == defaults.polling.terminalMaxAge)
+        #expect(fromFile.polling.heartbeat == defaults.polling.heartbeat)
+        #expect(fromFile.log.access == defaults.log.access)
+        #expect(fromFile.metrics.enabled == defaults.metrics.enabled)
+        #expect(fromFile.metrics.port == defaults.metrics.port)
+        #expect(fromFile.limits.rate == defaults.limits.rate)
+        #expect(fromFile.limits.burst == defaults.limits.burst)
+        #expect(fromFile.limits.maxConnections == defaults.limits.maxConnections)
+        #expect(fromFile.limits.maxWaitersPerClient == defaults.limits.maxWaitersPerClient)
+        #expect(fromFile.jobs.pendingTTL == defaults.jobs.pendingTTL)
+        #expect(fromFile.jobs.terminalTTL == defaults.jobs.terminalTTL)
+        #expect(fromFile.jobs.defaultETA == defaults.jobs.defaultETA)
+        #expect(fromFile.log.level == defaults.log.level && fromFile.log.format == defaults.log.format)
         #expect(reader.string(forKey: "jobs.pending_ttl").flatMap(DurationText.parse) == .seconds(86_400))
         #expect(reader.string(forKey: "jobs.terminal_ttl").flatMap(DurationText.parse) == .seconds(604_800))
         #expect(reader.string(forKey: "jobs.default_eta").flatMap(DurationText.parse) == .seconds(60))

@@ -1,0 +1,25 @@
+/// The defaults a job record gets when its writer does not say, written once. The TTLs are the
+/// write script's own (`DEFAULT_PENDING_TTL`, `DEFAULT_TERMINAL_TTL`: what a worker in another
+/// language gets by passing no `ttl`), read from the script itself so that the Swift writer, the
+/// CLI and the configuration's defaults cannot drift from it.
+public enum RecordDefaults {
+    /// How long a pending record lives without progress.
+    public static let pendingTTL: Duration = .seconds(WriteScript.integerConstant("DEFAULT_PENDING_TTL"))
+    /// How long a terminal record stays readable.
+    public static let terminalTTL: Duration = .seconds(WriteScript.integerConstant("DEFAULT_TERMINAL_TTL"))
+    /// The eta of a job created without one. The script has none: `create` requires an eta.
+    public static let defaultETA: Duration = .seconds(60)
+}
+
+extension WriteScript {
+    /// The value of `local NAME = <digits>` in the script. The script is embedded in the binary,
+    /// so a missing constant is a build defect, caught by the tests before it ships.
+    static func integerConstant(_ name: String) -> Int64 {
+        for line in Self.source.split(separator: "\n") where line.hasPrefix("local \(name) = ") {
+            if let value = Int64(line.dropFirst("local \(name) = ".count).trimmingBlanks()) {
+                return value
+            }
+        }
+        preconditionFailure("the write script defines no integer \(name)")
+    }
+}

@@ -1,0 +1,25 @@
+public import JobStatusConfiguration
+
+/// The configured way of deciding who calls, ready to use.
+public enum Authentication: Sendable {
+    case none
+    case tokens(TokenAuthenticator)
+    case jwt(JWTAuthenticator)
+    case gateway(GatewayAuthenticator)
+}
+
+extension AuthSettings {
+    /// Makes the configured authentication: reads the tokens file or the JWT keys.
+    public func loadAuthentication() async throws(ConfigurationError) -> Authentication {
+        switch self.mode {
+        case .none:
+            return .none
+        case .tokens:
+            return .tokens(try TokenAuthenticator(contentsOfFile: self.tokensFile ?? ""))
+        case .jwt:
+            return .jwt(try await JWTAuthenticator.load(self.jwt))
+        case .gateway:
+            return .gateway(GatewayAuthenticator(presharedKey: self.gatewayPSK ?? ""))
+        }
+    }
+}
