@@ -26,6 +26,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     let loop: LoopResources
     private var machine: ConnectionMachine
     private var planner: RequestPlanner
+    private let renderer: AnswerRenderer
     private var context: ChannelHandlerContext?
     private var session: (any JobStoreSession)?
     /// Where request bytes enter, before the decoder (`makeGate`).
@@ -44,6 +45,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.loop = loop
         self.machine = ConnectionMachine(limits: server.connectionLimits, now: .now())
         self.planner = RequestPlanner(server: server, requestIDs: loop.requestIDs)
+        // The channels' allocator is NIO's default one (the bootstrap sets no other).
+        self.renderer = AnswerRenderer(server: server, loop: loop, allocator: ByteBufferAllocator())
     }
 
     /// The gate to put before the decoder in this connection's pipeline.
@@ -235,14 +238,14 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         case .plan(let head):
             self.machine.planned(self.planner.plan(head, now: context.eventLoop.now) { context.channel.remoteAddress })
         case .read(let request):
-            let context = request.facts
-            if let list = context.list {
+            if let list = request.facts.list {
                 // The list's If-None-Match names the whole list: checked once every record is in.
                 list.begin()
-                self.session?.readList(ids: list.storeIDs, caller: context.clientID)
+                self.session?.readList(ids: list.storeIDs, caller: request.facts.clientID)
             } else {
                 // An event stream sends whole states; If-None-Match is for polls.
-                self.session?.read(id: context.jobID, caller: context.clientID, ifNoneMatch: request.isStream ? nil : context.ifNoneMatch)
+                let ifNoneMatch = request.isStream ? nil : request.facts.ifNoneMatch
+                self.session?.read(id: request.facts.jobID, caller: request.facts.clientID, ifNoneMatch: ifNoneMatch)
             }
         case .probe:
             self.session?.probe()
@@ -252,7 +255,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         case .scheduleTimer(let timer):
             self.schedule(timer, context: context)
         case .stream(let request, let parts, let next):
-            self.write(self.renderer(context).render(parts, for: request), context: context)
+            self.write(self.renderer.render(parts, for: request), context: context)
             context.flush()
             switch next {
             case .read:
@@ -264,10 +267,10 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             }
         case .finish(let request, let answer, let ending):
             self.release(request)
-            self.answer(request, self.renderer(context).render(answer, for: request, ending: ending), ending: ending, context: context)
+            self.answer(request, self.renderer.render(answer, for: request, ending: ending), ending: ending, context: context)
         case .refuse(let error):
             let (request, refusal) = self.planner.unparsed(error, now: context.eventLoop.now)
-            self.answer(request, self.renderer(context).render(.immediate(refusal), for: request, ending: .close), ending: .close, context: context)
+            self.answer(request, self.renderer.render(.immediate(refusal), for: request, ending: .close), ending: .close, context: context)
         case .abandon(let request):
             self.release(request)
         case .resumeReading:
@@ -302,10 +305,6 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.server.limits.stopWaiting(client)
             RequestMetrics.waiters.decrement()
         }
-    }
-
-    private func renderer(_ context: ChannelHandlerContext) -> AnswerRenderer {
-        AnswerRenderer(server: self.server, loop: self.loop, allocator: context.channel.allocator)
     }
 
     /// Writes (without flushing) an event stream's parts.
