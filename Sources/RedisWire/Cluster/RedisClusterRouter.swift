@@ -15,14 +15,14 @@ public final class RedisClusterRouter: RedisRouter {
     private let logger: Logger
     private var slotMap: ClusterSlotMap?
     private var connections: [RedisNode: RedisConnection] = [:]
-    /// The first connection attempt to each node, for those that want to wait for it.
+    /// The first connection attempt to each node while it is under way, for those that want to
+    /// wait for it.
     private var firstAttempts: [RedisNode: EventLoopFuture<Void>] = [:]
-    private var refreshScheduled = false
-    private var refreshRunning = false
-    private var lastRefresh = NIODeadline.uptimeNanoseconds(0)
+    private var refreshes = SlotRefreshStateMachine(minimumInterval: RedisClusterRouter.refreshInterval, periodicInterval: RedisClusterRouter.periodicRefresh)
+    /// The timers `refreshes` arms: the next refresh asked for, and the periodic one.
+    private var refreshTimer: Scheduled<Void>?
+    private var periodicTimer: Scheduled<Void>?
     private var replicas = ReplicaRotation()
-    private var isShutDown = false
-    private var periodic: Scheduled<Void>?
     private let ignored = IgnoredReply()
 
     /// The least time between two refreshes of the slot map.
@@ -45,12 +45,12 @@ public final class RedisClusterRouter: RedisRouter {
     }
 
     public func start() -> EventLoopFuture<Void> {
-        self.refresh()
+        guard case .startRefresh = self.refreshes.refreshNow(now: .now()) else { return self.eventLoop.makeSucceededVoidFuture() }
+        return self.readSlotMap()
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
-        self.isShutDown = true
-        self.periodic?.cancel()
+        self.perform(self.refreshes.shutdown())
         let closing = self.connections.values.map { $0.shutdown() }
         self.connections = [:]
         self.firstAttempts = [:]
@@ -116,6 +116,16 @@ public final class RedisClusterRouter: RedisRouter {
 
     private func dispatch(_ command: ClusterCommand, to node: RedisNode, asking: Bool) {
         let connection = self.connection(to: node)
+        if !connection.isReady, let attempt = self.firstAttempts[node] {
+            // A node met for the first time (a MOVED or ASK to a node added to the cluster): the
+            // command waits for the first attempt rather than failing at once.
+            attempt.assumeIsolated().whenComplete { _ in self.send(command, on: connection, asking: asking) }
+            return
+        }
+        self.send(command, on: connection, asking: asking)
+    }
+
+    private func send(_ command: ClusterCommand, on connection: RedisConnection, asking: Bool) {
         if asking {
             connection.send(to: self.ignored) { RedisCommandEncoder.encode(["ASKING"], into: &$0) }
         }
@@ -131,7 +141,11 @@ public final class RedisClusterRouter: RedisRouter {
             logger: self.logger
         )
         self.connections[node] = connection
-        self.firstAttempts[node] = connection.start()
+        let attempt = connection.start()
+        self.firstAttempts[node] = attempt
+        attempt.assumeIsolated().whenComplete { _ in
+            if self.firstAttempts[node] === attempt { self.firstAttempts[node] = nil }
+        }
         return connection
     }
 
@@ -145,22 +159,44 @@ public final class RedisClusterRouter: RedisRouter {
     // MARK: - The slot map
 
     private func scheduleRefresh() {
-        guard !self.refreshScheduled, !self.isShutDown else { return }
-        self.refreshScheduled = true
-        let earliest = self.lastRefresh + Self.refreshInterval
-        let delay = max(.zero, earliest - .now())
-        self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
-            self.refreshScheduled = false
-            _ = self.refresh()
+        self.perform(self.refreshes.refreshRequested(now: .now()))
+    }
+
+    /// Carries out what `refreshes` decided.
+    private func perform(_ action: SlotRefreshStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .startRefresh:
+            _ = self.readSlotMap()
+        case .scheduleRefresh(let delay):
+            self.armRefreshTimer(in: delay)
+        case .rearm(let periodic, let refreshIn):
+            self.periodicTimer?.cancel()
+            self.periodicTimer = self.eventLoop.assumeIsolated().scheduleTask(in: periodic) {
+                self.periodicTimer = nil
+                self.perform(self.refreshes.refreshNow(now: .now()))
+            }
+            if let refreshIn { self.armRefreshTimer(in: refreshIn) }
+        case .cancelTimers:
+            self.refreshTimer?.cancel()
+            self.refreshTimer = nil
+            self.periodicTimer?.cancel()
+            self.periodicTimer = nil
+        }
+    }
+
+    private func armRefreshTimer(in delay: TimeAmount) {
+        self.refreshTimer?.cancel()
+        self.refreshTimer = self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.refreshTimer = nil
+            self.perform(self.refreshes.scheduledFired(now: .now()))
         }
     }
 
     /// Asks the known nodes (ready ones first), then the seeds, for `CLUSTER SLOTS` until one
     /// answers; then connects to every node of the new map and waits for the first attempts.
-    private func refresh() -> EventLoopFuture<Void> {
-        guard !self.refreshRunning else { return self.eventLoop.makeSucceededVoidFuture() }
-        self.refreshRunning = true
-        self.lastRefresh = .now()
+    private func readSlotMap() -> EventLoopFuture<Void> {
         let known = self.slotMap?.nodes ?? []
         let readyFirst = known.filter { self.connections[$0]?.isReady ?? false } + known.filter { !(self.connections[$0]?.isReady ?? false) }
         let seeds = self.configuration.seeds.map { RedisNode(host: $0.host, port: $0.port) }
@@ -180,23 +216,16 @@ public final class RedisClusterRouter: RedisRouter {
                 return EventLoopFuture.andAllComplete(attempts, on: self.eventLoop)
             }
             .always { result in
-                self.refreshRunning = false
-                self.periodic?.cancel()
-                if !self.isShutDown {
-                    self.periodic = self.eventLoop.assumeIsolated().scheduleTask(in: Self.periodicRefresh) {
-                        _ = self.refresh()
-                    }
-                }
                 if case .failure(let error) = result {
                     self.logger.warning("cannot read the cluster's slot map", metadata: ["error": "\(error)"])
-                    self.scheduleRefresh()
                 }
+                self.perform(self.refreshes.finished(succeeded: (try? result.get()) != nil, now: .now()))
             }
             .nonisolated()
     }
 
     private func askForSlots(_ candidates: ArraySlice<RedisNode>, lastError: (any Error)?) -> EventLoopFuture<ClusterSlotMap> {
-        guard let node = candidates.first, !self.isShutDown else {
+        guard let node = candidates.first, !self.refreshes.isShutDown else {
             return self.eventLoop.makeFailedFuture(lastError ?? RedisError.unavailable("no cluster node to ask"))
         }
         let asked = self.settledConnection(to: node).assumeIsolated().flatMap { connection in

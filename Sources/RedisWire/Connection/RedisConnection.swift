@@ -16,23 +16,20 @@ import NIOSSL
 /// under it), closes the connection, and the next attempt asks the sentinels again: a write
 /// never goes to a demoted primary.
 public final class RedisConnection: RedisRouter {
-    private enum State {
-        case idle
-        /// `previousCause`: why the attempt before this one failed, if one did; an attempt
-        /// can take up to the command timeout, and what went wrong last is still the news.
-        case connecting(previousCause: String?)
-        /// `url`: where this channel is connected (with Sentinel, the master of the moment).
-        case ready(any Channel, RedisChannelHandler, url: RedisURL)
-        /// `cause`: why the last attempt failed or the connection was lost, for whoever asks.
-        case waitingToReconnect(Scheduled<Void>, cause: String)
-        case shutDown
+    /// What a ready connection holds.
+    struct Link {
+        let channel: any Channel
+        let handler: RedisChannelHandler
     }
 
     public let eventLoop: any EventLoop
     public let configuration: RedisConnectionConfiguration
     private let logger: Logger
-    private var state: State = .idle
-    private var failedAttempts = 0
+    /// The connection's life (`RedisConnectionStateMachine`); this class carries out its actions.
+    private var machine: RedisConnectionStateMachine<Link>
+    /// The timer the machine's `failed` and `lost` arm.
+    private var reconnectTimer: Scheduled<Void>?
+    /// Whoever waits for the first attempt (`start`).
     private var firstAttempt: EventLoopPromise<Void>?
     private let pushReceiver: (any RedisPushReceiver)?
     /// Where the master is, with a `sentinel` configuration.
@@ -53,29 +50,27 @@ public final class RedisConnection: RedisRouter {
         self.configuration = configuration
         self.logger = logger
         self.pushReceiver = pushReceiver
+        self.machine = RedisConnectionStateMachine { [configuration] in configuration.backoff(beforeAttempt: $0) }
         self.discovery = configuration.sentinel.map { sentinel in
             SentinelDiscovery(eventLoop: eventLoop, sentinel: sentinel, connection: configuration, logger: logger)
         }
     }
 
     /// Whether commands are accepted right now.
-    public var isReady: Bool {
-        if case .ready = self.state { return true }
-        return false
-    }
+    public var isReady: Bool { self.machine.isReady }
 
     /// Starts connecting. The future succeeds once the connection is ready, or fails with the
     /// first attempt's error; either way the connection keeps retrying until `shutdown()`.
     public func start() -> EventLoopFuture<Void> {
         self.eventLoop.preconditionInEventLoop()
-        guard case .idle = self.state else { return self.eventLoop.makeSucceededVoidFuture() }
+        guard case .idle = self.machine.state else { return self.eventLoop.makeSucceededVoidFuture() }
         let promise = self.eventLoop.makePromise(of: Void.self)
         self.firstAttempt = promise
         if let discovery = self.discovery {
-            discovery.onPrimaryAnnounced { [unowned self] primary in self.primaryAnnounced(primary) }
+            discovery.onPrimaryAnnounced { [unowned self] primary in self.perform(self.machine.primaryAnnounced(primary)) }
             discovery.start()
         }
-        self.connect()
+        self.perform(self.machine.start())
         return promise.futureResult
     }
 
@@ -98,38 +93,34 @@ public final class RedisConnection: RedisRouter {
     /// The same, with a shorter timeout than the connection's (see `RedisChannelHandler.enqueue`).
     func send(to receiver: any RedisReplyReceiver, timeout: TimeAmount?, encode: (inout ByteBuffer) -> Void) {
         self.eventLoop.assertInEventLoop()
-        guard case .ready(_, let handler, _) = self.state else {
+        guard case .ready(let link, _, _) = self.machine.state else {
             receiver.fail(.unavailable(self.unavailableReason))
             return
         }
-        handler.enqueue(receiver, timeout: timeout, encode: encode)
+        link.handler.enqueue(receiver, timeout: timeout, encode: encode)
     }
 
     /// Stops reconnecting and closes the connection; commands still waiting fail.
     public func shutdown() -> EventLoopFuture<Void> {
         self.eventLoop.preconditionInEventLoop()
-        let previous = self.state
-        self.state = .shutDown
+        let (link, cancelTimer) = self.machine.shutdown()
         self.firstAttempt?.fail(RedisError.unavailable("the connection was shut down"))
         self.firstAttempt = nil
-        let discoveryDone = self.discovery?.shutdown() ?? self.eventLoop.makeSucceededVoidFuture()
-        switch previous {
-        case .ready(let channel, _, _):
-            return channel.close().recover { _ in }.and(discoveryDone).map { _ in }
-        case .waitingToReconnect(let scheduled, _):
-            scheduled.cancel()
-        case .idle, .connecting, .shutDown:
-            break
+        if cancelTimer {
+            self.reconnectTimer?.cancel()
+            self.reconnectTimer = nil
         }
-        return discoveryDone
+        let discoveryDone = self.discovery?.shutdown() ?? self.eventLoop.makeSucceededVoidFuture()
+        guard let link else { return discoveryDone }
+        return link.channel.close().recover { _ in }.and(discoveryDone).map { _ in }
     }
 
     private var unavailableReason: String {
-        switch self.state {
+        switch self.machine.state {
         case .idle: "not connected yet"
-        case .connecting(nil): "connecting to \(self.target)"
-        case .connecting(let cause?): "connecting to \(self.target) again: \(cause)"
-        case .waitingToReconnect(_, let cause): "reconnecting to \(self.target): \(cause)"
+        case .connecting(_, nil): "connecting to \(self.target)"
+        case .connecting(_, let cause?): "connecting to \(self.target) again: \(cause)"
+        case .waitingToReconnect(let cause): "reconnecting to \(self.target): \(cause)"
         case .shutDown: "shut down"
         case .ready: "ready"
         }
@@ -138,8 +129,77 @@ public final class RedisConnection: RedisRouter {
     /// The address of the next attempt: the configured URL, then its alternates in turn.
     private var currentURL: RedisURL {
         let urls = [self.configuration.url] + self.configuration.alternateURLs
-        return urls[self.failedAttempts % urls.count]
+        return urls[self.machine.failures % urls.count]
     }
+
+    // MARK: - Carrying out the machine's actions
+
+    private func perform(_ action: RedisConnectionStateMachine<Link>.Action) {
+        switch action {
+        case .none:
+            break
+        case .connect(let attempt, let cancelTimer):
+            if cancelTimer {
+                self.reconnectTimer?.cancel()
+                self.reconnectTimer = nil
+            }
+            self.connect(attempt)
+        case .ready(let link, let attempt, let url, let afterFailures):
+            if afterFailures > 0 {
+                RedisMetrics.reconnects.increment()
+                self.logger.notice("reconnected to Redis", metadata: ["redis": "\(url)", "failed_attempts": "\(afterFailures)"])
+            } else {
+                self.logger.debug("connected to Redis", metadata: ["redis": "\(url)"])
+            }
+            link.channel.closeFuture.assumeIsolated().whenComplete { _ in
+                self.perform(self.machine.linkClosed(attempt))
+            }
+            if let firstAttempt = self.firstAttempt {
+                self.firstAttempt = nil
+                firstAttempt.succeed()
+            }
+            self.onReadinessChange?(true)
+        case .failed(let cause, let failures, let loud, let retryIn):
+            RedisMetrics.count(.unavailable(""))
+            let metadata: Logger.Metadata = ["redis": "\(self.target)", "error": "\(cause)", "attempt": "\(failures)"]
+            // The first failure and then sparsely, so an outage does not flood the log.
+            if loud {
+                self.logger.warning("cannot connect to Redis", metadata: metadata)
+            } else {
+                self.logger.debug("cannot connect to Redis", metadata: metadata)
+            }
+            self.armReconnectTimer(in: retryIn)
+            // Last: whoever waits for the first attempt may shut the connection down right away.
+            if let firstAttempt = self.firstAttempt {
+                self.firstAttempt = nil
+                firstAttempt.fail(RedisError.unavailable(cause))
+            }
+        case .lost(let url, let retryIn):
+            RedisMetrics.count(.connectionLost)
+            self.logger.warning("lost the connection to Redis", metadata: ["redis": "\(url)"])
+            self.armReconnectTimer(in: retryIn)
+            self.onReadinessChange?(false)
+        case .close(let link, let reason):
+            switch reason {
+            case .primaryMoved(let from, let to):
+                self.logger.notice("the master moved; reconnecting to it", metadata: ["from": "\(from)", "to": "\(to)"])
+            case .demoted(let url):
+                self.logger.warning("the master answered READONLY: it was demoted; asking the sentinels again", metadata: ["redis": "\(url)"])
+            case .overtaken:
+                break
+            }
+            link.channel.close(promise: nil)
+        }
+    }
+
+    private func armReconnectTimer(in delay: TimeAmount) {
+        self.reconnectTimer = self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.reconnectTimer = nil
+            self.perform(self.machine.reconnectTimerFired())
+        }
+    }
+
+    // MARK: - One attempt
 
     /// What this connection reaches, for logs and errors.
     private var target: String {
@@ -150,35 +210,31 @@ public final class RedisConnection: RedisRouter {
     /// Starts one attempt: asks the sentinels where the master is (with Sentinel), reads the files
     /// it needs (password, certificates) off the event loop when there are any, then opens the
     /// connection.
-    private func connect() {
-        if case .waitingToReconnect(_, let cause) = self.state {
-            self.state = .connecting(previousCause: cause)
-        } else {
-            self.state = .connecting(previousCause: nil)
-        }
+    private func connect(_ attempt: UInt64) {
         guard let discovery = self.discovery else {
-            self.prepare(self.currentURL, announcements: 0)
+            self.prepare(self.currentURL, attempt: attempt, announcements: 0)
             return
         }
         let announcements = discovery.announcements
         discovery.primaryAddress().assumeIsolated().whenComplete { result in
-            guard case .connecting = self.state else { return }
+            guard self.machine.isConnecting(attempt) else { return }
             switch result {
             case .success(let primary):
                 var url = self.configuration.url
                 url.host = primary.host
                 url.port = primary.port
-                self.prepare(url, announcements: announcements)
+                self.prepare(url, attempt: attempt, announcements: announcements)
             case .failure(let error):
-                self.attemptFailed(error as? RedisConnectFailure ?? RedisConnectFailure("\(error)"))
+                self.attemptFailed(attempt, error as? RedisConnectFailure ?? RedisConnectFailure("\(error)"))
             }
         }
     }
 
     /// `announcements`: how many masters the sentinels had announced when this attempt began.
-    private func prepare(_ url: RedisURL, announcements: UInt64) {
+    private func prepare(_ url: RedisURL, attempt: UInt64, announcements: UInt64) {
         guard self.configuration.readsFiles else {
-            self.open(url, RedisLoginMaterial(tlsContext: nil, password: self.configuration.url.password), announcements: announcements)
+            let material = RedisLoginMaterial(tlsContext: nil, password: self.configuration.url.password)
+            self.open(url, material, attempt: attempt, announcements: announcements)
             return
         }
         let configuration = self.configuration
@@ -189,15 +245,15 @@ public final class RedisConnection: RedisRouter {
         .whenComplete { result in
             switch result {
             case .success(let material):
-                self.open(url, material, announcements: announcements)
+                self.open(url, material, attempt: attempt, announcements: announcements)
             case .failure(let error):
-                self.attemptFailed(error as? RedisConnectFailure ?? RedisConnectFailure("\(error)"))
+                self.attemptFailed(attempt, error as? RedisConnectFailure ?? RedisConnectFailure("\(error)"))
             }
         }
     }
 
-    private func open(_ url: RedisURL, _ material: RedisLoginMaterial, announcements: UInt64) {
-        guard case .connecting = self.state else { return }
+    private func open(_ url: RedisURL, _ material: RedisLoginMaterial, attempt: UInt64, announcements: UInt64) {
+        guard self.machine.isConnecting(attempt) else { return }
         let commandTimeout = self.configuration.commandTimeout
         let maxPending = self.configuration.maxPendingCommands
         let heartbeat = self.configuration.heartbeat
@@ -222,9 +278,9 @@ public final class RedisConnection: RedisRouter {
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    self.logIn(on: channel, url: url, password: material.password, announcements: announcements)
+                    self.logIn(on: channel, url: url, password: material.password, attempt: attempt, announcements: announcements)
                 case .failure(let error):
-                    self.diagnose(error, url: url, loggingIn: false)
+                    self.diagnose(error, url: url, attempt: attempt, loggingIn: false)
                 }
             }
     }
@@ -232,19 +288,21 @@ public final class RedisConnection: RedisRouter {
     /// Authenticates and selects the database, then PINGs, all pipelined in one write (over TLS,
     /// NIOSSL holds it until the handshake is done); the connection becomes ready only when every
     /// reply is positive (and, with Sentinel, `ROLE` says `master`).
-    private func logIn(on channel: any Channel, url: RedisURL, password: String?, announcements: UInt64) {
+    private func logIn(on channel: any Channel, url: RedisURL, password: String?, attempt: UInt64, announcements: UInt64) {
         let handler: RedisChannelHandler
         do {
             handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
             handler.pushReceiver = self.pushReceiver
             if self.discovery != nil {
-                handler.onReadOnlyReply = { [weak self, weak channel] in
-                    if let channel { self?.demoted(channel) }
+                handler.onReadOnlyReply = { [weak self] in
+                    guard let self else { return }
+                    // Not from inside the handler's read: the replies already parsed are delivered first.
+                    self.eventLoop.assumeIsolated().execute { self.perform(self.machine.demoted(attempt)) }
                 }
             }
         } catch {
             channel.close(promise: nil)
-            self.diagnose(error, url: url, loggingIn: false)
+            self.diagnose(error, url: url, attempt: attempt, loggingIn: false)
             return
         }
         var commands: [[String]] = []
@@ -279,11 +337,11 @@ public final class RedisConnection: RedisRouter {
             .whenComplete { result in
                 switch result {
                 case .success:
-                    self.connected(channel, handler, url: url)
+                    self.perform(self.machine.attemptSucceeded(attempt, link: Link(channel: channel, handler: handler), url: url))
                 case .failure(let error):
                     channel.close(promise: nil)
                     // The pipeline's evidence (a TLS error, the server's certificate) says more than "connection lost".
-                    self.diagnose(error, url: url, loggingIn: true, evidence: handler.evidence)
+                    self.diagnose(error, url: url, attempt: attempt, loggingIn: true, evidence: handler.evidence)
                 }
             }
     }
@@ -304,99 +362,21 @@ public final class RedisConnection: RedisRouter {
         }
     }
 
-    /// `+switch-master` (or the answer after subscribing to it) named `primary`: a connection to
-    /// another server closes, and one waiting to reconnect does so now.
-    private func primaryAnnounced(_ primary: RedisNode) {
-        switch self.state {
-        case .ready(let channel, _, let url) where RedisNode(host: url.host, port: url.port) != primary:
-            self.logger.notice("the master moved; reconnecting to it", metadata: ["from": "\(url)", "to": "\(primary)"])
-            channel.close(promise: nil)
-        case .waitingToReconnect(let scheduled, _):
-            scheduled.cancel()
-            self.connect()
-        case .idle, .connecting, .ready, .shutDown:
-            break
-        }
-    }
-
-    /// A `READONLY` reply: the server this connection trusted as the master is a replica now.
-    private func demoted(_ channel: any Channel) {
-        guard case .ready(let current, _, let url) = self.state, current === channel else { return }
-        self.logger.warning("the master answered READONLY: it was demoted; asking the sentinels again", metadata: ["redis": "\(url)"])
-        // Not from inside the handler's read: the replies already parsed are delivered first.
-        self.eventLoop.assumeIsolated().execute { channel.close(promise: nil) }
-    }
-
     /// Turns an attempt's error into a failure that names its cause.
-    private func diagnose(_ error: any Error, url: RedisURL, loggingIn: Bool, evidence: PipelineEvidence = PipelineEvidence()) {
+    private func diagnose(
+        _ error: any Error,
+        url: RedisURL,
+        attempt: UInt64,
+        loggingIn: Bool,
+        evidence: PipelineEvidence = PipelineEvidence()
+    ) {
         self.attemptFailed(
+            attempt,
             RedisConnectFailure.diagnosing(error, url: url, tls: self.configuration.tls, loggingIn: loggingIn, evidence: evidence)
         )
     }
 
-    private func connected(_ channel: any Channel, _ handler: RedisChannelHandler, url: RedisURL) {
-        guard case .connecting = self.state else {
-            // Shut down while the handshake was running.
-            channel.close(promise: nil)
-            return
-        }
-        if self.failedAttempts > 0 {
-            RedisMetrics.reconnects.increment()
-            self.logger.notice(
-                "reconnected to Redis",
-                metadata: ["redis": "\(url)", "failed_attempts": "\(self.failedAttempts)"]
-            )
-        } else {
-            self.logger.debug("connected to Redis", metadata: ["redis": "\(url)"])
-        }
-        self.failedAttempts = 0
-        self.state = .ready(channel, handler, url: url)
-        channel.closeFuture.assumeIsolated().whenComplete { _ in
-            self.connectionClosed(channel)
-        }
-        if let firstAttempt = self.firstAttempt {
-            self.firstAttempt = nil
-            firstAttempt.succeed()
-        }
-        self.onReadinessChange?(true)
-    }
-
-    private func connectionClosed(_ channel: any Channel) {
-        guard case .ready(let current, _, let url) = self.state, current === channel else { return }
-        RedisMetrics.count(.connectionLost)
-        self.logger.warning("lost the connection to Redis", metadata: ["redis": "\(url)"])
-        self.scheduleReconnect(cause: "the connection was lost")
-        self.onReadinessChange?(false)
-    }
-
-    private func attemptFailed(_ failure: RedisConnectFailure) {
-        guard case .connecting = self.state else { return }
-        self.failedAttempts += 1
-        RedisMetrics.count(.unavailable(""))
-        let metadata: Logger.Metadata = [
-            "redis": "\(self.target)", "error": "\(failure)", "attempt": "\(self.failedAttempts)",
-        ]
-        // Log the first failure and then sparsely, so an outage does not flood the log.
-        if self.failedAttempts.nonzeroBitCount == 1 {
-            self.logger.warning("cannot connect to Redis", metadata: metadata)
-        } else {
-            self.logger.debug("cannot connect to Redis", metadata: metadata)
-        }
-        self.scheduleReconnect(cause: failure.description)
-        // Last: whoever waits for the first attempt may shut the connection down right away.
-        if let firstAttempt = self.firstAttempt {
-            self.firstAttempt = nil
-            firstAttempt.fail(RedisError.unavailable(failure.description))
-        }
-    }
-
-    private func scheduleReconnect(cause: String) {
-        if case .shutDown = self.state { return }
-        let delay = self.configuration.backoff(beforeAttempt: self.failedAttempts + 1)
-        let scheduled = self.eventLoop.assumeIsolated().scheduleTask(in: delay) {
-            guard case .waitingToReconnect = self.state else { return }
-            self.connect()
-        }
-        self.state = .waitingToReconnect(scheduled, cause: cause)
+    private func attemptFailed(_ attempt: UInt64, _ failure: RedisConnectFailure) {
+        self.perform(self.machine.attemptFailed(attempt, cause: failure.description))
     }
 }

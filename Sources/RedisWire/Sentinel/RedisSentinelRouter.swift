@@ -14,11 +14,11 @@ public final class RedisSentinelRouter: RedisRouter {
     private let configuration: RedisConnectionConfiguration
     private let logger: Logger
     private let primary: RedisConnection
-    private var replicaNodes: [RedisNode] = []
+    private var topology = ReplicaTopology()
+    /// One connection per replica of `topology`.
     private var replicaConnections: [RedisNode: RedisConnection] = [:]
     private var rotation = ReplicaRotation()
     private var periodic: Scheduled<Void>?
-    private var isShutDown = false
     private var replicaTimeout: TimeAmount { ReplicaRotation.readTimeout(commandTimeout: self.configuration.commandTimeout) }
 
     /// How often the replicas are asked for when no failover announces a change: a replica that
@@ -43,10 +43,9 @@ public final class RedisSentinelRouter: RedisRouter {
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
-        self.isShutDown = true
+        let replicas = self.topology.shutdown()
         self.periodic?.cancel()
-        let closing = [self.primary.shutdown()] + self.replicaConnections.values.map { $0.shutdown() }
-        self.replicaConnections = [:]
+        let closing = [self.primary.shutdown()] + replicas.compactMap { self.replicaConnections.removeValue(forKey: $0)?.shutdown() }
         return EventLoopFuture.andAllComplete(closing, on: self.eventLoop)
     }
 
@@ -56,7 +55,7 @@ public final class RedisSentinelRouter: RedisRouter {
         to receiver: any RedisReplyReceiver,
         encode: (inout ByteBuffer) -> Void
     ) {
-        guard readOnly, let replica = self.rotation.next(of: self.replicaNodes), let connection = self.replicaConnections[replica] else {
+        guard readOnly, let replica = self.rotation.next(of: self.topology.replicas), let connection = self.replicaConnections[replica] else {
             self.primary.send(to: receiver, encode: encode)
             return
         }
@@ -79,11 +78,11 @@ public final class RedisSentinelRouter: RedisRouter {
     }
 
     private func refreshReplicas() {
-        guard !self.isShutDown, let discovery = self.primary.discovery else { return }
+        guard !self.topology.isShutDown, let discovery = self.primary.discovery else { return }
         self.periodic?.cancel()
         self.periodic = self.eventLoop.assumeIsolated().scheduleTask(in: Self.replicaRefresh) { self.refreshReplicas() }
         discovery.replicaAddresses().assumeIsolated().whenComplete { result in
-            guard !self.isShutDown else { return }
+            guard !self.topology.isShutDown else { return }
             switch result {
             case .success(let nodes):
                 self.use(nodes)
@@ -94,15 +93,14 @@ public final class RedisSentinelRouter: RedisRouter {
     }
 
     private func use(_ nodes: [RedisNode]) {
-        if nodes != self.replicaNodes {
+        let change = self.topology.listed(nodes)
+        if change.changed {
             self.logger.info("reading from replicas", metadata: ["replicas": "\(nodes.map(\.description).joined(separator: ","))"])
         }
-        self.replicaNodes = nodes
-        for (node, connection) in self.replicaConnections where !nodes.contains(node) {
-            self.replicaConnections[node] = nil
-            _ = connection.shutdown()
+        for node in change.removed {
+            _ = self.replicaConnections.removeValue(forKey: node)?.shutdown()
         }
-        for node in nodes where self.replicaConnections[node] == nil {
+        for node in change.added {
             var configuration = self.configuration
             configuration.sentinel = nil
             configuration.url.host = node.host
