@@ -100,6 +100,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A scripted Redis server for the RedisWire unit tests: routing, redirections, reconnects
+        // and failovers without a redis-server process.
+        .target(
+            name: "RedisTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/RedisSupport",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "JobStatusWriter",
             dependencies: [
@@ -158,6 +170,9 @@ let package = Package(
             name: "RedisWireTests",
             dependencies: [
                 "RedisWire",
+                "RedisTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

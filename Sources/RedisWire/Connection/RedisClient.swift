@@ -42,15 +42,16 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends one command and returns its reply; an error reply throws `RedisError.server`.
-    /// `key` routes the command in a cluster (and keeps commands about one key on one connection).
-    public func send(_ arguments: [String], key: String? = nil) async throws -> RESPValue {
-        try await self.send(bytes: arguments.map { Array($0.utf8) }, key: key)
+    /// `key` routes the command in a cluster (and keeps commands about one key on one connection);
+    /// `readOnly` lets a router that reads from replicas send it to one.
+    public func send(_ arguments: [String], key: String? = nil, readOnly: Bool = false) async throws -> RESPValue {
+        try await self.send(bytes: arguments.map { Array($0.utf8) }, key: key, readOnly: readOnly)
     }
 
     /// The same, for arguments that are any bytes (Redis strings are binary).
-    public func send(bytes arguments: [[UInt8]], key: String? = nil) async throws -> RESPValue {
+    public func send(bytes arguments: [[UInt8]], key: String? = nil, readOnly: Bool = false) async throws -> RESPValue {
         try await self.eventLoop.flatSubmit {
-            self.router.value.send(bytes: arguments, key: key)
+            self.router.value.send(bytes: arguments, key: key, readOnly: readOnly)
         }.get()
     }
 

@@ -1,0 +1,221 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RedisTestSupport
+import Testing
+
+@testable import RedisWire
+
+/// The Redis side against scripted servers in this process: reconnects, `MOVED`/`ASK`, the slot
+/// map's refresh, replica fallback and a Sentinel failover, each with exactly the replies that
+/// provoke it. What needs a real Redis (its replication, its cluster bus) stays end to end.
+@Suite("Redis routing against scripted servers")
+struct ScriptedServerTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "scripted")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static func connection(_ port: Int) -> RedisConnectionConfiguration {
+        RedisConnectionConfiguration(
+            url: RedisURL(host: "127.0.0.1", port: port),
+            commandTimeout: .seconds(2),
+            initialBackoff: .milliseconds(10),
+            maximumBackoff: .milliseconds(50),
+            heartbeat: nil
+        )
+    }
+
+    /// Waits up to `seconds` for `condition`; how long it took, or nil.
+    static func eventually(within seconds: Double = 5, _ condition: () async -> Bool) async -> Duration? {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(seconds) {
+            if await condition() { return ContinuousClock.now - start }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    /// The slot of `key`, and a key that hashes to the other half of the slots.
+    static let key = "job:a1"
+    static var slot: Int { HashSlot.slot(for: Self.key) }
+
+    @Test("a connection the server closes reconnects by itself, logs in again, and serves the next command")
+    func reconnect() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+            command.first == "GET" ? .bulk("v") : nil
+        }
+        let client = try await RedisClient.connect(configuration: Self.connection(server.port), on: group.next(), logger: Self.logger)
+        #expect(try await client.send(["GET", "k"]) == .bulkString(Array("v".utf8)))
+        server.dropConnections()
+        let back = await Self.eventually { (try? await client.send(["GET", "k"])) == .bulkString(Array("v".utf8)) }
+        print("reconnected and answered after \(back.map { "\($0)" } ?? "never")")
+        #expect(back != nil)
+        #expect(server.acceptedConnections == 2)
+        #expect(server.received("PING").count == 2, "each login ends with a PING")
+        await client.shutdown()
+        await server.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("MOVED: the command is re-sent to the named node, the slot is patched at once, and the map is read again")
+    func moved() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let b = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("from b") : nil }
+        let a = try await ScriptedRedisServer.start(on: group)
+        let slot = Self.slot
+        // Once a has redirected, its map says what a resharded cluster's would: every slot at b.
+        let redirected = NIOLockedValueBox(false)
+        a.setScript { command, _ in
+            switch command.first {
+            case "CLUSTER":
+                let owner = redirected.withLockedValue { $0 } ? b.port : a.port
+                return ScriptedRedisServer.clusterSlots([(0...16383, primary: owner, replicas: [])])
+            case "GET":
+                redirected.withLockedValue { $0 = true }
+                return .error("MOVED \(slot) 127.0.0.1:\(b.port)")
+            default:
+                return nil
+            }
+        }
+        let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        let before = a.received("CLUSTER").count
+        #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from b".utf8)))
+        #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from b".utf8)))
+        #expect(a.received("GET").count == 1, "after the MOVED the slot's commands go to b directly")
+        #expect(b.received("GET").count == 2)
+        let refreshed = await Self.eventually { a.received("CLUSTER").count > before }
+        print("slot map read again \(refreshed.map { "\($0)" } ?? "never") after the MOVED")
+        #expect(refreshed != nil)
+        await client.shutdown()
+        await a.stop()
+        await b.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("ASK: the command is sent once to the named node after ASKING, and the map keeps the slot where it was")
+    func ask() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let b = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("from b") : nil }
+        let a = try await ScriptedRedisServer.start(on: group)
+        let slot = Self.slot
+        let asked = NIOLockedCounter()
+        a.setScript { command, _ in
+            switch command.first {
+            case "CLUSTER": ScriptedRedisServer.clusterSlots([(0...16383, primary: a.port, replicas: [])])
+            case "GET": asked.increment() == 1 ? .error("ASK \(slot) 127.0.0.1:\(b.port)") : .bulk("from a")
+            default: nil
+            }
+        }
+        let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from b".utf8)))
+        #expect(b.commands.suffix(2) == [["ASKING"], ["GET", Self.key]], "\(b.commands)")
+        #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from a".utf8)))
+        await client.shutdown()
+        await a.stop()
+        await b.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("redirections are capped: a node that only ever redirects fails the command instead of looping")
+    func redirectionLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let a = try await ScriptedRedisServer.start(on: group)
+        let slot = Self.slot
+        a.setScript { command, _ in
+            switch command.first {
+            case "CLUSTER": ScriptedRedisServer.clusterSlots([(0...16383, primary: a.port, replicas: [])])
+            case "GET": .error("MOVED \(slot) 127.0.0.1:\(a.port)")
+            default: nil
+            }
+        }
+        let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        await #expect(throws: RedisError.self) { try await client.send(["GET", Self.key], key: Self.key) }
+        #expect(a.received("GET").count == configuration.maximumRedirections + 1)
+        await client.shutdown()
+        await a.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("a replica that answers LOADING: the read is retried on the primary, and the replica is skipped for a while")
+    func replicaFallback() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let replica = try await ScriptedRedisServer.start(on: group) { command, _ in
+            command.first == "GET" ? .error("LOADING Redis is loading the dataset in memory") : nil
+        }
+        let primary = try await ScriptedRedisServer.start(on: group)
+        primary.setScript { command, _ in
+            switch command.first {
+            case "CLUSTER": ScriptedRedisServer.clusterSlots([(0...16383, primary: primary.port, replicas: [replica.port])])
+            case "GET": .bulk("from the primary")
+            default: nil
+            }
+        }
+        let configuration = RedisClusterConfiguration(
+            seeds: [RedisURL(host: "127.0.0.1", port: primary.port)],
+            connection: Self.connection(primary.port),
+            readFromReplicas: true
+        )
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        for _ in 0..<3 {
+            #expect(try await client.send(["GET", Self.key], key: Self.key, readOnly: true) == .bulkString(Array("from the primary".utf8)))
+        }
+        #expect(replica.received("GET").count == 1, "skipped after its LOADING")
+        #expect(primary.received("GET").count == 3)
+        #expect(replica.received("READONLY").count == 1, "a replica connection says READONLY when it logs in")
+        await client.shutdown()
+        await primary.stop()
+        await replica.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("Sentinel: the master the sentinels name serves; after +switch-master the connection moves to the new one")
+    func sentinelFailover() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let first = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("first") : nil }
+        let second = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("second") : nil }
+        let sentinel = try await ScriptedRedisServer.start(on: group)
+        let masterPort = NIOLockedValueBox(first.port)
+        sentinel.setScript { command, _ in
+            guard command.prefix(2) == ["SENTINEL", "get-master-addr-by-name"] else { return nil }
+            return .array([.bulk("127.0.0.1"), .bulk(String(masterPort.withLockedValue { $0 }))])
+        }
+        var configuration = Self.connection(first.port)
+        configuration.url = RedisURL(host: "jobs")
+        configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
+        let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: group.next(), logger: Self.logger)
+        #expect(try await client.send(["GET", "k"]) == .bulkString(Array("first".utf8)))
+        #expect(first.received("ROLE").count == 1, "the master's ROLE is checked before it is used")
+        #expect(await Self.eventually { sentinel.received("SUBSCRIBE").count == 1 } != nil, "the sentinel's +switch-master is listened to")
+        masterPort.withLockedValue { $0 = second.port }
+        let started = ContinuousClock.now
+        #expect(sentinel.publish("jobs 127.0.0.1 \(first.port) 127.0.0.1 \(second.port)", on: "+switch-master") == 1)
+        let moved = await Self.eventually { (try? await client.send(["GET", "k"])) == .bulkString(Array("second".utf8)) }
+        print("serving from the new master \(ContinuousClock.now - started) after +switch-master")
+        #expect(moved != nil)
+        await client.shutdown()
+        await first.stop()
+        await second.stop()
+        await sentinel.stop()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// A counter scripts share across the server's threads.
+final class NIOLockedCounter: Sendable {
+    private let value = NIOLockedValueBox(0)
+
+    /// The count after this increment.
+    func increment() -> Int {
+        self.value.withLockedValue { value in
+            value += 1
+            return value
+        }
+    }
+}
