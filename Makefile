@@ -1,11 +1,25 @@
 # jobstatus — see README.md. Every target installs what it needs on a Debian machine.
-.PHONY: run test fuzz bench microbench topology topology-down build clean
+.PHONY: run test test-unit test-redis test-topologies test-tooling fuzz bench microbench topology topology-down build clean
 
 run:
 	scripts/run.sh
 
 test:
 	scripts/test.sh
+
+# One part of `make test` at a time: the unit tests (no process), then the end-to-end groups by
+# what they need (Tests/EndToEndTests/Support/SuiteGroups.swift).
+test-unit:
+	scripts/test.sh --skip EndToEndTests
+
+test-redis:
+	scripts/test.sh --filter EndToEndTests.RedisOnly
+
+test-topologies:
+	scripts/test.sh --filter EndToEndTests.Topologies
+
+test-tooling:
+	scripts/test.sh --filter EndToEndTests.Tooling
 
 fuzz:
 	scripts/install-deps.sh

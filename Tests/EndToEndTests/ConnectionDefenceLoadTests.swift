@@ -8,9 +8,6 @@ import Testing
 import Glibc
 #endif
 
-/// Tests that load the whole machine. The test command runs them in a pass of their own after
-/// the others (scripts/test.sh), so their figures are not those of a machine running 40 suites.
-enum LoadTests {}
 
 extension LoadTests {
     /// Clients that never read, and a server that stops: what one front costs and what it answers.

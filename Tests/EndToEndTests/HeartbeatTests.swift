@@ -7,118 +7,120 @@ import Testing
 import Glibc
 #endif
 
-/// Networks that drop idle flows without a FIN: a proxy of the test's own stands between the front
-/// and Redis and silently stops forwarding (scripts/testing/blackhole_proxy.py). The heartbeat keeps
-/// a flow alive, and finds a dead one within `redis.heartbeat` + `redis.timeout`.
-@Suite("Redis heartbeats", .serialized)
-struct HeartbeatTests {
-    /// The proxy, as a child process.
-    final class BlackholeProxy: Sendable {
-        let port: Int
-        let child: ChildProcess
+extension RedisOnly {
+    /// Networks that drop idle flows without a FIN: a proxy of the test's own stands between the front
+    /// and Redis and silently stops forwarding (scripts/testing/blackhole_proxy.py). The heartbeat keeps
+    /// a flow alive, and finds a dead one within `redis.heartbeat` + `redis.timeout`.
+    @Suite("Redis heartbeats", .serialized)
+    struct HeartbeatTests {
+        /// The proxy, as a child process.
+        final class BlackholeProxy: Sendable {
+            let port: Int
+            let child: ChildProcess
 
-        static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../scripts/testing/blackhole_proxy.py").standardized.path
+            static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../scripts/testing/blackhole_proxy.py").standardized.path
 
-        init(to target: Int, idleSeconds: Double) async throws {
-            self.port = freePort()
-            self.child = try ChildProcess(
-                name: "blackhole-\(self.port)",
-                executable: "/usr/bin/env",
-                arguments: ["python3", Self.script, String(self.port), String(target), String(idleSeconds)],
-                directory: makeTemporaryDirectory("blackhole")
-            )
-            let child = self.child
-            guard await eventually(timeout: .seconds(10), { child.log.contains("listening") }) else {
-                throw TestFailure("the blackhole proxy did not start: \(child.log)")
+            init(to target: Int, idleSeconds: Double) async throws {
+                self.port = freePort()
+                self.child = try ChildProcess(
+                    name: "blackhole-\(self.port)",
+                    executable: "/usr/bin/env",
+                    arguments: ["python3", Self.script, String(self.port), String(target), String(idleSeconds)],
+                    directory: makeTemporaryDirectory("blackhole")
+                )
+                let child = self.child
+                guard await eventually(timeout: .seconds(10), { child.log.contains("listening") }) else {
+                    throw TestFailure("the blackhole proxy did not start: \(child.log)")
+                }
+            }
+
+            /// Every flow open now stops forwarding (SIGUSR1), or only the subscriber's (SIGUSR2).
+            func blackhole(subscriberOnly: Bool = false) {
+                self.child.signal(subscriberOnly ? SIGUSR2 : SIGUSR1)
+            }
+
+            func stop() async {
+                await self.child.kill()
             }
         }
 
-        /// Every flow open now stops forwarding (SIGUSR1), or only the subscriber's (SIGUSR2).
-        func blackhole(subscriberOnly: Bool = false) {
-            self.child.signal(subscriberOnly ? SIGUSR2 : SIGUSR1)
-        }
-
-        func stop() async {
-            await self.child.kill()
-        }
-    }
-
-    @Test("a flow a NAT drops after 3 s idle: with heartbeats every poll after 10 s of silence answers 200; without, 503")
-    func keepsFlowsAlive() async throws {
-        let (redis, _, writer) = try await SharedEnvironment.shared.get()
-        let proxy = try await BlackholeProxy(to: redis.port, idleSeconds: 3)
-        let id = uniqueID()
-        _ = try await writer.create(id: id, owner: "mis-1")
-        var statuses: [String: [Int]] = [:]
-        for heartbeat in ["1s", "0s"] {
-            let front = try await Front.start(
-                "heartbeat-\(heartbeat)",
-                redisURL: "redis://127.0.0.1:\(proxy.port)",
-                environment: ["REDIS_HEARTBEAT": heartbeat, "HTTP_THREADS": "1"]
-            )
-            #expect(try await front.get("/api/jobs/\(id)").status == 200)
-            try await Task.sleep(for: .seconds(10))
-            var answers: [Int] = []
-            for _ in 0..<3 { answers.append(try await front.get("/api/jobs/\(id)").status) }
-            statuses[heartbeat] = answers
-            await front.child.kill()
-        }
-        await proxy.stop()
-        print("heartbeat behind a NAT dropping flows idle for 3 s, 3 polls after 10 s of silence: with REDIS_HEARTBEAT=1s \(statuses["1s"]!), without \(statuses["0s"]!)")
-        #expect(statuses["1s"] == [200, 200, 200])
-        #expect(statuses["0s"]?.first == 503, "the proxy must really drop the idle flow, or this test proves nothing")
-    }
-
-    @Test("every flow dies silently: a held long poll is answered within heartbeat + timeout + 1 s of a write; polls work again")
-    func findsDeadFlows() async throws {
-        for subscriberOnly in [false, true] {
+        @Test("a flow a NAT drops after 3 s idle: with heartbeats every poll after 10 s of silence answers 200; without, 503")
+        func keepsFlowsAlive() async throws {
             let (redis, _, writer) = try await SharedEnvironment.shared.get()
-            let proxy = try await BlackholeProxy(to: redis.port, idleSeconds: 0)
-            let front = try await Front.start(
-                "dead-flows",
-                redisURL: "redis://127.0.0.1:\(proxy.port)",
-                environment: ["REDIS_HEARTBEAT": "1s", "REDIS_TIMEOUT": "500ms", "HTTP_THREADS": "1"]
-            )
+            let proxy = try await BlackholeProxy(to: redis.port, idleSeconds: 3)
             let id = uniqueID()
             _ = try await writer.create(id: id, owner: "mis-1")
-            let waiter = try front.client(timeout: .seconds(30))
-            try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=25", token: Tokens.owner))
-            #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
-            proxy.blackhole(subscriberOnly: subscriberOnly)
-            try await Task.sleep(for: .milliseconds(200))
-            // Written past the proxy: the change is published on a flow that no longer forwards.
-            let written = ContinuousClock.now
-            _ = try await writer.processed(id: id, responseData: #"{"done":true}"#)
-            let answer = try await waiter.readResponse()
-            let woke = ContinuousClock.now - written
-            // Each dead connection is found by its own heartbeat; a poll in the meantime may meet
-            // one that is not found yet (and fail after redis.timeout, as it would without any).
-            let dead = subscriberOnly ? 1.0 : 2.0
-            let found = await eventually(timeout: .seconds(5)) {
-                ((try? await front.metric("jobstatus_redis_heartbeat_failures_total")) ?? 0) >= dead
+            var statuses: [String: [Int]] = [:]
+            for heartbeat in ["1s", "0s"] {
+                let front = try await Front.start(
+                    "heartbeat-\(heartbeat)",
+                    redisURL: "redis://127.0.0.1:\(proxy.port)",
+                    environment: ["REDIS_HEARTBEAT": heartbeat, "HTTP_THREADS": "1"]
+                )
+                #expect(try await front.get("/api/jobs/\(id)").status == 200)
+                try await Task.sleep(for: .seconds(10))
+                var answers: [Int] = []
+                for _ in 0..<3 { answers.append(try await front.get("/api/jobs/\(id)").status) }
+                statuses[heartbeat] = answers
+                await front.child.kill()
             }
-            #expect(found, "every dead connection is found by a heartbeat")
-            var polls: [Int] = []
-            for _ in 0..<3 { polls.append(try await front.get("/api/jobs/\(id)").status) }
-            let failures = try await front.metric("jobstatus_redis_heartbeat_failures_total") ?? 0
-            print(
-                "dead flows (\(subscriberOnly ? "the subscriber's only" : "every one")), REDIS_HEARTBEAT=1s, REDIS_TIMEOUT=500ms: "
-                    + "the held long poll answered \(answer.status) \(woke) after the write; polls then \(polls); heartbeat failures counted \(Int(failures))"
-            )
-            if subscriberOnly {
-                #expect(answer.status == 200)
-                #expect(answer.body.contains("processed"))
-            } else {
-                // Its re-read may meet a command connection the heartbeat has not found dead yet:
-                // then it is a 503 with Retry-After, which is an answer too.
-                #expect(answer.status == 200 || answer.status == 503, "\(answer.status)")
-            }
-            #expect(woke <= .milliseconds(1000 + 500 + 1000) + .milliseconds(500), "heartbeat + redis.timeout + 1 s (and the half-beat the check may wait)")
-            #expect(polls == [200, 200, 200])
-            #expect(failures >= dead)
-            await front.child.kill()
             await proxy.stop()
+            print("heartbeat behind a NAT dropping flows idle for 3 s, 3 polls after 10 s of silence: with REDIS_HEARTBEAT=1s \(statuses["1s"]!), without \(statuses["0s"]!)")
+            #expect(statuses["1s"] == [200, 200, 200])
+            #expect(statuses["0s"]?.first == 503, "the proxy must really drop the idle flow, or this test proves nothing")
+        }
+
+        @Test("every flow dies silently: a held long poll is answered within heartbeat + timeout + 1 s of a write; polls work again")
+        func findsDeadFlows() async throws {
+            for subscriberOnly in [false, true] {
+                let (redis, _, writer) = try await SharedEnvironment.shared.get()
+                let proxy = try await BlackholeProxy(to: redis.port, idleSeconds: 0)
+                let front = try await Front.start(
+                    "dead-flows",
+                    redisURL: "redis://127.0.0.1:\(proxy.port)",
+                    environment: ["REDIS_HEARTBEAT": "1s", "REDIS_TIMEOUT": "500ms", "HTTP_THREADS": "1"]
+                )
+                let id = uniqueID()
+                _ = try await writer.create(id: id, owner: "mis-1")
+                let waiter = try front.client(timeout: .seconds(30))
+                try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=25", token: Tokens.owner))
+                #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
+                proxy.blackhole(subscriberOnly: subscriberOnly)
+                try await Task.sleep(for: .milliseconds(200))
+                // Written past the proxy: the change is published on a flow that no longer forwards.
+                let written = ContinuousClock.now
+                _ = try await writer.processed(id: id, responseData: #"{"done":true}"#)
+                let answer = try await waiter.readResponse()
+                let woke = ContinuousClock.now - written
+                // Each dead connection is found by its own heartbeat; a poll in the meantime may meet
+                // one that is not found yet (and fail after redis.timeout, as it would without any).
+                let dead = subscriberOnly ? 1.0 : 2.0
+                let found = await eventually(timeout: .seconds(5)) {
+                    ((try? await front.metric("jobstatus_redis_heartbeat_failures_total")) ?? 0) >= dead
+                }
+                #expect(found, "every dead connection is found by a heartbeat")
+                var polls: [Int] = []
+                for _ in 0..<3 { polls.append(try await front.get("/api/jobs/\(id)").status) }
+                let failures = try await front.metric("jobstatus_redis_heartbeat_failures_total") ?? 0
+                print(
+                    "dead flows (\(subscriberOnly ? "the subscriber's only" : "every one")), REDIS_HEARTBEAT=1s, REDIS_TIMEOUT=500ms: "
+                        + "the held long poll answered \(answer.status) \(woke) after the write; polls then \(polls); heartbeat failures counted \(Int(failures))"
+                )
+                if subscriberOnly {
+                    #expect(answer.status == 200)
+                    #expect(answer.body.contains("processed"))
+                } else {
+                    // Its re-read may meet a command connection the heartbeat has not found dead yet:
+                    // then it is a 503 with Retry-After, which is an answer too.
+                    #expect(answer.status == 200 || answer.status == 503, "\(answer.status)")
+                }
+                #expect(woke <= .milliseconds(1000 + 500 + 1000) + .milliseconds(500), "heartbeat + redis.timeout + 1 s (and the half-beat the check may wait)")
+                #expect(polls == [200, 200, 200])
+                #expect(failures >= dead)
+                await front.child.kill()
+                await proxy.stop()
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// What a stranger can send that an honest client would not: each case provokes one defect of
 /// issue 20 and prints the figure that shows it is bounded.
-extension HostileInputTests {
+extension RedisOnly.HostileInputTests {
     @Test("a held job list wakes only on what its caller can see: another client's write, or another's job created under a listed id, leaves it to its deadline")
     func heldListForeignWrites() async throws {
         let (_, front, writer) = try await SharedEnvironment.shared.get()

@@ -3,134 +3,136 @@ import JobStatusWriter
 import RedisWire
 import Testing
 
-/// What waiting costs Redis, and what happens when the subscriber connection goes away.
-@Suite("Subscriptions behind long polls and streams", .serialized)
-struct SubscriptionTests {
-    @Test("many waiters on one job share one subscription; it goes when the last waiter leaves early")
-    func sharedAndReleased() async throws {
-        let (redis, front, writer) = try await PrivateEnvironment.start("subscriptions", front: ["POLLING_HEARTBEAT": "500ms"])
-        let id = uniqueID()
-        _ = try await writer.create(id: id)
-        var waiters = try (0..<6).map { _ in try front.client(timeout: .seconds(20)) }
-        for waiter in waiters {
-            try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
-        }
-        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(try await redis.subscribers(of: "job:\(id)") == 1, "one subscription, however many waiters")
-
-        // Every waiter disconnects before the job changes: nothing may leak.
-        waiters.removeAll()
-        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
-        let channels = try await redis.command(["PUBSUB", "CHANNELS"]).array ?? []
-        #expect(channels.isEmpty)
-        #expect(try await front.get("/health/live").status == 200)
-        await PrivateEnvironment.stop(redis, front, writer)
-    }
-
-    @Test("a subscription lingers 2 s after its last waiter: the client's next long poll costs no SUBSCRIBE; then it goes")
-    func lingers() async throws {
-        let (redis, front, writer) = try await PrivateEnvironment.start("subscription-linger")
-        let id = uniqueID()
-        _ = try await writer.create(id: id)
-        let client = try front.client(timeout: .seconds(20))
-        let subscribesBefore = try await redis.calls(of: "subscribe")
-        // With the tag of what it has, a long poll whose write lands before its first read (the
-        // lingering subscription makes the check below pass at once) answers from that read
-        // instead of waiting out its 20 s.
-        var tag = try await client.request("/api/jobs/\(id)", token: Tokens.owner).header("ETag") ?? ""
-        for round in 0..<5 {
-            try client.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner, headers: [("If-None-Match", tag)]))
+extension RedisOnly {
+    /// What waiting costs Redis, and what happens when the subscriber connection goes away.
+    @Suite("Subscriptions behind long polls and streams", .serialized)
+    struct SubscriptionTests {
+        @Test("many waiters on one job share one subscription; it goes when the last waiter leaves early")
+        func sharedAndReleased() async throws {
+            let (redis, front, writer) = try await PrivateEnvironment.start("subscriptions", front: ["POLLING_HEARTBEAT": "500ms"])
+            let id = uniqueID()
+            _ = try await writer.create(id: id)
+            var waiters = try (0..<6).map { _ in try front.client(timeout: .seconds(20)) }
+            for waiter in waiters {
+                try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
+            }
             #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
-            _ = try await writer.progress(id: id)
-            let answer = try await client.readResponse()
-            #expect(answer.status == 200, "round \(round)")
-            tag = answer.header("ETag") ?? ""
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await redis.subscribers(of: "job:\(id)") == 1, "one subscription, however many waiters")
+
+            // Every waiter disconnects before the job changes: nothing may leak.
+            waiters.removeAll()
+            #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
+            let channels = try await redis.command(["PUBSUB", "CHANNELS"]).array ?? []
+            #expect(channels.isEmpty)
+            #expect(try await front.get("/health/live").status == 200)
+            await PrivateEnvironment.stop(redis, front, writer)
         }
-        let subscribes = try await redis.calls(of: "subscribe") - subscribesBefore
-        let released = ContinuousClock.now
-        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
-        let gone = ContinuousClock.now - released
-        print("subscription linger: 5 long polls in a row cost \(subscribes) SUBSCRIBE; unsubscribed \(gone) after the last answer")
-        #expect(subscribes == 1)
-        #expect(gone >= .milliseconds(1500) && gone < .seconds(5))
-        await PrivateEnvironment.stop(redis, front, writer)
-    }
 
-    @Test("the subscriber connection drops: waiters are answered from a fresh read, and waiting works again")
-    func subscriberLoss() async throws {
-        let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-loss", front: ["POLLING_HEARTBEAT": "500ms"])
-        let id = uniqueID()
-        _ = try await writer.create(id: id)
-        let waiter = try front.client(timeout: .seconds(20))
-        try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
-        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
-        let killed = ContinuousClock.now
-        _ = try await redis.command(["CLIENT", "KILL", "TYPE", "pubsub"])
-        let response = try await waiter.readResponse()
-        #expect(response.status == 200, "answered, not left hanging")
-        #expect(ContinuousClock.now - killed < .seconds(2))
-
-        // The hub reconnects; a new long poll is woken by a write again.
-        let again = try front.client(timeout: .seconds(20))
-        let resubscribed = await eventually(timeout: .seconds(10)) {
-            try? again.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=2", token: Tokens.owner))
-            guard (try? await redis.subscribers(of: "job:\(id)")) == 1 else {
-                _ = try? await again.readResponse()
-                return false
+        @Test("a subscription lingers 2 s after its last waiter: the client's next long poll costs no SUBSCRIBE; then it goes")
+        func lingers() async throws {
+            let (redis, front, writer) = try await PrivateEnvironment.start("subscription-linger")
+            let id = uniqueID()
+            _ = try await writer.create(id: id)
+            let client = try front.client(timeout: .seconds(20))
+            let subscribesBefore = try await redis.calls(of: "subscribe")
+            // With the tag of what it has, a long poll whose write lands before its first read (the
+            // lingering subscription makes the check below pass at once) answers from that read
+            // instead of waiting out its 20 s.
+            var tag = try await client.request("/api/jobs/\(id)", token: Tokens.owner).header("ETag") ?? ""
+            for round in 0..<5 {
+                try client.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner, headers: [("If-None-Match", tag)]))
+                #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
+                _ = try await writer.progress(id: id)
+                let answer = try await client.readResponse()
+                #expect(answer.status == 200, "round \(round)")
+                tag = answer.header("ETag") ?? ""
             }
-            return true
+            let subscribes = try await redis.calls(of: "subscribe") - subscribesBefore
+            let released = ContinuousClock.now
+            #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
+            let gone = ContinuousClock.now - released
+            print("subscription linger: 5 long polls in a row cost \(subscribes) SUBSCRIBE; unsubscribed \(gone) after the last answer")
+            #expect(subscribes == 1)
+            #expect(gone >= .milliseconds(1500) && gone < .seconds(5))
+            await PrivateEnvironment.stop(redis, front, writer)
         }
-        #expect(resubscribed)
-        _ = try await writer.processed(id: id, responseData: "{}")
-        #expect(try await again.readResponse().status == 200)
-        await PrivateEnvironment.stop(redis, front, writer)
-    }
 
-    @Test("Redis dies under a parked long poll and stays down: the poll stays open and answers 503 at its deadline, not at the loss")
-    func subscriberGoneForGood() async throws {
-        let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-gone")
-        let id = uniqueID()
-        _ = try await writer.create(id: id)
-        let waiter = try front.client(timeout: .seconds(20))
-        let readsBefore = try await redis.calls(of: "hmget")
-        try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=3", token: Tokens.owner))
-        #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
-        // Parked: its first read, which follows the subscription, has been answered. (Redis dying
-        // during that read answers 503 at once, as a plain poll's would: not this case.)
-        #expect(await eventually { ((try? await redis.calls(of: "hmget")) ?? 0) > readsBefore })
-        let sent = ContinuousClock.now
-        await redis.stop()
-        let response = try await waiter.readResponse()
-        let answeredAfter = ContinuousClock.now - sent
-        print("subscriber gone for good: the parked long poll (wait=3) answered \(response.status) \(answeredAfter) after Redis died")
-        #expect(response.status == 503)
-        #expect(response.header("Retry-After") != nil)
-        #expect(answeredAfter > .milliseconds(2500), "held until its deadline, not answered at the loss")
-        #expect(answeredAfter < .seconds(5), "answered at its deadline")
-        await PrivateEnvironment.stop(redis, front, writer)
-    }
+        @Test("the subscriber connection drops: waiters are answered from a fresh read, and waiting works again")
+        func subscriberLoss() async throws {
+            let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-loss", front: ["POLLING_HEARTBEAT": "500ms"])
+            let id = uniqueID()
+            _ = try await writer.create(id: id)
+            let waiter = try front.client(timeout: .seconds(20))
+            try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner))
+            #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
+            let killed = ContinuousClock.now
+            _ = try await redis.command(["CLIENT", "KILL", "TYPE", "pubsub"])
+            let response = try await waiter.readResponse()
+            #expect(response.status == 200, "answered, not left hanging")
+            #expect(ContinuousClock.now - killed < .seconds(2))
 
-    @Test("event streams send heartbeats, and end with a 'gone' event when the job expires")
-    func heartbeatAndExpiry() async throws {
-        let (redis, front, writer) = try await PrivateEnvironment.start("heartbeat", front: ["POLLING_HEARTBEAT": "500ms"])
-        let id = uniqueID()
-        _ = try await writer.create(id: id, ttl: .seconds(2))
-        let client = try front.client(timeout: .seconds(10))
-        try client.send(HTTPTestClient.requestText("/api/jobs/\(id)/events", token: Tokens.owner))
-        _ = try await client.readStreamHead()
-        #expect(try await client.readChunk().contains("id: 1"))
-        #expect(try await client.readChunk() == ": heartbeat\n\n")
-        var sawGone = false
-        for _ in 0..<10 {
-            let chunk = try await client.readChunk()
-            if chunk.isEmpty { break }
-            if chunk.contains("event: gone") {
-                sawGone = true
-                #expect(chunk.contains("not_found"))
+            // The hub reconnects; a new long poll is woken by a write again.
+            let again = try front.client(timeout: .seconds(20))
+            let resubscribed = await eventually(timeout: .seconds(10)) {
+                try? again.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=2", token: Tokens.owner))
+                guard (try? await redis.subscribers(of: "job:\(id)")) == 1 else {
+                    _ = try? await again.readResponse()
+                    return false
+                }
+                return true
             }
+            #expect(resubscribed)
+            _ = try await writer.processed(id: id, responseData: "{}")
+            #expect(try await again.readResponse().status == 200)
+            await PrivateEnvironment.stop(redis, front, writer)
         }
-        #expect(sawGone)
-        await PrivateEnvironment.stop(redis, front, writer)
+
+        @Test("Redis dies under a parked long poll and stays down: the poll stays open and answers 503 at its deadline, not at the loss")
+        func subscriberGoneForGood() async throws {
+            let (redis, front, writer) = try await PrivateEnvironment.start("subscriber-gone")
+            let id = uniqueID()
+            _ = try await writer.create(id: id)
+            let waiter = try front.client(timeout: .seconds(20))
+            let readsBefore = try await redis.calls(of: "hmget")
+            try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=3", token: Tokens.owner))
+            #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
+            // Parked: its first read, which follows the subscription, has been answered. (Redis dying
+            // during that read answers 503 at once, as a plain poll's would: not this case.)
+            #expect(await eventually { ((try? await redis.calls(of: "hmget")) ?? 0) > readsBefore })
+            let sent = ContinuousClock.now
+            await redis.stop()
+            let response = try await waiter.readResponse()
+            let answeredAfter = ContinuousClock.now - sent
+            print("subscriber gone for good: the parked long poll (wait=3) answered \(response.status) \(answeredAfter) after Redis died")
+            #expect(response.status == 503)
+            #expect(response.header("Retry-After") != nil)
+            #expect(answeredAfter > .milliseconds(2500), "held until its deadline, not answered at the loss")
+            #expect(answeredAfter < .seconds(5), "answered at its deadline")
+            await PrivateEnvironment.stop(redis, front, writer)
+        }
+
+        @Test("event streams send heartbeats, and end with a 'gone' event when the job expires")
+        func heartbeatAndExpiry() async throws {
+            let (redis, front, writer) = try await PrivateEnvironment.start("heartbeat", front: ["POLLING_HEARTBEAT": "500ms"])
+            let id = uniqueID()
+            _ = try await writer.create(id: id, ttl: .seconds(2))
+            let client = try front.client(timeout: .seconds(10))
+            try client.send(HTTPTestClient.requestText("/api/jobs/\(id)/events", token: Tokens.owner))
+            _ = try await client.readStreamHead()
+            #expect(try await client.readChunk().contains("id: 1"))
+            #expect(try await client.readChunk() == ": heartbeat\n\n")
+            var sawGone = false
+            for _ in 0..<10 {
+                let chunk = try await client.readChunk()
+                if chunk.isEmpty { break }
+                if chunk.contains("event: gone") {
+                    sawGone = true
+                    #expect(chunk.contains("not_found"))
+                }
+            }
+            #expect(sawGone)
+            await PrivateEnvironment.stop(redis, front, writer)
+        }
     }
 }
