@@ -190,6 +190,10 @@ let package = Package(
             name: "JobStatusStoreTests",
             dependencies: [
                 "JobStatusStore",
+                "RedisTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 "JobStatusCore",
                 "JobStatusTestSupport",
                 "RedisWire",

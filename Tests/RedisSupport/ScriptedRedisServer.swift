@@ -96,6 +96,15 @@ public final class ScriptedRedisServer: Sendable {
         for channel in channels { channel.close(promise: nil) }
     }
 
+    /// The channels connections are subscribed to now, with how many subscribe to each.
+    public var subscriptions: [String: Int] {
+        self.state.withLockedValue { state in
+            state.subscriptions.values.reduce(into: [:]) { counts, channels in
+                for channel in channels { counts[channel, default: 0] += 1 }
+            }
+        }
+    }
+
     /// Sends a Pub/Sub `message` to every connection subscribed to `channel`; how many got it.
     @discardableResult
     public func publish(_ message: String, on channelName: String) -> Int {
@@ -110,6 +119,8 @@ public final class ScriptedRedisServer: Sendable {
         return targets.count
     }
 
+    /// Closes every connection and stops listening. Call it before the event loop group it runs
+    /// on shuts down: the close needs the loop.
     public func stop() async {
         self.dropConnections()
         try? await self.listener.close()
@@ -124,6 +135,11 @@ public final class ScriptedRedisServer: Sendable {
         case "ROLE": .array([.bulk("master"), .integer(0), .array([])])
         default: nil
         }
+    }
+
+    /// The reply of `HMGET key field…` for a hash holding `fields` (nil: no such key, every field nil).
+    public static func hmget(_ command: [String], from fields: [String: String]?) -> Reply {
+        .array(command.dropFirst(2).map { .bulk(fields?[$0]) })
     }
 
     /// The `CLUSTER SLOTS` reply of shards given as (first slot, last slot, primary port, replica ports) on 127.0.0.1.
@@ -152,7 +168,8 @@ public final class ScriptedRedisServer: Sendable {
         }
     }
 
-    /// One connection's commands: `SUBSCRIBE` is answered here (and remembered for `publish`);
+    /// One connection's commands: `SUBSCRIBE` and `UNSUBSCRIBE` are answered here (and remembered
+    /// for `publish`);
     /// everything else by the script, then `standardReply`, else an `ERR`.
     private final class ScriptedConnectionHandler: ChannelInboundHandler, Sendable {
         typealias InboundIn = [String]
@@ -173,15 +190,24 @@ public final class ScriptedRedisServer: Sendable {
                 return state.script
             }
             var buffer = context.channel.allocator.buffer(capacity: 64)
-            if command.first?.uppercased() == "SUBSCRIBE" {
-                let count = self.state.withLockedValue { state in
-                    state.subscriptions[self.number, default: []].formUnion(command.dropFirst())
-                    return state.subscriptions[self.number]?.count ?? 0
-                }
+            switch command.first?.uppercased() {
+            case "SUBSCRIBE":
                 for channel in command.dropFirst() {
+                    let count = self.state.withLockedValue { state in
+                        state.subscriptions[self.number, default: []].insert(channel)
+                        return state.subscriptions[self.number]?.count ?? 0
+                    }
                     ScriptedRedisServer.encode(.array([.bulk("subscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
                 }
-            } else {
+            case "UNSUBSCRIBE":
+                for channel in command.dropFirst() {
+                    let count = self.state.withLockedValue { state in
+                        state.subscriptions[self.number]?.remove(channel)
+                        return state.subscriptions[self.number]?.count ?? 0
+                    }
+                    ScriptedRedisServer.encode(.array([.bulk("unsubscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
+                }
+            default:
                 let reply = script(command, self.number) ?? ScriptedRedisServer.standardReply(to: command)
                     ?? .error("ERR the script has no answer to \(command.first ?? "")")
                 if reply == .close {

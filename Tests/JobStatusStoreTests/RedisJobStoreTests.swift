@@ -1,0 +1,186 @@
+import JobStatusCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RedisTestSupport
+import RedisWire
+import Testing
+
+@testable import JobStatusStore
+
+/// The job store on Redis against a scripted server: the poll's one `HMGET`, what each reply
+/// means, a list's reads, the probe, and watches through the subscriber connection — its
+/// `SUBSCRIBE`, a change, the subscriber's loss.
+@Suite("Job store on a scripted Redis")
+struct RedisJobStoreTests {
+    /// What the delegate was told, one line per event, in order.
+    final class Recorder: JobStoreDelegate, Sendable {
+        private let events = NIOLockedValueBox<[String]>([])
+
+        var lines: [String] { self.events.withLockedValue { $0 } }
+
+        private func record(_ line: String) {
+            self.events.withLockedValue { $0.append(line) }
+        }
+
+        static func describe(_ outcome: JobReadOutcome) -> String {
+            switch outcome {
+            case .notFound: "not found"
+            case .found(let job): "found \(job.status) \(job.httpStatus) v\(job.tag?.versionNumber ?? -1)"
+            case .notModified(let status, _, _): "not modified \(status)"
+            case .contractViolation(let reason): "broken: \(reason)"
+            }
+        }
+
+        func recordRead(_ outcome: JobReadOutcome) { self.record("read: \(Self.describe(outcome))") }
+        func recordUnavailable(_ failure: JobStoreFailure) { self.record("unavailable: \(failure)") }
+        func listItemRead(at index: Int, _ outcome: JobReadOutcome) { self.record("item \(index): \(Self.describe(outcome))") }
+        func listRead(failure: JobStoreFailure?) { self.record("list done" + (failure.map { ": \($0)" } ?? "")) }
+        func probed(_ health: StoreHealth) { self.record(health.isReady ? "probe: ready" : "probe: unavailable") }
+        func watchEvent(_ event: JobWatchEvent, generation: UInt64) { self.record("watch g\(generation): \(event)") }
+    }
+
+    /// A store group on one loop against `server`, a session of it, and what its delegate hears.
+    struct Fixture {
+        let group: MultiThreadedEventLoopGroup
+        let stores: RedisJobStoreGroup
+        let session: NIOLoopBound<any JobStoreSession>
+        let recorder = Recorder()
+
+        init(server: ScriptedRedisServer, group: MultiThreadedEventLoopGroup) async throws {
+            var logger = Logger(label: "store")
+            logger.logLevel = .critical
+            let configuration = RedisConnectionConfiguration(
+                url: RedisURL(host: "127.0.0.1", port: server.port),
+                commandTimeout: .seconds(2),
+                initialBackoff: .milliseconds(10),
+                maximumBackoff: .milliseconds(50),
+                heartbeat: nil
+            )
+            let loop = group.next()
+            self.group = group
+            self.stores = await RedisJobStoreGroup(group: group, deployment: .standalone(configuration), keyPrefix: "job:", logger: logger)
+            let stores = self.stores
+            let recorder = self.recorder
+            self.session = try await loop.submit {
+                NIOLoopBound(stores.store(on: loop).makeSession(delegate: recorder), eventLoop: loop)
+            }.get()
+        }
+
+        /// Runs `body` with the session on its loop.
+        func on(_ body: @escaping @Sendable (any JobStoreSession) -> Void) async throws {
+            let session = self.session
+            try await self.session.eventLoop.submit { body(session.value) }.get()
+        }
+
+        /// Waits up to 5 s for `count` events; the events.
+        func events(_ count: Int) async -> [String] {
+            let start = ContinuousClock.now
+            while self.recorder.lines.count < count && ContinuousClock.now - start < .seconds(5) {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return self.recorder.lines
+        }
+
+        /// Closes the session and the stores, then `server` (on the same loop), then the loop.
+        func shutdown(_ server: ScriptedRedisServer) async throws {
+            try await self.on { $0.close() }
+            await self.stores.shutdown()
+            await server.stop()
+            try await self.group.shutdownGracefully()
+        }
+    }
+
+    static let records: [String: [String: String]] = [
+        "job:pending": ["status": "pending", "eta": "2026-01-01T00:00:00.000Z", "version": "1", "created_at": "7"],
+        "job:done": [
+            "status": "processed", "eta": "2026-01-01T00:00:00.000Z", "status_code": "200", "version": "3", "created_at": "7",
+            "links": #"[{"entity":"encounter","href":"/api/encounters/1"}]"#,
+        ],
+        "job:mine": ["status": "pending", "eta": "2026-01-01T00:00:00.000Z", "owner": "mis-1", "version": "1", "created_at": "7"],
+        "job:broken": ["status": "pending"],
+    ]
+
+    static func script(_ command: [String], _ connection: Int) -> ScriptedRedisServer.Reply? {
+        guard command.first == "HMGET", command.count > 2 else { return nil }
+        switch command[1] {
+        case "job:list": return .error("WRONGTYPE Operation against a key holding the wrong kind of value")
+        case "job:oom": return .error("OOM command not allowed when used memory > maxmemory")
+        default: return ScriptedRedisServer.hmget(command, from: Self.records[command[1]])
+        }
+    }
+
+    @Test("a poll is one HMGET of every record field; each reply is decided as the contract says")
+    func reads() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
+        let fixture = try await Fixture(server: server, group: group)
+        let cases: [(id: Substring, caller: String?, expected: String)] = [
+            ("pending", nil, "read: found pending 200 v1"),
+            ("done", nil, "read: found processed 303 v3"),
+            ("nothing", nil, "read: not found"),
+            ("mine", "mis-2", "read: not found"),
+            ("mine", "mis-1", "read: found pending 200 v1"),
+            ("broken", nil, "read: broken: the record has no eta"),
+            ("list", nil, "read: broken: the key does not hold a hash"),
+            ("oom", nil, "unavailable: refused(\"OOM command not allowed when used memory > maxmemory\")"),
+        ]
+        for (index, row) in cases.enumerated() {
+            try await fixture.on { $0.read(id: row.id, caller: row.caller, ifNoneMatch: nil) }
+            let last = await fixture.events(index + 1).last
+            #expect(last == row.expected, "\(row.id)")
+        }
+        let hmget = try #require(server.received("HMGET").first)
+        #expect(hmget == ["HMGET", "job:pending"] + JobRecordField.allCases.map { "\($0.name)" })
+        try await fixture.on { $0.read(id: "pending", caller: nil, ifNoneMatch: #"W/"1.7""#) }
+        #expect(await fixture.events(cases.count + 1).last == "read: not modified pending")
+        try await fixture.shutdown(server)
+    }
+
+    @Test("a list reads every job at once and reports each item, then the list")
+    func list() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
+        let fixture = try await Fixture(server: server, group: group)
+        try await fixture.on { $0.readList(ids: ["pending", "nothing", "done"], caller: nil) }
+        #expect(await fixture.events(4) == ["item 0: found pending 200 v1", "item 1: not found", "item 2: found processed 303 v3", "list done"])
+        try await fixture.on { $0.readList(ids: ["pending", "oom"], caller: nil) }
+        let events = await fixture.events(6)
+        #expect(events.suffix(2).first == "item 0: found pending 200 v1")
+        #expect(events.last?.hasPrefix("list done: refused") == true, "one refused item fails the list: \(events)")
+        try await fixture.shutdown(server)
+    }
+
+    @Test("the probe is a PING; a server that is gone answers unavailable")
+    func probe() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
+        let fixture = try await Fixture(server: server, group: group)
+        try await fixture.on { $0.probe() }
+        #expect(await fixture.events(1) == ["probe: ready"])
+        await server.stop()
+        try await fixture.on { $0.probe() }
+        #expect(await fixture.events(2).last == "probe: unavailable")
+        try await fixture.shutdown(server)
+    }
+
+    @Test("a watch subscribes to the job's key and is ready once confirmed; a write's message is a change; a lost subscriber is a lost watch")
+    func watches() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
+        let fixture = try await Fixture(server: server, group: group)
+        try await fixture.on { $0.watch(ids: ["pending", "done"], generation: 7) }
+        #expect(await fixture.events(1) == ["watch g7: ready"])
+        #expect(server.subscriptions == ["job:pending": 1, "job:done": 1])
+        #expect(server.publish("2 processed", on: "job:pending") == 1)
+        #expect(await fixture.events(2).last == "watch g7: changed")
+        server.publish("9 pending", on: "job:someone-else")
+        let started = ContinuousClock.now
+        server.dropConnections()
+        let events = await fixture.events(3)
+        print("watch lost \(ContinuousClock.now - started) after the subscriber's connection dropped")
+        #expect(events == ["watch g7: ready", "watch g7: changed", "watch g7: lost"], "a message on another job is not this watch's")
+        try await fixture.shutdown(server)
+    }
+}
