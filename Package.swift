@@ -237,6 +237,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "JobStatusTestSupport",
                 "JobStatusWriter",
                 "JobStatusCore",
                 "RedisWire",

@@ -1,5 +1,6 @@
 import Foundation
 import JobStatusCore
+import JobStatusTestSupport
 import NIOConcurrencyHelpers
 import RedisWire
 import Testing

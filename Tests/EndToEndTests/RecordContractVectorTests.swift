@@ -1,5 +1,6 @@
 import Foundation
 import JobStatusCore
+import JobStatusTestSupport
 import JobStatusWriter
 import RedisWire
 import Testing
@@ -15,14 +16,10 @@ extension RedisOnly {
     struct RecordContractVectorTests {
         static let pendingETA = "2026-06-30T10:00:00.000Z"
 
-        @Test("every vector: script, front and Swift writer agree; accepted writes are served as documented, refused ones change nothing")
+        @Test("every vector: the script and the Swift writer agree with it; accepted writes are served as documented, refused ones change nothing")
         func vectors() async throws {
             let (redis, _, writer) = try await SharedEnvironment.shared.get()
             let vectors = try ContractVectors.load()
-            #expect(vectors.maximumTTLSeconds == WriteScript.maximumTTLSeconds)
-            #expect(vectors.maximumPayloadBytes == WriteScript.maximumPayloadBytes)
-            #expect(vectors.maximumJSONDepth == JSONScanner.maximumDepth)
-            #expect(vectors.maximumETABytes == RFC3339.maximumLength)
             let client = try await RedisClient.connect(
                 configuration: RedisConnectionConfiguration(url: try RedisURL(parsing: redis.url), commandTimeout: .seconds(5)),
                 on: TestEventLoop.shared,
@@ -35,7 +32,6 @@ extension RedisOnly {
             var problems: [String] = []
             var expectedMessages: [String: Int] = [:]
             var writerChecks = 0
-            var frontChecks = 0
             for (index, vector) in vectors.writes.enumerated() {
                 let key = "job:\(prefix)\(index)"
                 if vector.op != "create" {
@@ -57,12 +53,6 @@ extension RedisOnly {
                 } else if !(try await Self.snapshot(key, client)).isUnchanged(from: before) {
                     problems.append("\(vector.name): refused, yet the record or its TTL changed")
                 }
-                if let front = Self.frontSays(vector) {
-                    frontChecks += 1
-                    if front != vector.isAccepted {
-                        problems.append("\(vector.name): the front's checks \(front ? "accept" : "refuse") what the script \(vector.isAccepted ? "accepts" : "refuses")")
-                    }
-                }
                 if let writerSays = try await Self.writerSays(vector, writer: writer, id: "\(prefix)w\(index)") {
                     writerChecks += 1
                     if writerSays != vector.isAccepted {
@@ -76,15 +66,11 @@ extension RedisOnly {
                     problems.append("\(key): \(published[key, default: 0]) change notifications, \(expectedMessages[key, default: 0]) expected")
                 }
             }
-            for id in vectors.ids where JobID.isValid(id.id) != id.valid {
-                problems.append("id \(id.name): JobID.isValid says \(!id.valid), the vector \(id.valid)")
-            }
             await client.shutdown()
             let accepted = vectors.writes.filter(\.isAccepted).count
             print(
-                "record contract: \(vectors.writes.count) write vectors (\(accepted) accepted, \(vectors.writes.count - accepted) refused) and "
-                    + "\(vectors.ids.count) id vectors; the front's checks compared on \(frontChecks), the Swift writer on \(writerChecks); "
-                    + "\(problems.count) disagreements"
+                "record contract: \(vectors.writes.count) write vectors (\(accepted) accepted, \(vectors.writes.count - accepted) refused); "
+                    + "the Swift writer compared on \(writerChecks); \(problems.count) disagreements (the front's side: RecordContractFrontTests)"
             )
             #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
         }
@@ -123,46 +109,6 @@ extension RedisOnly {
                 }
             }
             return problems
-        }
-
-        /// What the front's checks say of the record the vector's argument would make, if the script
-        /// stored it unchecked; nil for vectors about the call rather than the record (TTLs, owner,
-        /// argument rules, sizes).
-        static func frontSays(_ vector: ContractVectors.Write) -> Bool? {
-            let eta = Array(Self.pendingETA.utf8)
-            switch vector.op {
-            case "create", "progress":
-                guard let text = vector.argument("eta"), vector.argument("ttl") == nil, vector.argument("owner") == nil, vector.args.count == 1 else {
-                    return nil
-                }
-                return frontVerdict([.status: Array("pending".utf8), .eta: text]).isServed
-            case "processed":
-                guard vector.argument("ttl") == nil, vector.verdict != "TOOLARGE" else { return nil }
-                var fields: [JobRecordField: [UInt8]] = [.status: Array("processed".utf8), .eta: eta]
-                fields[.statusCode] = vector.argument("status_code") ?? Array("200".utf8)
-                let links = vector.argument("links")
-                let data = vector.argument("response_data")
-                guard (links == nil) != (data == nil) else { return nil }
-                fields[.links] = links
-                fields[.responseData] = data
-                return frontVerdict(fields).isServed
-            case "failed":
-                guard let code = vector.argument("status_code"), let error = vector.argument("error") else { return nil }
-                // What the script would store: a 409 or 500 string wrapped as the live system shows it.
-                var stored = error
-                if JSONScanner.validate(String(decoding: error, as: UTF8.self)) == .string {
-                    let trimmed = String(decoding: error, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    if code == Array("409".utf8) { stored = Array(#"{"type":"request_conflict","message":\#(trimmed)}"#.utf8) }
-                    if code == Array("500".utf8) { stored = Array(#"{"type":"internal_error","message":\#(trimmed)}"#.utf8) }
-                }
-                return frontVerdict([.status: Array("failed".utf8), .eta: eta, .statusCode: code, .error: stored]).isServed
-            case "failed_with_error":
-                guard let message = vector.argument("message"), !message.isEmpty else { return nil }
-                let error = Array(#"{"type":"internal_error","message":"#.utf8) + Self.jsonString(message) + Array("}".utf8)
-                return frontVerdict([.status: Array("failed_with_error".utf8), .eta: eta, .statusCode: Array("500".utf8), .error: error]).isServed
-            default:
-                return nil
-            }
         }
 
         /// What the Swift writer says, where it checks anything before the script does (or passes the
@@ -248,19 +194,6 @@ extension RedisOnly {
                 ttl: reply.count > 1 ? reply[1].integer ?? -3 : -3,
                 takenAtMicroseconds: reply.last?.integer ?? 0
             )
-        }
-
-        /// Bytes as a JSON string, escaping quotes, backslashes and control characters only.
-        static func jsonString(_ bytes: [UInt8]) -> [UInt8] {
-            var out: [UInt8] = [UInt8(ascii: "\"")]
-            for byte in bytes {
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-                case 0..<0x20: out += Array(String(format: "\\u%04x", byte).utf8)
-                default: out.append(byte)
-                }
-            }
-            return out + [UInt8(ascii: "\"")]
         }
     }
 }

@@ -1,72 +1,71 @@
-import Foundation
-import JobStatusCore
+public import Foundation
+public import JobStatusCore
 import NIOCore
-import JobStatusTestSupport
-import RedisWire
 
-/// `Tests/Vectors/record-contract.json`: the record contract as data.
-struct ContractVectors {
-    struct Write {
-        let name: String
-        let op: String
+/// `Tests/Vectors/record-contract.json`: the record contract as data, read by both sides that
+/// check it — the write script in Redis (end to end) and the front's Swift checks (unit tests).
+public struct ContractVectors {
+    public struct Write {
+        public let name: String
+        public let op: String
         /// Argument names and values (the script takes them in any order).
-        let args: [(name: String, value: [UInt8])]
+        public let args: [(name: String, value: [UInt8])]
         /// `accepted`, or the error code the script answers (`INVALID`, `TOOLARGE`).
-        let verdict: String
+        public let verdict: String
         /// What a poll serves, when the vector says.
-        let servedETA: String?
-        let servedError: Any?
-        let ttlSeconds: Int?
+        public let servedETA: String?
+        public let servedError: Any?
+        public let ttlSeconds: Int?
         /// How deep the served documents nest: the job's envelope and a job list's.
-        let servedDepth: ServedDepth?
+        public let servedDepth: ServedDepth?
 
-        var isAccepted: Bool { self.verdict == "accepted" }
+        public var isAccepted: Bool { self.verdict == "accepted" }
 
-        func argument(_ name: String) -> [UInt8]? {
+        public func argument(_ name: String) -> [UInt8]? {
             self.args.first { $0.name == name }?.value
         }
 
         /// The argument as text, when it is UTF-8 (Swift APIs cannot even express the rest).
-        func text(_ name: String) -> String? {
+        public func text(_ name: String) -> String? {
             self.argument(name).flatMap { String(validating: $0, as: UTF8.self) }
         }
     }
 
     /// Levels of JSON nesting of the documents that serve one record.
-    struct ServedDepth: Equatable, CustomStringConvertible {
+    public struct ServedDepth: Equatable, CustomStringConvertible {
         /// `GET /api/jobs/{id}`: `{"data": {…}, "meta": …}`.
-        let job: Int
+        public let job: Int
         /// `GET /api/jobs?ids=…`: `{"data": [{…}], "meta": …}`.
-        let list: Int
+        public let list: Int
 
-        var description: String { "job \(self.job), list \(self.list)" }
+        public var description: String { "job \(self.job), list \(self.list)" }
     }
 
-    struct ID {
-        let name: String
-        let id: String
-        let valid: Bool
+    public struct ID {
+        public let name: String
+        public let id: String
+        public let valid: Bool
     }
 
-    let maximumTTLSeconds: Int64
-    let maximumPayloadBytes: Int
+    public let maximumTTLSeconds: Int64
+    public let maximumPayloadBytes: Int
     /// `JSONScanner.maximumDepth` and the script's `MAX_DEPTH`.
-    let maximumJSONDepth: Int
+    public let maximumJSONDepth: Int
     /// The deepest any served document may nest: what clients' parsers read.
-    let maximumServedDepth: Int
+    public let maximumServedDepth: Int
     /// `RFC3339.maximumLength` and the script's `MAX_ETA_BYTES`.
-    let maximumETABytes: Int
-    let writes: [Write]
-    let ids: [ID]
+    public let maximumETABytes: Int
+    public let writes: [Write]
+    public let ids: [ID]
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardized.path
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let path = "\(repository)/Tests/Vectors/record-contract.json"
 
-    static func load() throws -> ContractVectors {
+    public static func load() throws -> ContractVectors {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.path))
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let writes = root["writes"] as? [[String: Any]], let ids = root["ids"] as? [[String: Any]]
-        else { throw TestFailure("\(Self.path) is not the vectors file") }
+        else { throw ContractVectorError("\(Self.path) is not the vectors file") }
         return ContractVectors(
             maximumTTLSeconds: (root["maximum_ttl_seconds"] as? NSNumber)?.int64Value ?? 0,
             maximumPayloadBytes: (root["maximum_payload_bytes"] as? NSNumber)?.intValue ?? 0,
@@ -95,7 +94,7 @@ struct ContractVectors {
     /// A value: a string, or `{"parts": [...]}` of strings, `{"hex": "…"}` and `{"repeat": "…", "count": n}`.
     static func bytes(_ value: Any) throws -> [UInt8] {
         if let text = value as? String { return Array(text.utf8) }
-        guard let object = value as? [String: Any] else { throw TestFailure("not a vector value: \(value)") }
+        guard let object = value as? [String: Any] else { throw ContractVectorError("not a vector value: \(value)") }
         if let parts = object["parts"] as? [Any] {
             return try parts.flatMap { try Self.bytes($0) }
         }
@@ -106,12 +105,12 @@ struct ContractVectors {
         if let unit = object["repeat"] as? String, let count = object["count"] as? Int {
             return Array(String(repeating: unit, count: count).utf8)
         }
-        throw TestFailure("not a vector value: \(value)")
+        throw ContractVectorError("not a vector value: \(value)")
     }
 }
 
 /// `fields` as the borrowed view the front builds from a Redis reply, for the length of `body`.
-func withRecordView<Result>(_ fields: [JobRecordField: [UInt8]], _ body: (JobRecordView) -> Result) -> Result {
+public func withRecordView<Result>(_ fields: [JobRecordField: [UInt8]], _ body: (JobRecordView) -> Result) -> Result {
     var view = JobRecordView()
     let storage = fields.mapValues { bytes -> UnsafeMutableRawBufferPointer in
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
@@ -126,13 +125,13 @@ func withRecordView<Result>(_ fields: [JobRecordField: [UInt8]], _ body: (JobRec
 }
 
 /// The record the front would read if `fields` were stored: what the front's checks say of it.
-func frontVerdict(_ fields: [JobRecordField: [UInt8]]) -> JobReadOutcome.Verdict {
+public func frontVerdict(_ fields: [JobRecordField: [UInt8]]) -> JobReadOutcome.Verdict {
     withRecordView(fields) { JobReadOutcome.decide($0, caller: nil).verdict }
 }
 
 /// How deep the documents that would serve `fields` nest, the job's envelope and a job list's
 /// with the record as its one item; nil when the front would not serve the record.
-func servedDepth(_ fields: [JobRecordField: [UInt8]]) -> ContractVectors.ServedDepth? {
+public func servedDepth(_ fields: [JobRecordField: [UInt8]]) -> ContractVectors.ServedDepth? {
     withRecordView(fields) { (view: JobRecordView) -> ContractVectors.ServedDepth? in
         guard case .found(let job) = JobReadOutcome.decide(view, caller: nil) else { return nil }
         let meta = EnvelopeMeta(scheme: "http", host: "x", path: "/api/jobs", requestID: "r")
@@ -147,7 +146,7 @@ func servedDepth(_ fields: [JobRecordField: [UInt8]]) -> ContractVectors.ServedD
 }
 
 /// The deepest nesting of objects and arrays in JSON text (brackets inside strings skipped).
-func nestingDepth(_ text: some Sequence<UInt8>) -> Int {
+public func nestingDepth(_ text: some Sequence<UInt8>) -> Int {
     var depth = 0
     var deepest = 0
     var inString = false
@@ -177,19 +176,19 @@ func nestingDepth(_ text: some Sequence<UInt8>) -> Int {
 
 extension JobReadOutcome {
     /// What a poll of the record answers, as a value that outlives the record.
-    enum Verdict {
+    public enum Verdict {
         /// The envelope's status and `data`, parsed back.
         case served(status: Int, data: [String: Any])
         case notFound
         case brokenRecord(String)
 
-        var isServed: Bool {
+        public var isServed: Bool {
             if case .served = self { return true }
             return false
         }
     }
 
-    var verdict: Verdict {
+    public var verdict: Verdict {
         switch self {
         case .notFound, .notModified:
             return .notFound
@@ -205,43 +204,18 @@ extension JobReadOutcome {
     }
 }
 
-/// A raw pattern subscriber: counts the messages Redis publishes per channel.
-final class ChannelCounter: @unchecked Sendable {
-    private let socket: HTTPTestClient
-
-    init(port: Int, pattern: String) async throws {
-        self.socket = try HTTPTestClient(port: port, timeout: .seconds(5))
-        try self.socket.send("PSUBSCRIBE \(pattern)\r\n")
-        _ = await self.socket.readAvailable(within: .milliseconds(300))
-    }
-
-    /// Messages per channel received so far (and within `settle`).
-    func counts(settle: Duration = .milliseconds(300)) async -> [String: Int] {
-        var text = ""
-        while true {
-            let more = await self.socket.readAvailable(within: settle)
-            if more.isEmpty { break }
-            text += more
-        }
-        var counts: [String: Int] = [:]
-        let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
-        // *4 $8 pmessage $n <pattern> $n <channel> $n <payload>
-        var index = 0
-        while index + 8 < lines.count {
-            if lines[index] == "*4", lines[index + 2] == "pmessage" {
-                counts[String(lines[index + 6]), default: 0] += 1
-                index += 9
-            } else {
-                index += 1
-            }
-        }
-        return counts
-    }
-}
-
 /// Two JSON values compared as JSON (key order aside).
-func jsonEqual(_ lhs: Any?, _ rhs: Any?) -> Bool {
+public func jsonEqual(_ lhs: Any?, _ rhs: Any?) -> Bool {
     guard let lhs, let rhs else { return lhs == nil && rhs == nil }
     let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
     return (try? JSONSerialization.data(withJSONObject: lhs, options: options)) == (try? JSONSerialization.data(withJSONObject: rhs, options: options))
+}
+
+/// The vectors file is missing or not what it should be.
+public struct ContractVectorError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
 }
