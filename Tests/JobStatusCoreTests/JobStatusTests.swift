@@ -44,4 +44,10 @@ struct RecordDefaultsTests {
         #expect(WriteScript.source.contains("local DEFAULT_PENDING_TTL = 86400\n"))
         #expect(RecordDefaults.defaultETA == .seconds(60))
     }
+
+    @Test("the limits the writer checks before the script are the script's own: 64 KiB of payload, ten years of TTL")
+    func limitsFromTheScript() {
+        #expect(WriteScript.maximumPayloadBytes == 65_536)
+        #expect(WriteScript.maximumTTLSeconds == 315_360_000)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JobStatusCore
 import JobStatusTestSupport
 import NIOCore
@@ -109,5 +110,74 @@ struct AnswerRendererTests {
         #expect(Self.text(gone.last) == "0\r\n\r\n")
         let heartbeat = self.renderer.render(ConnectionMachine.StreamParts(event: .heartbeat), for: stream)
         #expect(Self.text(heartbeat.event).contains(":"))
+    }
+}
+
+extension AnswerRendererTests {
+    /// A list read of `ids` whose records are `records`, finished as the handler finishes it.
+    func list(_ ids: [Substring], _ records: [Substring: [JobRecordField: String]], ifNoneMatch: String? = nil) -> (JobListRead, RecordSummary?) {
+        let list = JobListRead(ids: ids)
+        list.begin()
+        for (index, id) in list.storeIDs.enumerated() {
+            let record = StoredRecord(records[id] ?? [:])
+            withExtendedLifetime(record) { list.record(at: index, JobReadOutcome.decide(record.view, caller: nil)) }
+        }
+        return (list, list.finish(ifNoneMatch: ifNoneMatch))
+    }
+
+    @Test("a job list: every item in the order asked, malformed ids like unknown ones; its tag, Retry-After from the earliest pending eta; 304 when the tag is current")
+    func jobList() throws {
+        let request = self.request("GET /api/jobs?ids=a1,nope,bad$,done")
+        let (list, summary) = self.list(["a1", "nope", "bad$", "done"], ["a1": Self.pending, "done": Self.links])
+        #expect(summary == .job(pending: false, version: nil), "a terminal job in the list: a held list would answer at once")
+        let output = self.renderer.render(.record(.list(list)), for: request, ending: .keepAlive)
+        let text = Self.text(output.last)
+        #expect(output.status == 200)
+        let ids = ["a1", "nope", "bad$", "done"].map { #"{"id":"\#($0)""# }
+        let positions = ids.compactMap { text.range(of: $0)?.lowerBound }
+        #expect(positions.count == 4 && positions == positions.sorted(), "\(text)")
+        #expect(text.contains("Retry-After: 1\r\n"), "the pending item's eta is past: the least Retry-After")
+        #expect(text.contains("Cache-Control: no-cache\r\n"))
+        let tag = try #require(text.firstMatch(of: /ETag: ([^\r]+)\r\n/)?.1).description
+        let (again, _) = self.list(["a1", "nope", "bad$", "done"], ["a1": Self.pending, "done": Self.links], ifNoneMatch: tag)
+        let notModified = self.renderer.render(.record(.list(again)), for: request, ending: .keepAlive)
+        #expect(notModified.status == 304)
+        #expect(Self.text(notModified.last).hasSuffix("\r\n\r\n"), "no body")
+    }
+
+    @Test("http.location_header adds the first link as Location to a 303; an HTTP/1.0 keep-alive says so")
+    func locationAndHTTP10() throws {
+        let server = try RequestPlannerTests.server { $0.http.locationHeader = true }
+        let renderer = AnswerRenderer(server: server, loop: LoopResources(store: InMemoryJobStore()), allocator: ByteBufferAllocator())
+        var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
+        let request = planner.plan(
+            RequestPlannerTests.head("GET /api/jobs/a1 HTTP/1.0", [RequestPlannerTests.bearer, ("Connection", "keep-alive")]),
+            now: .now()
+        ) { nil }
+        let record = StoredRecord(Self.links)
+        let output = withExtendedLifetime(record) {
+            renderer.render(.record(.job(JobReadOutcome.decide(record.view, caller: nil))), for: request, ending: .keepAlive)
+        }
+        let text = Self.text(output.last)
+        #expect(text.hasPrefix("HTTP/1.1 303 See Other\r\n"))
+        #expect(text.contains("Location: /api/encounters/1\r\n"), "\(text)")
+        #expect(text.contains("Connection: keep-alive\r\n"), "\(text)")
+    }
+
+    @Test("Retry-After of a pending job: the seconds until its eta, clamped to polling.retry_after_min and _max")
+    func retryAfterClamps() {
+        let now = Date()
+        let cases: [(eta: Date, expected: ClosedRange<Int>)] = [
+            (now.addingTimeInterval(-60), 1...1), (now.addingTimeInterval(10.5), 10...11), (now.addingTimeInterval(3600), 30...30),
+        ]
+        for (eta, expected) in cases {
+            var fields = Self.pending
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            fields[.eta] = formatter.string(from: eta)
+            let text = Self.text(self.render(fields, for: self.request("GET /api/jobs/a1")).last)
+            let value = Int(text.firstMatch(of: /Retry-After: (\d+)\r\n/)?.1 ?? "") ?? -1
+            #expect(expected.contains(value), "\(eta): \(value)")
+        }
     }
 }

@@ -159,3 +159,72 @@ struct RequestPlannerTests {
         #expect(asked == 1)
     }
 }
+
+extension RequestPlannerTests {
+    @Test("X-Forwarded-Proto and X-Forwarded-Host make meta.url only when http.trust_forwarded_headers is on, and only when well formed")
+    func forwardedHeaders() throws {
+        let headers = [("Host", "internal:8080"), ("X-Forwarded-Proto", "https, http"), ("X-Forwarded-Host", "api.example.com, proxy")]
+        let trusted = try Self.server { $0.http.trustForwardedHeaders = true }
+        var planner = RequestPlanner(server: trusted, requestIDs: RequestIDGenerator())
+        let meta = planner.plan(Self.head("GET /health/live", headers), now: .now()) { nil }.facts.meta
+        #expect(meta.scheme == "https" && meta.host == "api.example.com")
+        let forged = planner.plan(Self.head("GET /health/live", [("Host", "x"), ("X-Forwarded-Proto", "gopher"), ("X-Forwarded-Host", "a b")]), now: .now()) { nil }
+        #expect(forged.facts.meta.scheme == "http" && forged.facts.meta.host == "x")
+        var untrusting = RequestPlanner(server: try Self.server(), requestIDs: RequestIDGenerator())
+        let ignored = untrusting.plan(Self.head("GET /health/live", headers), now: .now()) { nil }.facts.meta
+        #expect(ignored.scheme == "http" && ignored.host == "internal:8080")
+    }
+
+    @Test("gateway mode: one consumer id with the gateway's key is the caller; a missing key is 401; two of either is 400 and closes")
+    func gateway() throws {
+        var configuration = ServerConfiguration()
+        configuration.limits.rate = 0
+        let server = ServerContext(
+            configuration: configuration,
+            authentication: .gateway(GatewayAuthenticator(presharedKey: "0123456789abcdef")),
+            logger: Logger(label: "test"),
+            metricsRegistry: nil
+        )
+        let psk = ("X-Custom-PSK", "0123456789abcdef")
+        let cases: [([(String, String)], String)] = [
+            ([("Host", "x"), ("X-Consumer-ID", "mis-7"), psk], "poll route=job client=mis-7 job=a1"),
+            ([("Host", "x"), ("X-Consumer-ID", "mis-7")], "refuse 401 access_denied route=job"),
+            ([("Host", "x"), ("X-Consumer-ID", "mis-7"), ("X-Custom-PSK", "wrong-key-wrong-key")], "refuse 401 access_denied route=job"),
+            ([("Host", "x"), ("X-Consumer-ID", "mis-7"), ("X-Consumer-ID", "mis-8"), psk], "refuse 400 bad_request route=job close"),
+            ([("Host", "x"), ("X-Consumer-ID", "mis-7"), psk, psk], "refuse 400 bad_request route=job close"),
+        ]
+        for (headers, expected) in cases {
+            var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
+            #expect(Self.describe(planner.plan(Self.head("GET /api/jobs/a1", headers), now: .now()) { nil }) == expected, "\(headers)")
+        }
+    }
+
+    @Test("a valid traceparent's trace id is kept for the log; a malformed or repeated one is not")
+    func traceParent() throws {
+        var planner = RequestPlanner(server: try Self.server(), requestIDs: RequestIDGenerator())
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let cases: [([(String, String)], Substring?)] = [
+            ([("Host", "x"), ("traceparent", valid)], "4bf92f3577b34da6a3ce929d0e0e4736"),
+            ([("Host", "x"), ("traceparent", "00-zz-00f067aa0ba902b7-01")], nil),
+            ([("Host", "x"), ("traceparent", valid), ("traceparent", valid)], nil),
+        ]
+        for (headers, expected) in cases {
+            #expect(planner.plan(Self.head("GET /health/live", headers), now: .now()) { nil }.facts.traceID == expected, "\(headers)")
+        }
+    }
+
+    @Test("each long poll and stream takes one of its client's waiter slots; past limits.max_waiters_per_client the answer is 429")
+    func waiterSlots() throws {
+        let server = try Self.server { $0.limits.maxWaitersPerClient = 2 }
+        var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
+        let lines = ["GET /api/jobs/a1?wait=5", "GET /api/jobs/a1/events", "GET /api/jobs/a1?wait=5"]
+        let planned = lines.map { planner.plan(Self.head($0, [("Host", "x"), Self.bearer]), now: .now()) { nil } }
+        #expect(planned.map(Self.describe) == [
+            "poll wait=5s route=job_wait client=mis-1 job=a1", "stream route=events client=mis-1 job=a1",
+            "refuse 429 too_many_requests route=job_wait client=mis-1 job=a1",
+        ])
+        #expect(planned.map(\.facts.waiterKey) == ["mis-1", "mis-1", nil])
+        server.limits.stopWaiting("mis-1")
+        #expect(Self.describe(planner.plan(Self.head(lines[0], [("Host", "x"), Self.bearer]), now: .now()) { nil }).hasPrefix("poll wait=5s"))
+    }
+}

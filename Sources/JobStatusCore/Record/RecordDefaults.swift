@@ -10,16 +10,3 @@ public enum RecordDefaults {
     /// The eta of a job created without one. The script has none: `create` requires an eta.
     public static let defaultETA: Duration = .seconds(60)
 }
-
-extension WriteScript {
-    /// The value of `local NAME = <digits>` in the script. The script is embedded in the binary,
-    /// so a missing constant is a build defect, caught by the tests before it ships.
-    static func integerConstant(_ name: String) -> Int64 {
-        for line in Self.source.split(separator: "\n") where line.hasPrefix("local \(name) = ") {
-            if let value = Int64(line.dropFirst("local \(name) = ".count).trimmingBlanks()) {
-                return value
-            }
-        }
-        preconditionFailure("the write script defines no integer \(name)")
-    }
-}

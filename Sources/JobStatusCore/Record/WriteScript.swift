@@ -27,9 +27,21 @@ public enum WriteScript {
         case tooLarge = "TOOLARGE"
     }
 
-    /// The most bytes that links, response_data and error may take together.
-    public static let maximumPayloadBytes = 65_536
+    /// The most bytes that links, response_data and error may take together: `MAX_PAYLOAD_BYTES`
+    /// in the script, read from it.
+    public static let maximumPayloadBytes = Int(Self.integerConstant("MAX_PAYLOAD_BYTES"))
 
-    /// The longest TTL a record may be given, in seconds (ten years): `MAX_TTL_SECONDS` in the script.
-    public static let maximumTTLSeconds: Int64 = 315_360_000
+    /// The longest TTL a record may be given, in seconds (ten years): `MAX_TTL_SECONDS` in the script, read from it.
+    public static let maximumTTLSeconds = Self.integerConstant("MAX_TTL_SECONDS")
+
+    /// The value of `local NAME = <digits>` in the script. The script is embedded in the binary,
+    /// so a missing constant is a build defect, caught by the tests before it ships.
+    static func integerConstant(_ name: String) -> Int64 {
+        for line in Self.source.split(separator: "\n") where line.hasPrefix("local \(name) = ") {
+            if let value = Int64(line.dropFirst("local \(name) = ".count).trimmingBlanks()) {
+                return value
+            }
+        }
+        preconditionFailure("the write script defines no integer \(name)")
+    }
 }

@@ -43,7 +43,7 @@ public final class RedisClient: Sendable {
 
     /// Sends one command and returns its reply; an error reply throws `RedisError.server`.
     /// `key` routes the command in a cluster (and keeps commands about one key on one connection);
-    /// `readOnly` lets a router that reads from replicas send it to one.
+    /// `readOnly`, with a `key`, lets a router that reads from replicas send it to one.
     public func send(_ arguments: [String], key: String? = nil, readOnly: Bool = false) async throws -> RESPValue {
         try await self.send(bytes: arguments.map { Array($0.utf8) }, key: key, readOnly: readOnly)
     }
