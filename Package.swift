@@ -182,6 +182,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "JobStatusWriterTests",
+            dependencies: [
+                "JobStatusWriter",
+                "JobStatusCore",
+                "RedisWire",
+                "RedisTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "JobStatusCoreTests",
             dependencies: ["JobStatusCore", "JobStatusTestSupport"],
             swiftSettings: strictSettings

@@ -74,3 +74,43 @@ struct ResponseTests {
         #expect(HTTPDateCache.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
     }
 }
+
+@Suite("Event-stream framing")
+struct EventStreamFramingTests {
+    @Test("an event: its id, its name, and the JSON split into data lines at raw line breaks only")
+    func events() {
+        let cases: [(id: Int64?, name: StaticString?, data: String, framed: String)] = [
+            (7, nil, #"{"a":1}"#, "id: 7\ndata: {\"a\":1}\n\n"),
+            (nil, "gone", #"{"error":{}}"#, "event: gone\ndata: {\"error\":{}}\n\n"),
+            (3, nil, "{\n\"a\":\r\n\"x\\ny\"}", "id: 3\ndata: {\ndata: \"a\":\ndata: \"x\\ny\"}\n\n"),
+            (nil, nil, "", "\n"),
+        ]
+        for row in cases {
+            var buffer = ByteBuffer()
+            EventStreamFraming.event(id: row.id, name: row.name, data: ByteBuffer(string: row.data), into: &buffer)
+            #expect(String(buffer: buffer) == row.framed, "\(row.data)")
+        }
+    }
+
+    @Test("a heartbeat is a comment; chunked framing is hex length, CRLF, payload, CRLF; unchunked is the payload as is")
+    func framing() {
+        var heartbeat = ByteBuffer()
+        EventStreamFraming.heartbeat(into: &heartbeat)
+        #expect(String(buffer: heartbeat) == ": heartbeat\n\n")
+        let payload = ByteBuffer(string: String(repeating: "x", count: 26))
+        #expect(String(buffer: EventStreamFraming.frame(payload, chunked: true, allocator: ByteBufferAllocator())) == "1a\r\n\(String(repeating: "x", count: 26))\r\n")
+        #expect(EventStreamFraming.frame(payload, chunked: false, allocator: ByteBufferAllocator()) == payload)
+        #expect("\(EventStreamFraming.lastChunk)" == "0\r\n\r\n")
+    }
+
+    @Test("the stream's head: 200, text/event-stream, no caching; chunked, or (HTTP/1.0) ended by closing")
+    func head() {
+        let chunked = String(buffer: HTTPResponseComposer.composeEventStreamHead(requestID: "rid", date: "d", chunked: true, allocator: ByteBufferAllocator()))
+        let closing = String(buffer: HTTPResponseComposer.composeEventStreamHead(requestID: "rid", date: "d", chunked: false, allocator: ByteBufferAllocator()))
+        #expect(chunked.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"), "\(chunked)")
+        #expect(chunked.contains("Transfer-Encoding: chunked\r\n") && !closing.contains("Transfer-Encoding"))
+        #expect(closing.hasSuffix("Connection: close\r\n\r\n"))
+        #expect(chunked.contains("X-Request-ID: rid\r\n") && chunked.hasSuffix("\r\n\r\n"))
+        #expect(chunked.contains("Cache-Control: no-cache"))
+    }
+}
