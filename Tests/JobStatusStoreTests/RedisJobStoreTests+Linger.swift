@@ -7,9 +7,8 @@ import Testing
 extension RedisJobStoreTests {
     @Test("a watch asked again within the linger finds its subscription in place; unwatched, it is dropped after the linger")
     func linger() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
-        let fixture = try await Fixture(server: server, group: group)
+        let fixture = try await Fixture()
+        let server = fixture.server
         try await fixture.on { $0.watch(ids: ["pending"], generation: 1) }
         #expect(await fixture.events(1) == ["watch g1: ready"])
         try await fixture.on { $0.endWatch() }
@@ -30,14 +29,13 @@ extension RedisJobStoreTests {
         print("unwatched subscription dropped \(dropped.map { "\($0)" } ?? "never") after its release (linger \(SubscriptionHub.linger))")
         #expect(dropped.map { $0 >= .milliseconds(1900) } == true)
         #expect(server.received("UNSUBSCRIBE") == [["UNSUBSCRIBE", "job:pending"]])
-        try await fixture.shutdown(server)
+        try await fixture.shutdown()
     }
 
     @Test("after the subscriber's connection is back, a new watch subscribes again and hears changes")
     func resubscribe() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
-        let fixture = try await Fixture(server: server, group: group)
+        let fixture = try await Fixture()
+        let server = fixture.server
         try await fixture.on { $0.watch(ids: ["pending"], generation: 1) }
         #expect(await fixture.events(1) == ["watch g1: ready"])
         server.dropConnections()
@@ -52,6 +50,6 @@ extension RedisJobStoreTests {
         #expect(server.received("SUBSCRIBE").count == 2, "subscribed again on the new connection")
         server.publish("2 processed", on: "job:pending")
         #expect(await fixture.events(4).last == "watch g2: changed")
-        try await fixture.shutdown(server)
+        try await fixture.shutdown()
     }
 }

@@ -41,26 +41,28 @@ struct RedisJobStoreTests {
         func watchEvent(_ event: JobWatchEvent, generation: UInt64) { self.record("watch g\(generation): \(event)") }
     }
 
-    /// A store group on one loop against `server`, a session of it, and what its delegate hears.
+    /// A scripted Redis (`script`), a store group on one loop against it, a session of it, and
+    /// what its delegate hears.
     struct Fixture {
-        let group: MultiThreadedEventLoopGroup
+        let redis = ScriptedRedis()
+        let server: ScriptedRedisServer
         let stores: RedisJobStoreGroup
         let session: NIOLoopBound<any JobStoreSession>
         let recorder = Recorder()
 
-        init(server: ScriptedRedisServer, group: MultiThreadedEventLoopGroup) async throws {
+        init(script: @escaping ScriptedRedisServer.Script = RedisJobStoreTests.script) async throws {
             var logger = Logger(label: "store")
             logger.logLevel = .critical
+            self.server = try await self.redis.server(script)
             let configuration = RedisConnectionConfiguration(
-                url: RedisURL(host: "127.0.0.1", port: server.port),
+                url: RedisURL(host: "127.0.0.1", port: self.server.port),
                 commandTimeout: .seconds(2),
                 initialBackoff: .milliseconds(10),
                 maximumBackoff: .milliseconds(50),
                 heartbeat: nil
             )
-            let loop = group.next()
-            self.group = group
-            self.stores = await RedisJobStoreGroup(group: group, deployment: .standalone(configuration), keyPrefix: "job:", logger: logger)
+            let loop = self.redis.eventLoop
+            self.stores = await RedisJobStoreGroup(group: self.redis.group, deployment: .standalone(configuration), keyPrefix: "job:", logger: logger)
             let stores = self.stores
             let recorder = self.recorder
             self.session = try await loop.submit {
@@ -83,12 +85,11 @@ struct RedisJobStoreTests {
             return self.recorder.lines
         }
 
-        /// Closes the session and the stores, then `server` (on the same loop), then the loop.
-        func shutdown(_ server: ScriptedRedisServer) async throws {
+        /// Closes the session and the stores, then the scripted Redis.
+        func shutdown() async throws {
             try await self.on { $0.close() }
             await self.stores.shutdown()
-            await server.stop()
-            try await self.group.shutdownGracefully()
+            try await self.redis.shutdown()
         }
     }
 
@@ -113,9 +114,8 @@ struct RedisJobStoreTests {
 
     @Test("a poll is one HMGET of every record field; each reply is decided as the contract says")
     func reads() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
-        let fixture = try await Fixture(server: server, group: group)
+        let fixture = try await Fixture()
+        let server = fixture.server
         let cases: [(id: Substring, caller: String?, expected: String)] = [
             ("pending", nil, "read: found pending 200 v1"),
             ("done", nil, "read: found processed 303 v3"),
@@ -135,41 +135,39 @@ struct RedisJobStoreTests {
         #expect(hmget == ["HMGET", "job:pending"] + JobRecordField.allCases.map { "\($0.name)" })
         try await fixture.on { $0.read(id: "pending", caller: nil, ifNoneMatch: #"W/"1.7""#) }
         #expect(await fixture.events(cases.count + 1).last == "read: not modified pending")
-        try await fixture.shutdown(server)
+        try await fixture.shutdown()
     }
 
     @Test("a list reads every job at once and reports each item, then the list")
     func list() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
-        let fixture = try await Fixture(server: server, group: group)
+        let fixture = try await Fixture()
+        let server = fixture.server
         try await fixture.on { $0.readList(ids: ["pending", "nothing", "done"], caller: nil) }
         #expect(await fixture.events(4) == ["item 0: found pending 200 v1", "item 1: not found", "item 2: found processed 303 v3", "list done"])
+        #expect(server.received("HMGET").map { $0[1] } == ["job:pending", "job:nothing", "job:done"], "one HMGET per job, in order")
         try await fixture.on { $0.readList(ids: ["pending", "oom"], caller: nil) }
         let events = await fixture.events(6)
         #expect(events.suffix(2).first == "item 0: found pending 200 v1")
         #expect(events.last?.hasPrefix("list done: refused") == true, "one refused item fails the list: \(events)")
-        try await fixture.shutdown(server)
+        try await fixture.shutdown()
     }
 
     @Test("the probe is a PING; a server that is gone answers unavailable")
     func probe() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
-        let fixture = try await Fixture(server: server, group: group)
+        let fixture = try await Fixture()
+        let server = fixture.server
         try await fixture.on { $0.probe() }
         #expect(await fixture.events(1) == ["probe: ready"])
         await server.stop()
         try await fixture.on { $0.probe() }
         #expect(await fixture.events(2).last == "probe: unavailable")
-        try await fixture.shutdown(server)
+        try await fixture.shutdown()
     }
 
     @Test("a watch subscribes to the job's key and is ready once confirmed; a write's message is a change; a lost subscriber is a lost watch")
     func watches() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group, script: Self.script)
-        let fixture = try await Fixture(server: server, group: group)
+        let fixture = try await Fixture()
+        let server = fixture.server
         try await fixture.on { $0.watch(ids: ["pending", "done"], generation: 7) }
         #expect(await fixture.events(1) == ["watch g7: ready"])
         #expect(server.subscriptions == ["job:pending": 1, "job:done": 1])
@@ -181,6 +179,6 @@ struct RedisJobStoreTests {
         let events = await fixture.events(3)
         print("watch lost \(ContinuousClock.now - started) after the subscriber's connection dropped")
         #expect(events == ["watch g7: ready", "watch g7: changed", "watch g7: lost"], "a message on another job is not this watch's")
-        try await fixture.shutdown(server)
+        try await fixture.shutdown()
     }
 }

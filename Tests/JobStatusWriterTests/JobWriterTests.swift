@@ -12,9 +12,9 @@ import Testing
 struct JobWriterTests {
     @Test("EVALSHA first; on NOSCRIPT the whole script once; the pending TTL default is the script's own")
     func scriptLoading() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redis = ScriptedRedis()
         let loaded = NIOLockedValueBox(false)
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let server = try await redis.server { command, _ in
             switch command.first {
             case "EVALSHA" where !loaded.withLockedValue({ $0 }): return .error("NOSCRIPT No matching script. Please use EVAL.")
             case "EVAL":
@@ -24,7 +24,7 @@ struct JobWriterTests {
             default: return nil
             }
         }
-        let writer = try await JobWriter.connect(url: RedisURL(host: "127.0.0.1", port: server.port), eventLoop: group.next())
+        let writer = try await JobWriter.connect(url: RedisURL(host: "127.0.0.1", port: server.port), eventLoop: redis.eventLoop)
         let created = try await writer.create(id: "a1")
         #expect(created.version == 1 && created.outcome == .created)
         let progressed = try await writer.progress(id: "a1")
@@ -36,23 +36,22 @@ struct JobWriterTests {
         let ttl = calls[0].firstIndex(of: "ttl").map { calls[0][$0 + 1] }
         #expect(ttl == String(RecordDefaults.pendingTTL.components.seconds))
         await writer.close()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("the script's error codes become the writer's errors, with the message after the code")
     func refusals() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redis = ScriptedRedis()
         let replies: [String: ScriptedRedisServer.Reply] = [
             "invalid": .error("INVALID eta is not an RFC 3339 timestamp"), "exists": .error("EXISTS the id is taken"),
             "gone": .error("NOTFOUND no such job"), "final": .error("REFUSED processed is final"),
             "big": .error("TOOLARGE payload over 65536 bytes"), "odd": .error("ERR something else"), "bare": .simple("OK"),
         ]
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let server = try await redis.server { command, _ in
             guard command.first == "EVALSHA", command.count > 3 else { return nil }
             return replies[String(command[3].dropFirst("job:".count))]
         }
-        let writer = try await JobWriter.connect(url: RedisURL(host: "127.0.0.1", port: server.port), eventLoop: group.next())
+        let writer = try await JobWriter.connect(url: RedisURL(host: "127.0.0.1", port: server.port), eventLoop: redis.eventLoop)
         let expected: [(String, JobWriteError)] = [
             ("invalid", .invalidArgument("eta is not an RFC 3339 timestamp")), ("exists", .refused("the id is taken")),
             ("gone", .notFound("no such job")), ("final", .refused("processed is final")),
@@ -67,7 +66,6 @@ struct JobWriterTests {
         }
         #expect(server.received("EVALSHA").count == expected.count, "a TTL out of range never reaches Redis")
         await writer.close()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 }

@@ -1,6 +1,6 @@
 public import NIOCore
 import NIOConcurrencyHelpers
-import NIOPosix
+public import NIOPosix
 
 /// A Redis server of a test's own, in the test's process: it reads commands off loopback
 /// connections and answers each from the test's script. Routing, redirections, reconnects and
@@ -254,4 +254,31 @@ struct RESPCommandDecoder: ByteToMessageDecoder {
     }
 
     enum RESPCommandError: Error { case notACommand }
+}
+
+/// Scripted servers on one event loop of their own, and the loop the client under test runs on:
+/// what a test starts, stopped in the right order (the servers, then the loop) by `shutdown`.
+public final class ScriptedRedis: Sendable {
+    public let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let servers = NIOLockedValueBox<[ScriptedRedisServer]>([])
+
+    public init() {}
+
+    /// The loop for the client under test.
+    public var eventLoop: any EventLoop { self.group.next() }
+
+    /// A new server on a free loopback port.
+    public func server(_ script: @escaping ScriptedRedisServer.Script = { _, _ in nil }) async throws -> ScriptedRedisServer {
+        let server = try await ScriptedRedisServer.start(on: self.group, script: script)
+        self.servers.withLockedValue { $0.append(server) }
+        return server
+    }
+
+    /// Stops every server, then the loop.
+    public func shutdown() async throws {
+        for server in self.servers.withLockedValue({ $0 }) {
+            await server.stop()
+        }
+        try await self.group.shutdownGracefully()
+    }
 }

@@ -14,13 +14,13 @@ struct ScriptedServerFailureTests {
 
     @Test("a command the server never answers times out; the connection is reset and the next command is served")
     func commandTimeout() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let redis = ScriptedRedis()
+        let server = try await redis.server { command, _ in
             command == ["GET", "slow"] ? .silence : (command.first == "GET" ? .bulk("v") : nil)
         }
         var configuration = Fixture.connection(server.port)
         configuration.commandTimeout = .milliseconds(200)
-        let client = try await RedisClient.connect(configuration: configuration, on: group.next(), logger: Fixture.logger)
+        let client = try await RedisClient.connect(configuration: configuration, on: redis.eventLoop, logger: Fixture.logger)
         let started = ContinuousClock.now
         await #expect(throws: RedisError.timeout) { try await client.send(["GET", "slow"]) }
         print("unanswered command failed after \(ContinuousClock.now - started)")
@@ -28,15 +28,14 @@ struct ScriptedServerFailureTests {
         #expect(served != nil)
         #expect(server.acceptedConnections == 2, "the timed-out connection was replaced")
         await client.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("heartbeats: an idle connection PINGs; a server that stops answering PING is left for a new connection")
     func heartbeat() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redis = ScriptedRedis()
         let pings = NIOLockedCounter()
-        let server = try await ScriptedRedisServer.start(on: group) { command, connection in
+        let server = try await redis.server { command, connection in
             // The first connection answers its login's PING, then falls silent, as behind a dead link.
             guard command == ["PING"], connection == 1 else { return nil }
             return pings.increment() == 1 ? .simple("PONG") : .silence
@@ -44,22 +43,21 @@ struct ScriptedServerFailureTests {
         var configuration = Fixture.connection(server.port)
         configuration.heartbeat = .milliseconds(100)
         configuration.commandTimeout = .milliseconds(200)
-        let client = try await RedisClient.connect(configuration: configuration, on: group.next(), logger: Fixture.logger)
+        let client = try await RedisClient.connect(configuration: configuration, on: redis.eventLoop, logger: Fixture.logger)
         let replaced = await Fixture.eventually { server.acceptedConnections >= 2 }
         print("silent connection replaced after \(replaced.map { "\($0)" } ?? "never") (heartbeat 100 ms, timeout 200 ms)")
         #expect(replaced != nil)
         #expect(server.received("PING").count >= 3, "the login's PING, the unanswered heartbeat, the new login's PING")
         #expect(try await client.send(["PING"]) == .simpleString("PONG"))
         await client.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("a failed cluster node makes the router read the map again, and the slot's new owner serves")
     func failedNode() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let b = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("from b") : nil }
-        let a = try await ScriptedRedisServer.start(on: group)
+        let redis = ScriptedRedis()
+        let b = try await redis.server { command, _ in command.first == "GET" ? .bulk("from b") : nil }
+        let a = try await redis.server()
         let failedOver = NIOLockedValueBox(false)
         a.setScript { command, _ in
             let owner = failedOver.withLockedValue { $0 } ? b.port : a.port
@@ -72,7 +70,7 @@ struct ScriptedServerFailureTests {
         let seeds = [RedisURL(host: "127.0.0.1", port: a.port)]
         let client = try await RedisClient.connect(
             deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: Fixture.connection(a.port))),
-            on: group.next(),
+            on: redis.eventLoop,
             logger: Fixture.logger
         )
         #expect(try await client.send(["GET", Fixture.key], key: Fixture.key) == .bulkString(Array("from a".utf8)))
@@ -83,18 +81,16 @@ struct ScriptedServerFailureTests {
         print("served by the slot's new owner \(ContinuousClock.now - started) after its old owner failed")
         #expect(moved != nil)
         await client.shutdown()
-        await a.stop()
-        await b.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("no sentinel knows the master: the first attempt fails naming what each sentinel said")
     func noSentinelAnswers() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let unaware = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let redis = ScriptedRedis()
+        let unaware = try await redis.server { command, _ in
             command.first == "SENTINEL" ? .bulk(nil) : nil
         }
-        let closed = try await ScriptedRedisServer.start(on: group)
+        let closed = try await redis.server()
         let closedPort = closed.port
         await closed.stop()
         var configuration = Fixture.connection(unaware.port)
@@ -104,27 +100,26 @@ struct ScriptedServerFailureTests {
             masterName: "jobs"
         )
         do {
-            _ = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: group.next(), logger: Fixture.logger)
+            _ = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: redis.eventLoop, logger: Fixture.logger)
             Issue.record("connected without a master")
         } catch {
             let text = "\(error)"
             #expect(text.contains("127.0.0.1:\(closedPort)"), "\(text)")
             #expect(text.contains("does not monitor a master named 'jobs'"), "\(text)")
         }
-        await unaware.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("Sentinel with read_from replica: reads go to the replica the sentinels list; its LOADING sends the read to the master")
     func sentinelReplicas() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redis = ScriptedRedis()
         let loading = NIOLockedValueBox(false)
-        let master = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("master") : nil }
-        let replica = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let master = try await redis.server { command, _ in command.first == "GET" ? .bulk("master") : nil }
+        let replica = try await redis.server { command, _ in
             guard command.first == "GET" else { return nil }
             return loading.withLockedValue { $0 } ? .error("LOADING Redis is loading the dataset in memory") : .bulk("replica")
         }
-        let sentinel = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let sentinel = try await redis.server { command, _ in
             switch Array(command.prefix(2)) {
             case ["SENTINEL", "get-master-addr-by-name"]:
                 return .array([.bulk("127.0.0.1"), .bulk(String(master.port))])
@@ -139,16 +134,13 @@ struct ScriptedServerFailureTests {
         var configuration = Fixture.connection(master.port)
         configuration.url = RedisURL(host: "jobs")
         configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
-        let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: true), on: group.next(), logger: Fixture.logger)
+        let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: true), on: redis.eventLoop, logger: Fixture.logger)
         let fromReplica = await Fixture.eventually { (try? await client.send(["GET", "k"], key: "k", readOnly: true)) == .bulkString(Array("replica".utf8)) }
         #expect(fromReplica != nil, "the replica serves reads once the sentinels listed it")
         #expect(try await client.send(["GET", "k"], key: "k") == .bulkString(Array("master".utf8)), "what is not read-only goes to the master")
         loading.withLockedValue { $0 = true }
         #expect(try await client.send(["GET", "k"], key: "k", readOnly: true) == .bulkString(Array("master".utf8)), "a LOADING replica's read is retried on the master")
         await client.shutdown()
-        await master.stop()
-        await replica.stop()
-        await sentinel.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 }

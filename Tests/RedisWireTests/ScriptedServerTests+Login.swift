@@ -16,22 +16,21 @@ struct ScriptedLoginTests {
 
     @Test("the login pipelines AUTH with the user, SELECT of the database, then PING")
     func loginCommands() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group)
+        let redis = ScriptedRedis()
+        let server = try await redis.server()
         var configuration = Fixture.connection(server.port)
         configuration.url = RedisURL(host: "127.0.0.1", port: server.port, user: "front", password: "s3cret", database: 3)
-        let client = try await RedisClient.connect(configuration: configuration, on: group.next(), logger: Fixture.logger)
+        let client = try await RedisClient.connect(configuration: configuration, on: redis.eventLoop, logger: Fixture.logger)
         #expect(server.commands == [["AUTH", "front", "s3cret"], ["SELECT", "3"], ["PING"]])
         await client.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("redis.password_file is read again at every connect: a rotated password needs no restart")
     func passwordRotation() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redis = ScriptedRedis()
         let current = NIOLockedValueBox("first")
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let server = try await redis.server { command, _ in
             guard command.first == "AUTH" else { return nil }
             return command.last == current.withLockedValue({ $0 }) ? .ok : .error("WRONGPASS invalid username-password pair or user is disabled.")
         }
@@ -40,7 +39,7 @@ struct ScriptedLoginTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         var configuration = Fixture.connection(server.port)
         configuration.passwordFile = file
-        let client = try await RedisClient.connect(configuration: configuration, on: group.next(), logger: Fixture.logger)
+        let client = try await RedisClient.connect(configuration: configuration, on: redis.eventLoop, logger: Fixture.logger)
         #expect(try await client.send(["PING"]) == .simpleString("PONG"))
         // The secret rotates: the server takes only the new one, the file says it.
         current.withLockedValue { $0 = "second" }
@@ -50,33 +49,31 @@ struct ScriptedLoginTests {
         #expect(back != nil)
         #expect(server.received("AUTH").map(\.last) == ["first", "second"], "the trailing newline is not part of the password")
         await client.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("a refused login fails the first attempt with what to check, and is not mistaken for a network failure")
     func refusedLogin() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let redis = ScriptedRedis()
+        let server = try await redis.server { command, _ in
             command.first == "AUTH" ? .error("WRONGPASS invalid username-password pair or user is disabled.") : nil
         }
         var configuration = Fixture.connection(server.port)
         configuration.url = RedisURL(host: "127.0.0.1", port: server.port, password: "wrong")
         do {
-            _ = try await RedisClient.connect(configuration: configuration, on: group.next(), logger: Fixture.logger)
+            _ = try await RedisClient.connect(configuration: configuration, on: redis.eventLoop, logger: Fixture.logger)
             Issue.record("logged in with a refused password")
         } catch {
             #expect("\(error)".contains("Redis refused the login (check redis.username, redis.password or redis.password_file)"), "\(error)")
         }
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("Sentinel: a server the sentinels name whose ROLE is not master is not used; the next attempt asks again")
     func notAMaster() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let redis = ScriptedRedis()
         let demoted = NIOLockedValueBox(true)
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let server = try await redis.server { command, _ in
             switch command.first {
             case "ROLE":
                 return demoted.withLockedValue { $0 } ? .array([.bulk("slave"), .bulk("127.0.0.1"), .integer(6379), .bulk("connected"), .integer(0)]) : nil
@@ -86,37 +83,34 @@ struct ScriptedLoginTests {
                 return nil
             }
         }
-        let sentinel = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let sentinel = try await redis.server { command, _ in
             command.prefix(2) == ["SENTINEL", "get-master-addr-by-name"] ? .array([.bulk("127.0.0.1"), .bulk(String(server.port))]) : nil
         }
         var configuration = Fixture.connection(server.port)
         configuration.url = RedisURL(host: "jobs")
         configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
         do {
-            _ = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: group.next(), logger: Fixture.logger)
+            _ = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: redis.eventLoop, logger: Fixture.logger)
             Issue.record("used a server whose ROLE is slave")
         } catch {
             #expect("\(error)".contains("is not the master of 'jobs' (ROLE answered slave)"), "\(error)")
         }
         #expect(server.received("GET").isEmpty, "nothing was sent to it")
-        await server.stop()
-        await sentinel.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("a cluster whose nodes cannot say where the slots are: the router is not ready, and a command fails at once")
     func noSlotMap() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let redis = ScriptedRedis()
+        let server = try await redis.server { command, _ in
             command.first == "CLUSTER" ? .error("ERR This instance has cluster support disabled") : nil
         }
         let seeds = [RedisURL(host: "127.0.0.1", port: server.port)]
         let configuration = RedisClusterConfiguration(seeds: seeds, connection: Fixture.connection(server.port))
         await #expect(throws: RedisError.self) {
-            try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Fixture.logger)
+            try await RedisClient.connect(deployment: .cluster(configuration), on: redis.eventLoop, logger: Fixture.logger)
         }
         #expect(server.received("CLUSTER").count >= 1)
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 }

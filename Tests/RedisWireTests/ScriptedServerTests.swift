@@ -44,11 +44,11 @@ struct ScriptedServerTests {
 
     @Test("a connection the server closes reconnects by itself, logs in again, and serves the next command")
     func reconnect() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let redis = ScriptedRedis()
+        let server = try await redis.server { command, _ in
             command.first == "GET" ? .bulk("v") : nil
         }
-        let client = try await RedisClient.connect(configuration: Self.connection(server.port), on: group.next(), logger: Self.logger)
+        let client = try await RedisClient.connect(configuration: Self.connection(server.port), on: redis.eventLoop, logger: Self.logger)
         #expect(try await client.send(["GET", "k"]) == .bulkString(Array("v".utf8)))
         server.dropConnections()
         let back = await Self.eventually { (try? await client.send(["GET", "k"])) == .bulkString(Array("v".utf8)) }
@@ -57,15 +57,14 @@ struct ScriptedServerTests {
         #expect(server.acceptedConnections == 2)
         #expect(server.received("PING").count == 2, "each login ends with a PING")
         await client.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("MOVED: the command is re-sent to the named node, the slot is patched at once, and the map is read again")
     func moved() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let b = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("from b") : nil }
-        let a = try await ScriptedRedisServer.start(on: group)
+        let redis = ScriptedRedis()
+        let b = try await redis.server { command, _ in command.first == "GET" ? .bulk("from b") : nil }
+        let a = try await redis.server()
         let slot = Self.slot
         // Once a has redirected, its map says what a resharded cluster's would: every slot at b.
         let redirected = NIOLockedValueBox(false)
@@ -82,7 +81,7 @@ struct ScriptedServerTests {
             }
         }
         let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
-        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: redis.eventLoop, logger: Self.logger)
         let before = a.received("CLUSTER").count
         #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from b".utf8)))
         #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from b".utf8)))
@@ -92,16 +91,14 @@ struct ScriptedServerTests {
         print("slot map read again \(refreshed.map { "\($0)" } ?? "never") after the MOVED")
         #expect(refreshed != nil)
         await client.shutdown()
-        await a.stop()
-        await b.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("ASK: the command is sent once to the named node after ASKING, and the map keeps the slot where it was")
     func ask() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let b = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("from b") : nil }
-        let a = try await ScriptedRedisServer.start(on: group)
+        let redis = ScriptedRedis()
+        let b = try await redis.server { command, _ in command.first == "GET" ? .bulk("from b") : nil }
+        let a = try await redis.server()
         let slot = Self.slot
         let asked = NIOLockedCounter()
         a.setScript { command, _ in
@@ -112,20 +109,18 @@ struct ScriptedServerTests {
             }
         }
         let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
-        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: redis.eventLoop, logger: Self.logger)
         #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from b".utf8)))
         #expect(b.commands.suffix(2) == [["ASKING"], ["GET", Self.key]], "\(b.commands)")
         #expect(try await client.send(["GET", Self.key], key: Self.key) == .bulkString(Array("from a".utf8)))
         await client.shutdown()
-        await a.stop()
-        await b.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("redirections are capped: a node that only ever redirects fails the command instead of looping")
     func redirectionLoop() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let a = try await ScriptedRedisServer.start(on: group)
+        let redis = ScriptedRedis()
+        let a = try await redis.server()
         let slot = Self.slot
         a.setScript { command, _ in
             switch command.first {
@@ -135,21 +130,20 @@ struct ScriptedServerTests {
             }
         }
         let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
-        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: redis.eventLoop, logger: Self.logger)
         await #expect(throws: RedisError.self) { try await client.send(["GET", Self.key], key: Self.key) }
         #expect(a.received("GET").count == configuration.maximumRedirections + 1)
         await client.shutdown()
-        await a.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("a replica that answers LOADING: the read is retried on the primary, and the replica is skipped for a while")
     func replicaFallback() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let replica = try await ScriptedRedisServer.start(on: group) { command, _ in
+        let redis = ScriptedRedis()
+        let replica = try await redis.server { command, _ in
             command.first == "GET" ? .error("LOADING Redis is loading the dataset in memory") : nil
         }
-        let primary = try await ScriptedRedisServer.start(on: group)
+        let primary = try await redis.server()
         primary.setScript { command, _ in
             switch command.first {
             case "CLUSTER": ScriptedRedisServer.clusterSlots([(0...16383, primary: primary.port, replicas: [replica.port])])
@@ -162,7 +156,7 @@ struct ScriptedServerTests {
             connection: Self.connection(primary.port),
             readFromReplicas: true
         )
-        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: group.next(), logger: Self.logger)
+        let client = try await RedisClient.connect(deployment: .cluster(configuration), on: redis.eventLoop, logger: Self.logger)
         for _ in 0..<3 {
             #expect(try await client.send(["GET", Self.key], key: Self.key, readOnly: true) == .bulkString(Array("from the primary".utf8)))
         }
@@ -170,17 +164,15 @@ struct ScriptedServerTests {
         #expect(primary.received("GET").count == 3)
         #expect(replica.received("READONLY").count == 1, "a replica connection says READONLY when it logs in")
         await client.shutdown()
-        await primary.stop()
-        await replica.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 
     @Test("Sentinel: the master the sentinels name serves; after +switch-master the connection moves to the new one")
     func sentinelFailover() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let first = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("first") : nil }
-        let second = try await ScriptedRedisServer.start(on: group) { command, _ in command.first == "GET" ? .bulk("second") : nil }
-        let sentinel = try await ScriptedRedisServer.start(on: group)
+        let redis = ScriptedRedis()
+        let first = try await redis.server { command, _ in command.first == "GET" ? .bulk("first") : nil }
+        let second = try await redis.server { command, _ in command.first == "GET" ? .bulk("second") : nil }
+        let sentinel = try await redis.server()
         let masterPort = NIOLockedValueBox(first.port)
         sentinel.setScript { command, _ in
             guard command.prefix(2) == ["SENTINEL", "get-master-addr-by-name"] else { return nil }
@@ -189,7 +181,7 @@ struct ScriptedServerTests {
         var configuration = Self.connection(first.port)
         configuration.url = RedisURL(host: "jobs")
         configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
-        let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: group.next(), logger: Self.logger)
+        let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: redis.eventLoop, logger: Self.logger)
         #expect(try await client.send(["GET", "k"]) == .bulkString(Array("first".utf8)))
         #expect(first.received("ROLE").count == 1, "the master's ROLE is checked before it is used")
         #expect(await Self.eventually { sentinel.received("SUBSCRIBE").count == 1 } != nil, "the sentinel's +switch-master is listened to")
@@ -200,10 +192,7 @@ struct ScriptedServerTests {
         print("serving from the new master \(ContinuousClock.now - started) after +switch-master")
         #expect(moved != nil)
         await client.shutdown()
-        await first.stop()
-        await second.stop()
-        await sentinel.stop()
-        try await group.shutdownGracefully()
+        try await redis.shutdown()
     }
 }
 
