@@ -93,12 +93,7 @@ struct ScriptedServerFailureTests {
         let closed = try await redis.server()
         let closedPort = closed.port
         await closed.stop()
-        var configuration = Fixture.connection(unaware.port)
-        configuration.url = RedisURL(host: "jobs")
-        configuration.sentinel = RedisSentinelConfiguration(
-            sentinels: [RedisURL(host: "127.0.0.1", port: closedPort), RedisURL(host: "127.0.0.1", port: unaware.port)],
-            masterName: "jobs"
-        )
+        let configuration = Fixture.sentinel([closedPort, unaware.port])
         do {
             _ = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: redis.eventLoop, logger: Fixture.logger)
             Issue.record("connected without a master")
@@ -131,9 +126,7 @@ struct ScriptedServerFailureTests {
                 return nil
             }
         }
-        var configuration = Fixture.connection(master.port)
-        configuration.url = RedisURL(host: "jobs")
-        configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
+        let configuration = Fixture.sentinel([sentinel.port])
         let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: true), on: redis.eventLoop, logger: Fixture.logger)
         let fromReplica = await Fixture.eventually { (try? await client.send(["GET", "k"], key: "k", readOnly: true)) == .bulkString(Array("replica".utf8)) }
         #expect(fromReplica != nil, "the replica serves reads once the sentinels listed it")

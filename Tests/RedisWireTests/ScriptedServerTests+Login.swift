@@ -86,9 +86,7 @@ struct ScriptedLoginTests {
         let sentinel = try await redis.server { command, _ in
             command.prefix(2) == ["SENTINEL", "get-master-addr-by-name"] ? .array([.bulk("127.0.0.1"), .bulk(String(server.port))]) : nil
         }
-        var configuration = Fixture.connection(server.port)
-        configuration.url = RedisURL(host: "jobs")
-        configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
+        let configuration = Fixture.sentinel([sentinel.port])
         do {
             _ = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: redis.eventLoop, logger: Fixture.logger)
             Issue.record("used a server whose ROLE is slave")

@@ -28,6 +28,14 @@ struct ScriptedServerTests {
         )
     }
 
+    /// The connection to the master the sentinels at `sentinelPorts` name `jobs`.
+    static func sentinel(_ sentinelPorts: [Int]) -> RedisConnectionConfiguration {
+        var configuration = Self.connection(0)
+        configuration.url = RedisURL(host: "jobs")
+        configuration.sentinel = RedisSentinelConfiguration(sentinels: sentinelPorts.map { RedisURL(host: "127.0.0.1", port: $0) }, masterName: "jobs")
+        return configuration
+    }
+
     /// Waits up to `seconds` for `condition`; how long it took, or nil.
     static func eventually(within seconds: Double = 5, _ condition: () async -> Bool) async -> Duration? {
         let start = ContinuousClock.now
@@ -178,9 +186,7 @@ struct ScriptedServerTests {
             guard command.prefix(2) == ["SENTINEL", "get-master-addr-by-name"] else { return nil }
             return .array([.bulk("127.0.0.1"), .bulk(String(masterPort.withLockedValue { $0 }))])
         }
-        var configuration = Self.connection(first.port)
-        configuration.url = RedisURL(host: "jobs")
-        configuration.sentinel = RedisSentinelConfiguration(sentinels: [RedisURL(host: "127.0.0.1", port: sentinel.port)], masterName: "jobs")
+        let configuration = Self.sentinel([sentinel.port])
         let client = try await RedisClient.connect(deployment: .sentinel(configuration, readFromReplicas: false), on: redis.eventLoop, logger: Self.logger)
         #expect(try await client.send(["GET", "k"]) == .bulkString(Array("first".utf8)))
         #expect(first.received("ROLE").count == 1, "the master's ROLE is checked before it is used")
