@@ -189,7 +189,9 @@ private final class HubState: RedisPushReceiver {
         }
     }
 
-    func receiveMessage(channel: RedisReply, payload: RedisReply) {
+    func receive(_ event: PubSubEvent) {
+        // Classic subscriptions end only when asked: an unsubscription is only ever a reply here.
+        guard case .message(let channel, _, _) = event else { return }
         let key = channel.string
         guard let subscription = self.subscriptions[key], subscription.confirmed else { return }
         for (eventLoop, _) in subscription.interests.values {

@@ -314,7 +314,8 @@ extension Topologies {
             return listener
         }
 
-        func receiveMessage(channel: RedisReply, payload: RedisReply) {
+        func receive(_ event: PubSubEvent) {
+            guard case .message = event else { return }
             let now = ContinuousClock.now
             self.arrived.withLockedValue { $0 = $0 ?? now }
         }

@@ -121,6 +121,17 @@ public final class ScriptedRedisServer: Sendable {
 
     /// Closes every connection and stops listening. Call it before the event loop group it runs
     /// on shuts down: the close needs the loop.
+    /// Sends `reply` unprompted on connection number `connection` (as a server's push); whether
+    /// that connection is open.
+    @discardableResult
+    public func push(_ reply: Reply, toConnection connection: Int) -> Bool {
+        guard let target = self.state.withLockedValue({ $0.channels[connection] }) else { return false }
+        var buffer = target.allocator.buffer(capacity: 64)
+        Self.encode(reply, into: &buffer)
+        target.writeAndFlush(buffer, promise: nil)
+        return true
+    }
+
     public func stop() async {
         self.dropConnections()
         try? await self.listener.close()

@@ -116,9 +116,19 @@ final class RedisChannelHandler: ChannelInboundHandler {
             try self.reader.feed(bytes)
             let now = context.eventLoop.now
             try self.reader.drainReplies { reply in
-                if let pushReceiver = self.pushReceiver, reply.kind == .array, reply.count == 3, reply[0].bytesEqual("message") {
-                    pushReceiver.receiveMessage(channel: reply[1], payload: reply[2])
-                    return
+                if let pushReceiver = self.pushReceiver, let event = PubSubEvent(reply) {
+                    switch event {
+                    case .message:
+                        pushReceiver.receive(event)
+                        return
+                    case .unsubscribed where self.pending.isEmpty:
+                        // Asked for by no command: the server ended the subscription.
+                        pushReceiver.receive(event)
+                        return
+                    case .subscribed, .unsubscribed, .pong:
+                        // The reply to the (UN)SUBSCRIBE or PING waiting first.
+                        break
+                    }
                 }
                 guard let command = self.pending.popFirst() else {
                     unexpectedReply = true

@@ -1,9 +1,10 @@
-/// The party receiving Pub/Sub messages on a subscriber connection.
+/// The party receiving Pub/Sub pushes on a subscriber connection.
 ///
-/// Redis sends `message` pushes unprompted, interleaved with the replies to `SUBSCRIBE` and
-/// `UNSUBSCRIBE`; a connection created with a push receiver routes them here instead of matching
-/// them to a command. Called on the connection's event loop; the views are only valid during the
-/// call.
+/// Redis sends messages unprompted, interleaved with the replies to `SUBSCRIBE` and
+/// `UNSUBSCRIBE`; a connection created with a push receiver routes them here (typed once, as
+/// `PubSubEvent`) instead of matching them to a command. So does an unsubscription no command asked
+/// for (a sharded channel whose slot moved away). Called on the connection's event loop; the
+/// event's views are only valid during the call.
 public protocol RedisPushReceiver: AnyObject {
-    func receiveMessage(channel: RedisReply, payload: RedisReply)
+    func receive(_ event: PubSubEvent)
 }

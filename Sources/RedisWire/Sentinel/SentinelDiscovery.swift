@@ -112,8 +112,8 @@ final class SentinelDiscovery: RedisPushReceiver {
         }
     }
 
-    func receiveMessage(channel: RedisReply, payload: RedisReply) {
-        guard let primary = Self.switchedPrimary(payload.string, masterName: self.masterName) else { return }
+    func receive(_ event: PubSubEvent) {
+        guard case .message(_, let payload, _) = event, let primary = Self.switchedPrimary(payload.string, masterName: self.masterName) else { return }
         self.logger.notice("the sentinels switched the master", metadata: ["master": "\(self.masterName)", "to": "\(primary)"])
         self.announce(primary)
     }
