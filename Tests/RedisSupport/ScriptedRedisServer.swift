@@ -119,8 +119,6 @@ public final class ScriptedRedisServer: Sendable {
         return targets.count
     }
 
-    /// Closes every connection and stops listening. Call it before the event loop group it runs
-    /// on shuts down: the close needs the loop.
     /// Sends `reply` unprompted on connection number `connection` (as a server's push); whether
     /// that connection is open.
     @discardableResult
@@ -132,9 +130,13 @@ public final class ScriptedRedisServer: Sendable {
         return true
     }
 
+    /// Stops listening and closes every connection. Call it before the event loop group it runs
+    /// on shuts down: the close needs the loop.
     public func stop() async {
-        self.dropConnections()
+        // The listener first: a client that reconnects at once must find the port closed, not a
+        // connection accepted after the others were dropped.
         try? await self.listener.close()
+        self.dropConnections()
     }
 
     /// What a plain Redis answers to the commands of a connection's login and upkeep: `PING`,

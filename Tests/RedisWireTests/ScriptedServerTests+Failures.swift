@@ -54,32 +54,47 @@ struct ScriptedServerFailureTests {
         try await redis.shutdown()
     }
 
-    @Test("a failed cluster node makes the router read the map again, and the slot's new owner serves")
+    @Test("a primary that fails: the router reads the map again from the nodes still up, and the promoted replica serves")
     func failedNode() async throws {
         let redis = ScriptedRedis()
-        let b = try await redis.server { command, _ in command.first == "GET" ? .bulk("from b") : nil }
-        let a = try await redis.server()
-        let failedOver = NIOLockedValueBox(false)
-        a.setScript { command, _ in
-            let owner = failedOver.withLockedValue { $0 } ? b.port : a.port
+        let primary = try await redis.server()
+        let replica = try await redis.server()
+        // The replica's view of the cluster: it replicates the primary until it is promoted.
+        let promoted = NIOLockedValueBox(false)
+        let map = { @Sendable () -> ScriptedRedisServer.Reply in
+            promoted.withLockedValue { $0 }
+                ? ScriptedRedisServer.clusterSlots([(0...16383, primary: replica.port, replicas: [])])
+                : ScriptedRedisServer.clusterSlots([(0...16383, primary: primary.port, replicas: [replica.port])])
+        }
+        primary.setScript { command, _ in
             switch command.first {
-            case "CLUSTER": return ScriptedRedisServer.clusterSlots([(0...16383, primary: owner, replicas: [])])
-            case "GET": return owner == a.port ? .bulk("from a") : .close
+            case "CLUSTER": return map()
+            case "GET": return .bulk("from the primary")
             default: return nil
             }
         }
-        let seeds = [RedisURL(host: "127.0.0.1", port: a.port)]
+        replica.setScript { command, _ in
+            switch command.first {
+            case "CLUSTER": return map()
+            case "GET": return .bulk("from the replica")
+            default: return nil
+            }
+        }
+        let seeds = [RedisURL(host: "127.0.0.1", port: primary.port)]
         let client = try await RedisClient.connect(
-            deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: Fixture.connection(a.port))),
+            deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: Fixture.connection(primary.port))),
             on: redis.eventLoop,
             logger: Fixture.logger
         )
-        #expect(try await client.send(["GET", Fixture.key], key: Fixture.key) == .bulkString(Array("from a".utf8)))
-        failedOver.withLockedValue { $0 = true }
+        #expect(try await client.send(["GET", Fixture.key], key: Fixture.key) == .bulkString(Array("from the primary".utf8)))
+        // The primary dies (its port refuses connections) and its replica is promoted.
+        promoted.withLockedValue { $0 = true }
         let started = ContinuousClock.now
-        a.dropConnections()
-        let moved = await Fixture.eventually { (try? await client.send(["GET", Fixture.key], key: Fixture.key)) == .bulkString(Array("from b".utf8)) }
-        print("served by the slot's new owner \(ContinuousClock.now - started) after its old owner failed")
+        await primary.stop()
+        let moved = await Fixture.eventually {
+            (try? await client.send(["GET", Fixture.key], key: Fixture.key)) == .bulkString(Array("from the replica".utf8))
+        }
+        print("served by the promoted replica \(ContinuousClock.now - started) after the primary failed")
         #expect(moved != nil)
         await client.shutdown()
         try await redis.shutdown()
