@@ -152,4 +152,42 @@ struct ScriptedServerFailureTests {
         await client.shutdown()
         try await redis.shutdown()
     }
+
+    @Test("a MOVED to a node that never finishes its login: the command waits for that node's first attempt, then fails, bounded by the connect timeout")
+    func movedToSilentNode() async throws {
+        let redis = ScriptedRedis()
+        let silent = try await redis.server { command, _ in command == ["PING"] ? .silence : nil }
+        let a = try await redis.server()
+        let slot = Fixture.slot
+        // Resharded to the silent node: once a has redirected, its map says so too, so the refresh
+        // that follows the MOVED keeps the node rather than dropping it.
+        let redirected = NIOLockedValueBox(false)
+        a.setScript { command, _ in
+            switch command.first {
+            case "CLUSTER":
+                let owner = redirected.withLockedValue { $0 } ? silent.port : a.port
+                return ScriptedRedisServer.clusterSlots([(0...16383, primary: owner, replicas: [])])
+            case "GET":
+                redirected.withLockedValue { $0 = true }
+                return .error("MOVED \(slot) 127.0.0.1:\(silent.port)")
+            default:
+                return nil
+            }
+        }
+        var connection = Fixture.connection(a.port)
+        connection.commandTimeout = .milliseconds(300)
+        let seeds = [RedisURL(host: "127.0.0.1", port: a.port)]
+        let client = try await RedisClient.connect(
+            deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: connection)),
+            on: redis.eventLoop,
+            logger: Fixture.logger
+        )
+        let started = ContinuousClock.now
+        await #expect(throws: RedisError.self) { try await client.send(["GET", Fixture.key], key: Fixture.key) }
+        let waited = ContinuousClock.now - started
+        print("a command redirected to a silent node failed after \(waited) (connect timeout 300 ms)")
+        #expect(waited >= .milliseconds(250) && waited < .seconds(3), "it waited for the attempt, and no longer")
+        await client.shutdown()
+        try await redis.shutdown()
+    }
 }
