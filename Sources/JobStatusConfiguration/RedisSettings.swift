@@ -47,7 +47,7 @@ public struct RedisSettings: Sendable {
         self.timeout = try settings.positiveDuration("timeout", default: defaults.timeout)
         self.heartbeat = try settings.duration("heartbeat", default: defaults.heartbeat)
         self.tls = try Self.tls(settings.scoped(to: "tls"), urls: self.urls)
-        self.passwordFile = try Self.passwordFile(settings)
+        self.passwordFile = try self.passwordFile(settings)
     }
 
     /// `redis.url` (`REDIS_URL`), parsed: one URL, or comma-separated cluster seeds (with the
@@ -136,9 +136,9 @@ public struct RedisSettings: Sendable {
 
     /// `redis.password_file` (`REDIS_PASSWORD_FILE`); exclusive with `redis.password`, so that
     /// which one wins is never a question.
-    private static func passwordFile(_ settings: SettingsReader) throws(ConfigurationError) -> String? {
+    private func passwordFile(_ settings: SettingsReader) throws(ConfigurationError) -> String? {
         let file = settings.optionalString("password_file")
-        if file != nil && settings.optionalString("password", isSecret: true) != nil {
+        if file != nil && self.password != nil {
             throw ConfigurationError("set redis.password (REDIS_PASSWORD) or redis.password_file (REDIS_PASSWORD_FILE), not both")
         }
         return file

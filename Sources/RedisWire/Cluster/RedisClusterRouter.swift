@@ -116,10 +116,10 @@ public final class RedisClusterRouter: RedisRouter {
 
     private func dispatch(_ command: ClusterCommand, to node: RedisNode, asking: Bool) {
         let connection = self.connection(to: node)
-        if !connection.isReady, let attempt = self.firstAttempts[node] {
+        guard self.firstAttempts[node] == nil else {
             // A node met for the first time (a MOVED or ASK to a node added to the cluster): the
             // command waits for the first attempt rather than failing at once.
-            attempt.assumeIsolated().whenComplete { _ in self.send(command, on: connection, asking: asking) }
+            self.settledConnection(to: node).assumeIsolated().whenSuccess { self.send(command, on: $0, asking: asking) }
             return
         }
         self.send(command, on: connection, asking: asking)

@@ -121,10 +121,6 @@ final class RedisChannelHandler: ChannelInboundHandler {
                     case .message:
                         pushReceiver.receive(event)
                         return
-                    case .unsubscribed where self.pending.isEmpty:
-                        // Asked for by no command: the server ended the subscription.
-                        pushReceiver.receive(event)
-                        return
                     case .subscribed, .unsubscribed, .pong:
                         // The reply to the (UN)SUBSCRIBE or PING waiting first.
                         break
