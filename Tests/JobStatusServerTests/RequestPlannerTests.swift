@@ -153,6 +153,7 @@ struct RequestPlannerTests {
         let second = planner.plan(Self.head("GET /api/jobs?ids=a1", [("Host", "x"), Self.bearer]), now: .now(), peer: peer)
         #expect(Self.describe(first) == "poll route=jobs client=mis-1 ids=a1")
         #expect(Self.describe(second) == "refuse 429 too_many_requests route=jobs client=mis-1")
+        #expect(asked == 0, "a caller with an identity is limited by it: the address is not even looked up")
         let stranger = planner.plan(Self.head("GET /api/jobs/a1", [("Host", "x")]), now: .now(), peer: peer)
         // Refused before auth, and counted against the address, whose budget is its own.
         #expect(Self.describe(stranger) == "refuse 401 access_denied route=job")

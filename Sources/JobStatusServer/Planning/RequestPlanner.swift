@@ -92,11 +92,9 @@ struct RequestPlanner {
 
     /// What the request asks for, decided from its head: routing, authorization, the limits.
     ///
-    /// - Parameter peer: the connection's remote address, asked once per connection.
+    /// - Parameter peer: the connection's remote address, asked at most once per connection, and
+    ///   only by a request limited by its address.
     mutating func plan(_ head: HTTPRequestHead, now: NIODeadline, peer: () -> SocketAddress?) -> PlannedRequest {
-        if self.peerKey == nil {
-            self.peerKey = "ip:" + (peer()?.ipAddress ?? "unknown")
-        }
         let headers = RequestHeaders(head)
         let requestID: String
         if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
@@ -129,7 +127,7 @@ struct RequestPlanner {
         facts.method = head.method.rawValue
         facts.traceID = headers.traceParent.flatMap(TraceParent.traceID)
         var draft = Draft(facts: facts, connection: connection, isHTTP10: isHTTP10)
-        let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft)
+        let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft, peer: peer)
         return PlannedRequest(work: work, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: draft.connection, facts: draft.facts)
     }
 
@@ -152,7 +150,8 @@ struct RequestPlanner {
         head: HTTPRequestHead,
         target: RequestTarget,
         headers: RequestHeaders,
-        draft: inout Draft
+        draft: inout Draft,
+        peer: () -> SocketAddress?
     ) -> PlannedRequest.Work {
         if headers.wireSize > self.server.configuration.http.maxHeaderSize {
             // The decoder counts only names and values: thousands of tiny lines pass it.
@@ -192,10 +191,10 @@ struct RequestPlanner {
             return isReadMethod ? .immediate(.document) : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, draft: &draft) {
+            if let refusal = self.refusal(headers, draft: &draft, peer: peer) {
                 return refusal
             }
-            let limitKey = draft.facts.clientID ?? self.remoteAddress
+            let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
             if let limited = self.rateLimited(limitKey) {
                 return limited
             }
@@ -212,10 +211,10 @@ struct RequestPlanner {
             return self.startWaiting(.stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, draft: &draft)
         case .jobList(let listed):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, draft: &draft) {
+            if let refusal = self.refusal(headers, draft: &draft, peer: peer) {
                 return refusal
             }
-            let limitKey = draft.facts.clientID ?? self.remoteAddress
+            let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
             let maxBatch = self.server.configuration.polling.maxBatch
             switch listed {
             case .none:
@@ -239,13 +238,13 @@ struct RequestPlanner {
     }
 
     /// The refusal of a request for jobs that may not read them, nil when it may.
-    private mutating func refusal(_ headers: RequestHeaders, draft: inout Draft) -> PlannedRequest.Work? {
+    private mutating func refusal(_ headers: RequestHeaders, draft: inout Draft, peer: () -> SocketAddress?) -> PlannedRequest.Work? {
         guard let refusal = self.authorize(headers, draft: &draft) else { return nil }
         if refusal.closesConnection {
             draft.connection = .close
         }
         // Refusals count against the caller's address, which slows down token guessing.
-        return self.rateLimited(self.remoteAddress) ?? .immediate(.refuse(refusal.error, refusal.headers))
+        return self.rateLimited(self.remoteAddress(peer)) ?? .immediate(.refuse(refusal.error, refusal.headers))
     }
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
@@ -289,8 +288,14 @@ struct RequestPlanner {
         return .immediate(.refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore)))
     }
 
-    /// The peer's IP address: the client when it has no identity.
-    private var remoteAddress: String { self.peerKey ?? "ip:unknown" }
+    /// The peer's IP address as a limits key: the client when it has no identity. Built the first
+    /// time a request needs it, then kept for the connection.
+    private mutating func remoteAddress(_ peer: () -> SocketAddress?) -> String {
+        if let known = self.peerKey { return known }
+        let key = "ip:" + (peer()?.ipAddress ?? "unknown")
+        self.peerKey = key
+        return key
+    }
 
     /// Why a request may not read jobs: the answer, and whether the connection closes after it.
     private struct Refusal {
