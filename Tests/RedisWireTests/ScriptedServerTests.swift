@@ -139,7 +139,8 @@ struct ScriptedServerTests {
         }
         let configuration = RedisClusterConfiguration(seeds: [RedisURL(host: "127.0.0.1", port: a.port)], connection: Self.connection(a.port))
         let client = try await RedisClient.connect(deployment: .cluster(configuration), on: redis.eventLoop, logger: Self.logger)
-        await #expect(throws: RedisError.self) { try await client.send(["GET", Self.key], key: Self.key) }
+        let error = await #expect(throws: RedisError.self) { try await client.send(["GET", Self.key], key: Self.key) }
+        #expect(error?.serverError?.code == .moved, "the last redirection, with its code: \(String(describing: error))")
         #expect(a.received("GET").count == configuration.maximumRedirections + 1)
         await client.shutdown()
         try await redis.shutdown()

@@ -36,7 +36,8 @@ final class ClusterCommand: RedisReplyReceiver {
         }
         self.replica = nil
         guard self.redirections < self.router.maximumRedirections else {
-            self.receiver.fail(.server(RedisErrorReply(code: reply.errorCode ?? .err, message: "too many cluster redirections (last: \(reply.string))")))
+            // The last redirection, as Redis sent it (its code first), with why it is not followed.
+            self.receiver.fail(.server(RedisErrorReply("\(reply.string) (not followed: too many cluster redirections)")))
             return
         }
         self.redirections += 1
