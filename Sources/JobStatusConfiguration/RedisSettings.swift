@@ -21,6 +21,9 @@ public struct RedisSettings: Sendable {
     public var database = 0
     /// `redis.read_from`: in a cluster or with Sentinel, send polls to a primary or to a replica.
     public var readFrom: ReadFrom = .primary
+    /// `redis.cluster_notifications`: in a cluster, how the front subscribes to the write script's
+    /// notifications (sharded on Redis 7+; `both` while writers are upgraded; `classic` on Redis 6).
+    public var clusterNotifications: RedisNotifications = .sharded
     /// `redis.timeout`: how long a Redis command may take before the poll answers 503.
     public var timeout: Duration = .seconds(1)
     /// `redis.heartbeat`: a Redis connection without traffic this long sends a `PING`, and is
@@ -44,6 +47,7 @@ public struct RedisSettings: Sendable {
         self.urls = try self.urls(settings)
         self.sentinelMaster = try self.sentinelMaster(settings)
         self.readFrom = try settings.choice("read_from", default: defaults.readFrom)
+        self.clusterNotifications = try settings.choice("cluster_notifications", default: defaults.clusterNotifications)
         self.timeout = try settings.positiveDuration("timeout", default: defaults.timeout)
         self.heartbeat = try settings.duration("heartbeat", default: defaults.heartbeat)
         self.tls = try Self.tls(settings.scoped(to: "tls"), urls: self.urls)
@@ -157,7 +161,14 @@ public struct RedisSettings: Sendable {
         case .standalone:
             return .standalone(connection)
         case .cluster:
-            return .cluster(RedisClusterConfiguration(seeds: self.urls, connection: connection, readFromReplicas: self.readFrom == .replica))
+            return .cluster(
+                RedisClusterConfiguration(
+                    seeds: self.urls,
+                    connection: connection,
+                    readFromReplicas: self.readFrom == .replica,
+                    notifications: self.clusterNotifications
+                )
+            )
         case .sentinel:
             var master = connection
             let masterName = self.sentinelMaster ?? ""

@@ -7,13 +7,15 @@ import RedisWire
 public final class RedisJobStore: JobStore {
     let router: any RedisRouter
     let registry: JobWatchRegistry
+    let book: JobVersionBook
     /// `jobs.key_prefix`, as bytes for the read path and as text for subscriptions.
     let keyPrefix: [UInt8]
     let keyPrefixText: String
 
-    init(router: any RedisRouter, registry: JobWatchRegistry, keyPrefix: String) {
+    init(router: any RedisRouter, registry: JobWatchRegistry, book: JobVersionBook, keyPrefix: String) {
         self.router = router
         self.registry = registry
+        self.book = book
         self.keyPrefix = Array(keyPrefix.utf8)
         self.keyPrefixText = keyPrefix
     }

@@ -4,7 +4,8 @@ public import NIOCore
 public import RedisWire
 
 /// The `RedisJobStore` of every event loop of a group, and what they share: the routers (one
-/// per loop, the front's connection pool) and the instance's one subscriber connection.
+/// per loop, the front's connection pool), the instance's subscriptions (`SubscriptionHub`) and
+/// what they tell (`JobVersionBook`).
 public final class RedisJobStoreGroup: Sendable {
     private let routers: RedisRouterGroup
     private let hub: SubscriptionHub
@@ -14,17 +15,21 @@ public final class RedisJobStoreGroup: Sendable {
     /// prevent start-up, the connections keep retrying) and makes one store per loop.
     public init(group: any EventLoopGroup, deployment: RedisDeployment, keyPrefix: String, logger: Logger) async {
         let routers = await RedisRouterGroup(group: group, deployment: deployment, logger: logger)
+        let book = JobVersionBook()
         // Changes reach the loops' registries through the stores, which themselves need the hub:
         // the hub delivers through a box filled in once the stores exist.
         let registries = RegistryDirectory()
-        let hub = await SubscriptionHub(eventLoop: group.next(), configuration: deployment.subscriberConfiguration, logger: logger) {
-            eventLoop, key in
+        let hub = await SubscriptionHub(eventLoop: group.next(), deployment: deployment, routers: routers, book: book, logger: logger) {
+            eventLoop, delivery in
             eventLoop.execute {
                 guard let store = registries.store(on: eventLoop) else { return }
-                if let key {
+                switch delivery {
+                case .changed(let key):
                     store.registry.changed(key)
-                } else {
-                    Self.tellLost(store, on: eventLoop, patience: Self.lostPatience)
+                case .resumed(let key):
+                    Self.whenReady(store, on: eventLoop, patience: Self.resumePatience) { store.registry.changed(key) }
+                case .broken(let key):
+                    store.registry.broken(key)
                 }
             }
         }
@@ -32,7 +37,7 @@ public final class RedisJobStoreGroup: Sendable {
         for eventLoop in group.makeIterator() {
             stores[ObjectIdentifier(eventLoop)] = try! await eventLoop.submit {
                 let registry = JobWatchRegistry(source: hub, eventLoop: eventLoop)
-                let store = RedisJobStore(router: routers.router(on: eventLoop), registry: registry, keyPrefix: keyPrefix)
+                let store = RedisJobStore(router: routers.router(on: eventLoop), registry: registry, book: book, keyPrefix: keyPrefix)
                 return NIOLoopBound(store, eventLoop: eventLoop)
             }.get()
         }
@@ -55,24 +60,31 @@ public final class RedisJobStoreGroup: Sendable {
         await self.hub.subscriptionCount()
     }
 
-    /// How long a loop's re-reads after a lost subscription wait for the loop's own connection.
-    static let lostPatience = 40
-    static let lostPatienceStep = TimeAmount.milliseconds(50)
+    /// The subscriptions Redis holds for this instance, per node (`host:port`; "single" for a
+    /// standalone or Sentinel deployment's one subscriber connection).
+    public func subscriptionsPerNode() async -> [String: Int] {
+        await self.hub.subscriptionsPerNode()
+    }
 
-    /// The watches of a loop died: its waiters re-read, once the loop's own connection is ready
-    /// (after a failover the subscriber may reach the new primary a moment before it does), or
-    /// after `lostPatience` steps of 50 ms without it.
-    private static func tellLost(_ store: RedisJobStore, on eventLoop: any EventLoop, patience: Int) {
+    /// How long a loop's re-reads after a subscription was made again wait for the loop's own
+    /// connection.
+    static let resumePatience = 40
+    static let resumePatienceStep = TimeAmount.milliseconds(50)
+
+    /// Runs `body` once the loop's own connection is ready (after a failover the subscriber may
+    /// reach the new primary a moment before it does), or after `resumePatience` steps of 50 ms
+    /// without it.
+    private static func whenReady(_ store: RedisJobStore, on eventLoop: any EventLoop, patience: Int, _ body: @escaping () -> Void) {
         guard store.router.isReady || patience == 0 else {
-            eventLoop.assumeIsolated().scheduleTask(in: Self.lostPatienceStep) {
-                Self.tellLost(store, on: eventLoop, patience: patience - 1)
+            eventLoop.assumeIsolated().scheduleTask(in: Self.resumePatienceStep) {
+                Self.whenReady(store, on: eventLoop, patience: patience - 1, body)
             }
             return
         }
-        store.registry.lostAll()
+        body()
     }
 
-    /// Closes the subscriber connection, then every router.
+    /// Closes the subscriber connections, then every router.
     public func shutdown() async {
         await self.hub.shutdown()
         await self.routers.shutdown()

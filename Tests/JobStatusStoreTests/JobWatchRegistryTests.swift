@@ -69,15 +69,16 @@ struct JobWatchRegistryTests {
         #expect(fixture.registry.watchedJobCount == 0)
     }
 
-    @Test("the source loses everything: confirmed watches are lost, pending ones unavailable, late answers ignored")
-    func lostAll() {
+    @Test("a broken subscription: its confirmed watches are lost, pending ones unavailable, late answers ignored")
+    func broken() {
         let fixture = Fixture()
         let (confirmed, confirmedEvents) = fixture.session()
         let (pending, pendingEvents) = fixture.session()
         confirmed.watch(ids: ["a"], generation: 1)
         fixture.source.settle(0, subscribed: true)
         pending.watch(ids: ["b"], generation: 2)
-        fixture.registry.lostAll()
+        fixture.registry.broken("job:a")
+        fixture.registry.broken("job:b")
         #expect(confirmedEvents.events == ["ready 1", "lost 1"])
         #expect(pendingEvents.events == ["unavailable 2"])
         fixture.source.settle(1, subscribed: true)
@@ -132,29 +133,31 @@ struct JobWatchRegistryTests {
         #expect(fixture.registry.watchedJobCount == 0)
     }
 
-    @Test("several watched jobs and the source loses everything: one lost event")
+    @Test("several watched jobs, one subscription broken: one lost event, and the others released")
     func severalJobsLost() {
         let fixture = Fixture()
         let (session, events) = fixture.session()
         session.watch(ids: ["a", "b"], generation: 4)
         fixture.source.settle(0, subscribed: true)
         fixture.source.settle(1, subscribed: true)
-        fixture.registry.lostAll()
+        fixture.registry.broken("job:a")
+        fixture.registry.broken("job:b")
         #expect(events.events == ["ready 4", "lost 4"])
+        #expect(fixture.source.released == ["job:b"])
     }
 
     @Test("a list read: one HMGET per job sent at once; replies in any order reach their items; a failure is reported once all are in")
     func listRead() {
         let fixture = Fixture()
         let (session, delegate) = fixture.session()
-        session.readList(ids: ["a", "b", "c"], caller: nil)
+        session.readList(ids: ["a", "b", "c"], caller: nil, held: false)
         #expect(fixture.router.sent == ["job:a", "job:b", "job:c"])
         fixture.router.answer(2, .record(status: "pending"))
         fixture.router.answer(0, .record(status: nil))
         #expect(delegate.events == ["item 2 found", "item 0 notFound"])
         fixture.router.answer(1, .failure)
         #expect(delegate.events == ["item 2 found", "item 0 notFound", "list unavailable"])
-        session.readList(ids: ["d"], caller: nil)
+        session.readList(ids: ["d"], caller: nil, held: false)
         fixture.router.answer(3, .wrongType)
         #expect(delegate.events.suffix(2) == ["item 0 broken", "list complete"])
     }
@@ -163,11 +166,70 @@ struct JobWatchRegistryTests {
     func listReadClosed() {
         let fixture = Fixture()
         let (session, delegate) = fixture.session()
-        session.readList(ids: ["a", "b"], caller: nil)
+        session.readList(ids: ["a", "b"], caller: nil, held: false)
         fixture.router.answer(0, .record(status: "pending"))
         session.close()
         fixture.router.answer(1, .record(status: "pending"))
         #expect(delegate.events == ["item 0 found"])
+    }
+
+    @Test("a held list answers from the book the jobs whose subscription shows them unchanged, and reads the rest")
+    func heldListFromBook() {
+        let fixture = Fixture()
+        let (session, delegate) = fixture.session()
+        fixture.book.opened("job:a")
+        fixture.book.opened("job:b")
+        session.readList(ids: ["a", "b", "c"], caller: nil, held: true)
+        fixture.router.answer(0, .record(status: "pending", version: 1))
+        fixture.router.answer(1, .record(status: "pending", version: 1))
+        fixture.router.answer(2, .record(status: "pending", version: 1))
+        #expect(fixture.book.recordCount == 2, "c is not subscribed: not kept")
+        session.readList(ids: ["a", "b", "c"], caller: nil, held: true)
+        #expect(fixture.router.sent == ["job:a", "job:b", "job:c", "job:c"])
+        fixture.router.answer(3, .record(status: "pending", version: 1))
+        #expect(delegate.events.suffix(4) == ["item 0 found", "item 1 found", "item 2 found", "list complete"])
+        fixture.book.announced("job:a", version: 2)
+        session.readList(ids: ["a", "b", "c"], caller: nil, held: true)
+        #expect(fixture.router.sent.suffix(2) == ["job:a", "job:c"], "a changed")
+        fixture.router.answer(4, .record(status: "processed", version: 2))
+        fixture.router.answer(5, .record(status: "pending", version: 1))
+        session.readList(ids: ["a", "b"], caller: nil, held: false)
+        #expect(fixture.router.sent.suffix(2) == ["job:a", "job:b"], "a read a client takes as final reads everything")
+        print("held list of 3 (2 subscribed), 3 reads: \(fixture.router.sent.count - 2) HMGETs instead of 9")
+    }
+
+    @Test("a read older than an announced version is read again, at most staleRereads times")
+    func staleRead() {
+        let fixture = Fixture()
+        let (session, delegate) = fixture.session()
+        fixture.book.opened("job:a")
+        fixture.book.announced("job:a", version: 3)
+        session.readList(ids: ["a"], caller: nil, held: true)
+        fixture.router.answer(0, .record(status: "pending", version: 2))
+        #expect(fixture.router.sent == ["job:a", "job:a"])
+        fixture.router.answer(1, .record(status: "pending", version: 3))
+        #expect(delegate.events == ["item 0 found", "list complete"])
+        #expect(fixture.book.recordCount == 1)
+        fixture.book.announced("job:a", version: 5)
+        session.readList(ids: ["a"], caller: nil, held: true)
+        for index in 2...(2 + RedisJobSession.staleRereads) {
+            fixture.router.answer(index, .record(status: "pending", version: 4))
+        }
+        #expect(fixture.router.sent.count == 3 + RedisJobSession.staleRereads, "then the read is taken")
+        #expect(delegate.events.suffix(2) == ["item 0 found", "list complete"])
+        #expect(fixture.book.recordCount == 0, "an older read is never kept")
+    }
+
+    @Test("a read sent before the subscription broke is not kept, even once it is back")
+    func readAcrossBreak() {
+        let fixture = Fixture()
+        let (session, _) = fixture.session()
+        fixture.book.opened("job:a")
+        session.readList(ids: ["a"], caller: nil, held: true)
+        fixture.book.closed("job:a")
+        fixture.book.opened("job:a")
+        fixture.router.answer(0, .record(status: "pending", version: 1))
+        #expect(fixture.book.recordCount == 0)
     }
 
     @Test("a closed session hears nothing more")
@@ -187,13 +249,14 @@ private struct Fixture {
     let loop = EmbeddedEventLoop()
     let source = RecordingSource()
     let registry: JobWatchRegistry
+    let book = JobVersionBook()
     let store: RedisJobStore
     let router: ScriptedRouter
 
     init() {
         self.registry = JobWatchRegistry(source: self.source, eventLoop: self.loop)
         self.router = ScriptedRouter(eventLoop: self.loop)
-        self.store = RedisJobStore(router: self.router, registry: self.registry, keyPrefix: "job:")
+        self.store = RedisJobStore(router: self.router, registry: self.registry, book: self.book, keyPrefix: "job:")
     }
 
     func session() -> (any JobStoreSession, RecordingDelegate) {
@@ -250,8 +313,8 @@ private final class RecordingDelegate: JobStoreDelegate {
 /// A router that keeps every keyed command and answers it when the test says.
 private final class ScriptedRouter: RedisRouter {
     enum Answer {
-        /// An HMGET reply whose status field is `status` (nil: no record).
-        case record(status: String?)
+        /// An HMGET reply whose status field is `status` (nil: no record), with `version`.
+        case record(status: String?, version: Int? = nil)
         case wrongType
         case failure
     }
@@ -282,15 +345,22 @@ private final class ScriptedRouter: RedisRouter {
             receiver.fail(.connectionLost)
         case .wrongType:
             Self.withReply("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n") { receiver.receive($0) }
-        case .record(let status):
-            // HMGET's fields: status, eta, then seven more.
+        case .record(let status, let version):
+            // HMGET's fields: status, eta, status_code, links, response_data, error, owner, version, created_at.
             var text = "*9\r\n"
             if let status {
                 text += "$\(status.utf8.count)\r\n\(status)\r\n$24\r\n2026-01-01T00:00:00.000Z\r\n"
             } else {
                 text += "$-1\r\n$-1\r\n"
             }
-            text += String(repeating: "$-1\r\n", count: 7)
+            if status == "processed" {
+                text += "$3\r\n200\r\n$2\r\n[]\r\n" + String(repeating: "$-1\r\n", count: 3)
+            } else {
+                text += String(repeating: "$-1\r\n", count: 5)
+            }
+            let versionText = version.map { "\($0)" }
+            text += versionText.map { "$\($0.utf8.count)\r\n\($0)\r\n" } ?? "$-1\r\n"
+            text += "$-1\r\n"
             Self.withReply(text) { receiver.receive($0) }
         }
     }

@@ -31,6 +31,7 @@ public final class ScriptedRedisServer: Sendable {
         var commands: [(command: [String], connection: Int)] = []
         var channels: [Int: any Channel] = [:]
         var subscriptions: [Int: Set<String>] = [:]
+        var shardedSubscriptions: [Int: Set<String>] = [:]
         var accepted = 0
     }
 
@@ -60,6 +61,7 @@ public final class ScriptedRedisServer: Sendable {
                         state.withLockedValue { state in
                             state.channels[number] = nil
                             state.subscriptions[number] = nil
+                            state.shardedSubscriptions[number] = nil
                         }
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPCommandDecoder()))
@@ -105,15 +107,45 @@ public final class ScriptedRedisServer: Sendable {
         }
     }
 
-    /// Sends a Pub/Sub `message` to every connection subscribed to `channel`; how many got it.
+    /// The sharded channels (`SSUBSCRIBE`) connections are subscribed to now, with how many
+    /// subscribe to each.
+    public var shardedSubscriptions: [String: Int] {
+        self.state.withLockedValue { state in
+            state.shardedSubscriptions.values.reduce(into: [:]) { counts, channels in
+                for channel in channels { counts[channel, default: 0] += 1 }
+            }
+        }
+    }
+
+    /// Sends a Pub/Sub `message` (`smessage` when `sharded`) to every connection subscribed to
+    /// `channel`; how many got it.
     @discardableResult
-    public func publish(_ message: String, on channelName: String) -> Int {
+    public func publish(_ message: String, on channelName: String, sharded: Bool = false) -> Int {
         let targets = self.state.withLockedValue { state in
-            state.subscriptions.filter { $0.value.contains(channelName) }.compactMap { state.channels[$0.key] }
+            (sharded ? state.shardedSubscriptions : state.subscriptions).filter { $0.value.contains(channelName) }
+                .compactMap { state.channels[$0.key] }
         }
         for target in targets {
             var buffer = target.allocator.buffer(capacity: 64)
-            Self.encode(.array([.bulk("message"), .bulk(channelName), .bulk(message)]), into: &buffer)
+            Self.encode(.array([.bulk(sharded ? "smessage" : "message"), .bulk(channelName), .bulk(message)]), into: &buffer)
+            target.writeAndFlush(buffer, promise: nil)
+        }
+        return targets.count
+    }
+
+    /// Ends every sharded subscription to `channel` as Redis does when its slot migrates: an
+    /// unprompted `sunsubscribe`. How many connections were told.
+    @discardableResult
+    public func revoke(_ channelName: String) -> Int {
+        let targets = self.state.withLockedValue { state in
+            state.shardedSubscriptions.filter { $0.value.contains(channelName) }.compactMap { number, _ -> ((any Channel), Int)? in
+                state.shardedSubscriptions[number]?.remove(channelName)
+                return state.channels[number].map { ($0, state.shardedSubscriptions[number]?.count ?? 0) }
+            }
+        }
+        for (target, count) in targets {
+            var buffer = target.allocator.buffer(capacity: 64)
+            Self.encode(.array([.bulk("sunsubscribe"), .bulk(channelName), .integer(Int64(count))]), into: &buffer)
             target.writeAndFlush(buffer, promise: nil)
         }
         return targets.count
@@ -181,8 +213,8 @@ public final class ScriptedRedisServer: Sendable {
         }
     }
 
-    /// One connection's commands: `SUBSCRIBE` and `UNSUBSCRIBE` are answered here (and remembered
-    /// for `publish`);
+    /// One connection's commands: `SUBSCRIBE`, `UNSUBSCRIBE` and their sharded forms are answered
+    /// here (and remembered for `publish`; a sharded one is the script's first, for a `MOVED`);
     /// everything else by the script, then `standardReply`, else an `ERR`.
     private final class ScriptedConnectionHandler: ChannelInboundHandler, Sendable {
         typealias InboundIn = [String]
@@ -203,7 +235,30 @@ public final class ScriptedRedisServer: Sendable {
                 return state.script
             }
             var buffer = context.channel.allocator.buffer(capacity: 64)
+            let sharded = ["SSUBSCRIBE", "SUNSUBSCRIBE"].contains(command.first?.uppercased() ?? "")
+            if sharded, let reply = script(command, self.number) {
+                // The script may refuse a sharded subscription (MOVED) before it is remembered.
+                ScriptedRedisServer.encode(reply, into: &buffer)
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                return
+            }
             switch command.first?.uppercased() {
+            case "SSUBSCRIBE":
+                for channel in command.dropFirst() {
+                    let count = self.state.withLockedValue { state in
+                        state.shardedSubscriptions[self.number, default: []].insert(channel)
+                        return state.shardedSubscriptions[self.number]?.count ?? 0
+                    }
+                    ScriptedRedisServer.encode(.array([.bulk("ssubscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
+                }
+            case "SUNSUBSCRIBE":
+                for channel in command.dropFirst() {
+                    let count = self.state.withLockedValue { state in
+                        state.shardedSubscriptions[self.number]?.remove(channel)
+                        return state.shardedSubscriptions[self.number]?.count ?? 0
+                    }
+                    ScriptedRedisServer.encode(.array([.bulk("sunsubscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
+                }
             case "SUBSCRIBE":
                 for channel in command.dropFirst() {
                     let count = self.state.withLockedValue { state in

@@ -38,7 +38,7 @@ final class InMemoryJobSession: JobStoreSession {
         self.start(HeldRead(ids: [id], isList: false, caller: caller, ifNoneMatch: ifNoneMatch))
     }
 
-    func readList(ids: [Substring], caller: String?) {
+    func readList(ids: [Substring], caller: String?, held: Bool) {
         self.start(HeldRead(ids: ids, isList: true, caller: caller, ifNoneMatch: nil))
     }
 

@@ -479,8 +479,14 @@ end
 local time = redis.call('TIME')
 local now_ms = tostring(tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
 
+-- The change notification goes to the job key's channel. In a Redis 7 cluster it is SPUBLISHed:
+-- the message stays inside the job's shard instead of crossing the cluster bus to every node.
+-- Elsewhere it is PUBLISHed: a standalone or Sentinel deployment has one node to publish on, and
+-- Redis 6 has no SPUBLISH. The fronts subscribe to match (docs/deployment.md).
 local function publish(version, status)
-  redis.call('PUBLISH', key, version .. ' ' .. status)
+  local sharded = (redis.REDIS_VERSION_NUM or 0) >= 0x070000
+    and find(redis.call('INFO', 'cluster'), 'cluster_enabled:1', 1, true) ~= nil
+  redis.call(sharded and 'SPUBLISH' or 'PUBLISH', key, version .. ' ' .. status)
 end
 
 -- Arguments are checked before the record is looked at: bad input is refused as INVALID

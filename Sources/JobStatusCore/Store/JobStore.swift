@@ -26,7 +26,12 @@ public protocol JobStoreSession: AnyObject {
     /// Reads the records of `ids` (valid job ids, each once), every command sent at once; the
     /// delegate gets `listItemRead` for each record read, in any order (in a cluster, as each node
     /// answers), then `listRead` once every id has its answer or failure.
-    func readList(ids: [Substring], caller: String?)
+    ///
+    /// - Parameter held: the read is one of a held list (a long poll, which a later change wakes
+    ///   again): a job the store's subscription shows unchanged since it was last read may be
+    ///   answered from that read, without a command. A read a client takes as final is never
+    ///   answered that way.
+    func readList(ids: [Substring], caller: String?, held: Bool)
 
     /// Checks that the store answers; the delegate gets `probed`.
     func probe()

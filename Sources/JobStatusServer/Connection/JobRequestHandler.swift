@@ -241,7 +241,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             if let list = request.facts.list {
                 // The list's If-None-Match names the whole list: checked once every record is in.
                 list.begin()
-                self.session?.readList(ids: list.storeIDs, caller: request.facts.clientID)
+                self.session?.readList(ids: list.storeIDs, caller: request.facts.clientID, held: request.isHeld)
             } else {
                 // An event stream sends whole states; If-None-Match is for polls.
                 let ifNoneMatch = request.isStream ? nil : request.facts.ifNoneMatch

@@ -63,6 +63,12 @@ struct PlannedRequest {
     /// Whether the connection closes after this request's answer.
     var closesConnection: Bool { self.connection == .close }
 
+    /// A long poll: held until its job (or list) changes or its wait is over.
+    var isHeld: Bool {
+        if case .poll(wait: .some) = self.work { return true }
+        return false
+    }
+
     var isStream: Bool {
         if case .stream = self.work { return true }
         return false

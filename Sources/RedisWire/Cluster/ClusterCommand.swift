@@ -30,7 +30,7 @@ final class ClusterCommand: RedisReplyReceiver {
             self.router.replicaFailed(self, replica: replica, reason: reply.string)
             return
         }
-        guard let redirection = Redirection(reply) else {
+        guard let redirection = ClusterRedirection(reply) else {
             self.receiver.receive(reply)
             return
         }
@@ -57,20 +57,6 @@ final class ClusterCommand: RedisReplyReceiver {
         }
         self.router.nodeFailed()
         self.receiver.fail(error)
-    }
-
-    /// `MOVED <slot> <host:port>` or `ASK <slot> <host:port>`.
-    private enum Redirection {
-        case moved(slot: Int, node: RedisNode)
-        case ask(node: RedisNode)
-
-        init?(_ reply: RedisReply) {
-            let code = reply.errorCode
-            guard code == .moved || code == .ask else { return nil }
-            let parts = reply.string.split(separator: " ")
-            guard parts.count == 3, let slot = Int(parts[1]), let node = RedisNode(redirection: parts[2]) else { return nil }
-            self = code == .moved ? .moved(slot: slot, node: node) : .ask(node: node)
-        }
     }
 }
 

@@ -10,18 +10,22 @@ public struct RedisClusterConfiguration: Sendable {
     public var readFromReplicas: Bool
     /// The most `MOVED`/`ASK` redirections one command follows.
     public var maximumRedirections: Int
+    /// How the fronts subscribe to the write script's notifications (`RedisNotifications`).
+    public var notifications: RedisNotifications
 
     public init(
         seeds: [RedisURL],
         connection: RedisConnectionConfiguration,
         readFromReplicas: Bool = false,
-        maximumRedirections: Int = 5
+        maximumRedirections: Int = 5,
+        notifications: RedisNotifications = .sharded
     ) {
         precondition(!seeds.isEmpty, "a cluster needs at least one seed")
         self.seeds = seeds
         self.connection = connection
         self.readFromReplicas = readFromReplicas
         self.maximumRedirections = maximumRedirections
+        self.notifications = notifications
     }
 
     /// The connection configuration for one node, with the seeds' credentials.

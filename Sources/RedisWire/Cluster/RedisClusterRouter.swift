@@ -24,6 +24,8 @@ public final class RedisClusterRouter: RedisRouter {
     private var periodicTimer: Scheduled<Void>?
     private var replicas = ReplicaRotation()
     private let ignored = IgnoredReply()
+    /// Told after every slot map read (the loop's `RedisSubscriber` places its channels by it).
+    var onSlotMapRead: (() -> Void)?
 
     /// The least time between two refreshes of the slot map.
     static let refreshInterval = TimeAmount.milliseconds(100)
@@ -83,6 +85,39 @@ public final class RedisClusterRouter: RedisRouter {
             return
         }
         self.connection(to: node).send(to: receiver, encode: encode)
+    }
+
+    // MARK: - Placing subscriptions (for RedisSubscriber)
+
+    /// The node a sharded subscription to `slot` goes to: the shard's primary or, when reads go to
+    /// replicas and `avoiding` does not rule it out, one of its replicas (the same one for every
+    /// channel of a slot, so a migration's `sunsubscribe` comes from one node). Nil while no node
+    /// serves the slot.
+    func subscriptionNode(forSlot slot: Int, avoiding: (RedisNode) -> Bool) -> RedisNode? {
+        guard let shard = self.slotMap?.shard(for: slot) else { return nil }
+        if self.configuration.readFromReplicas {
+            let usable = shard.replicas.filter { !avoiding($0) }
+            if !usable.isEmpty { return usable[slot % usable.count] }
+        }
+        return shard.primary
+    }
+
+    /// A subscription was answered `MOVED`: the slot is patched and the map read again.
+    func subscriptionMoved(slot: Int, to node: RedisNode) {
+        self.slotMap?.move(slot: slot, to: node)
+        self.scheduleRefresh()
+    }
+
+    /// A subscriber lost a node: the map is read again (a failover shows there).
+    func subscriptionNodeFailed() {
+        self.scheduleRefresh()
+    }
+
+    /// The connection configuration for a subscriber's link to `node`.
+    func subscriberConfiguration(for node: RedisNode) -> RedisConnectionConfiguration {
+        var configuration = self.configuration.connection(to: node)
+        configuration.readOnly = false
+        return configuration
     }
 
     // MARK: - Redirections and failures (from ClusterCommand)
@@ -220,6 +255,7 @@ public final class RedisClusterRouter: RedisRouter {
                     self.logger.warning("cannot read the cluster's slot map", metadata: ["error": "\(error)"])
                 }
                 self.perform(self.refreshes.finished(succeeded: (try? result.get()) != nil, now: .now()))
+                if case .success = result { self.onSlotMapRead?() }
             }
             .nonisolated()
     }

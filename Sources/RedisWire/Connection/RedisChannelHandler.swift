@@ -121,6 +121,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
                     case .message:
                         pushReceiver.receive(event)
                         return
+                    case .unsubscribed(_, _, sharded: true):
+                        // Redis pushes `sunsubscribe` when a channel's slot moves away: it is a
+                        // reply only when the command waiting first asked for it.
+                        guard (self.pending.first?.receiver as? SubscriptionReply)?.answers(event) == true else {
+                            pushReceiver.receive(event)
+                            return
+                        }
                     case .subscribed, .unsubscribed, .pong:
                         // The reply to the (UN)SUBSCRIBE or PING waiting first.
                         break

@@ -11,6 +11,24 @@ public enum RedisMetrics {
     /// Reads a replica failed fast (not connected, lost, `LOADING`) and the primary answered instead.
     static let replicaFallbacks = Counter(label: "jobstatus_redis_replica_fallbacks_total")
 
+    /// Sharded Pub/Sub messages (`smessage`) received.
+    static let shardedMessages = Counter(label: "jobstatus_redis_sharded_messages_total")
+    private static let resubscriptionCounters = Dictionary(
+        uniqueKeysWithValues: SubscriptionStateMachine.Cause.allCases.map {
+            ($0, Counter(label: "jobstatus_redis_resubscriptions_total", dimensions: [("cause", $0.rawValue)]))
+        }
+    )
+
+    /// Subscriptions made again after they were lost, by why they were lost.
+    static func resubscriptions(_ cause: SubscriptionStateMachine.Cause) -> Counter {
+        self.resubscriptionCounters[cause]!
+    }
+
+    /// The subscriptions Redis holds for this instance on `node` (`host:port`, or "single").
+    static func subscriptions(on node: String) -> Gauge {
+        Gauge(label: "jobstatus_redis_subscriptions", dimensions: [("node", node)])
+    }
+
     private static let timeouts = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "timeout")])
     private static let connectionLosses = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "connection_lost")])
     private static let protocolViolations = Counter(label: "jobstatus_redis_errors_total", dimensions: [("kind", "protocol")])
@@ -21,6 +39,7 @@ public enum RedisMetrics {
     public static func register() {
         _ = (self.commandDuration, self.reconnects, self.heartbeatFailures, self.replicaFallbacks)
         _ = (self.timeouts, self.connectionLosses, self.protocolViolations, self.connectFailures)
+        _ = (self.shardedMessages, self.resubscriptionCounters)
     }
 
     /// Counts a failure that reset a connection or prevented one.

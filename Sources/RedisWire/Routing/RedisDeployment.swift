@@ -23,8 +23,9 @@ public enum RedisDeployment: Sendable {
         }
     }
 
-    /// The subscriber connection's configuration. In a cluster every node receives every
-    /// `PUBLISH`, so any node will do: the seeds are tried in turn. With Sentinel it follows the
+    /// The classic subscriber connection's configuration. In a cluster (with classic
+    /// notifications) every node receives every `PUBLISH`, so any node will do: the seeds are
+    /// tried in turn. With Sentinel it follows the
     /// master like every other connection: writes are published there.
     public var subscriberConfiguration: RedisConnectionConfiguration {
         switch self {
@@ -45,6 +46,30 @@ public enum RedisDeployment: Sendable {
         case .standalone(let configuration): "\(configuration.url)"
         case .cluster(let configuration): "cluster " + configuration.seeds.map(\.description).joined(separator: ",")
         case .sentinel(let configuration, _): configuration.sentinel?.description ?? "\(configuration.url)"
+        }
+    }
+}
+
+extension RedisDeployment {
+    /// The subscribers of one instance, on `router`'s loop: one classic subscriber on a
+    /// standalone or Sentinel deployment; in a cluster, per `RedisClusterConfiguration.notifications`
+    /// a sharded one (following `router`'s slot map), a classic one, or both. `delegate` makes
+    /// each one's delegate.
+    public func makeSubscribers(
+        router: any RedisRouter,
+        logger: Logger,
+        delegate: (RedisSubscriber.Framing) -> any RedisSubscriberDelegate
+    ) -> [RedisSubscriber] {
+        guard case .cluster(let cluster) = self, let clusterRouter = router as? RedisClusterRouter else {
+            return [RedisSubscriber(eventLoop: router.eventLoop, configuration: self.subscriberConfiguration, logger: logger, delegate: delegate(.classic))]
+        }
+        return cluster.notifications.framings.map { framing in
+            switch framing {
+            case .sharded:
+                RedisSubscriber(router: clusterRouter, logger: logger, delegate: delegate(.sharded))
+            case .classic:
+                RedisSubscriber(eventLoop: router.eventLoop, configuration: self.subscriberConfiguration, logger: logger, delegate: delegate(.classic))
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import JobStatusCore
+import NIOCore
 import RedisWire
 
 /// One connection's reads and watch on a `RedisJobStore`.
@@ -6,15 +7,29 @@ import RedisWire
 /// The session is the receiver of its own Redis replies, made once per connection, so a read
 /// costs no allocation: the `HMGET` reply is checked against the record contract in place and
 /// handed to the delegate as a `JobReadOutcome`. A list read sends one `HMGET` per job at once,
-/// each with a small receiver of its own (in a cluster the nodes answer in any order). Replies
+/// each with a small receiver of its own (in a cluster the nodes answer in any order); a held
+/// list answers a job from the `JobVersionBook` instead when the instance's subscription shows
+/// it unchanged since it was read. A read of a watched job older than a version already
+/// announced (a replica behind its primary) is sent again, up to `staleRereads` times. Replies
 /// that arrive after `close` are dropped.
 final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
     /// The command in flight, and what its reply needs.
     private enum Command {
         case none
-        case read(caller: String?, ifNoneMatch: String?)
+        /// `watched`: the job is watched, and the reply is checked against announced versions.
+        case read(caller: String?, ifNoneMatch: String?, watched: WatchedRead?)
         case probe
     }
+
+    /// A read of a watched job: what sending it again takes.
+    struct WatchedRead {
+        let id: Substring
+        let key: String
+        let rereads: Int
+    }
+
+    /// How many times a read older than an announced version is sent again before it is taken.
+    static let staleRereads = 3
 
     /// The list read in flight: how many of its replies are still to come, the first failure.
     private struct ListRead {
@@ -44,18 +59,12 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
     }
 
     func read(id: Substring, caller: String?, ifNoneMatch: String?) {
-        self.command = .read(caller: caller, ifNoneMatch: ifNoneMatch)
-        var id = id
-        id.withUTF8 { id in
-            JobRecordQuery.withKey(prefix: self.store.keyPrefix, id: UnsafeRawBufferPointer(id)) { key in
-                self.store.router.send(key: key, readOnly: true, to: self) { buffer in
-                    JobRecordQuery.encode(key: key, into: &buffer)
-                }
-            }
-        }
+        let watched = self.watched.map { _ in WatchedRead(id: id, key: self.store.keyPrefixText + id, rereads: 0) }
+        self.command = .read(caller: caller, ifNoneMatch: ifNoneMatch, watched: watched)
+        self.sendRead(id: id, to: self)
     }
 
-    func readList(ids: [Substring], caller: String?) {
+    func readList(ids: [Substring], caller: String?, held: Bool) {
         self.listReads += 1
         let number = self.listReads
         self.list = ListRead(number: number, caller: caller, outstanding: ids.count)
@@ -63,17 +72,40 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
             self.listItemFinished(number, failure: nil)
             return
         }
+        let now = NIODeadline.now()
         for (index, id) in ids.enumerated() {
-            var id = id
-            let receiver = ListItemReceiver(session: self, read: number, index: index)
-            id.withUTF8 { id in
-                JobRecordQuery.withKey(prefix: self.store.keyPrefix, id: UnsafeRawBufferPointer(id)) { key in
-                    self.store.router.send(key: key, readOnly: true, to: receiver) { buffer in
-                        JobRecordQuery.encode(key: key, into: &buffer)
+            let key = self.store.keyPrefixText + id
+            if held, let record = self.store.book.record(of: key, now: now) {
+                if let delegate = self.delegate, let list = self.list, list.number == number {
+                    record.withView { view in
+                        self.decide(view, caller: list.caller, ifNoneMatch: nil) { delegate.listItemRead(at: index, $0) }
                     }
+                }
+                self.listItemFinished(number, failure: nil)
+                continue
+            }
+            let epoch = self.store.book.epoch(of: key)
+            self.sendRead(id: id, to: ListItemReceiver(session: self, read: number, index: index, id: id, key: key, epoch: epoch, rereads: 0))
+        }
+    }
+
+    private func sendRead(id: Substring, to receiver: any RedisReplyReceiver) {
+        var id = id
+        id.withUTF8 { id in
+            JobRecordQuery.withKey(prefix: self.store.keyPrefix, id: UnsafeRawBufferPointer(id)) { key in
+                self.store.router.send(key: key, readOnly: true, to: receiver) { buffer in
+                    JobRecordQuery.encode(key: key, into: &buffer)
                 }
             }
         }
+    }
+
+    /// Whether `reply` (a record of `key`) is older than a version announced for it.
+    private func isStale(_ reply: RedisReply, key: String) -> Bool {
+        guard let announced = self.store.book.announcedVersion(of: key), let record = JobRecordQuery.view(of: reply),
+            let version = EntityTag(version: record[.version], createdAt: record[.createdAt])?.versionNumber
+        else { return false }
+        return version < announced
     }
 
     func probe() {
@@ -129,15 +161,22 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
         self.delegate?.watchEvent(event, generation: generation)
     }
 
-    /// One reply of the list read `number`, for the id at `index`.
-    fileprivate func listItem(_ number: UInt64, at index: Int, _ reply: RedisReply) {
+    /// One reply of the list read `number`, for the id at `index` (`item`).
+    fileprivate func listItem(_ number: UInt64, _ item: ListItemReceiver, _ reply: RedisReply) {
         guard let list = self.list, list.number == number else { return }
         if let code = reply.errorCode, code != .wrongType {
             self.listItemFinished(number, failure: .refused(reply.string))
             return
         }
+        if item.rereads < Self.staleRereads, self.isStale(reply, key: item.key) {
+            self.sendRead(id: item.id, to: item.again())
+            return
+        }
+        if let epoch = item.epoch, let record = JobRecordQuery.view(of: reply), let copy = CachedRecord(record, readAt: .now()) {
+            self.store.book.remember(item.key, copy, epoch: epoch)
+        }
         if let delegate = self.delegate {
-            self.decide(reply, caller: list.caller, ifNoneMatch: nil) { delegate.listItemRead(at: index, $0) }
+            self.decide(reply, caller: list.caller, ifNoneMatch: nil) { delegate.listItemRead(at: item.index, $0) }
         }
         self.listItemFinished(number, failure: nil)
     }
@@ -167,9 +206,15 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
             delegate.probed(
                 reply.kind == .simpleString && reply.bytesEqual("PONG") ? .ready : .unavailable(reason: "PING answered \(reply.value)")
             )
-        case .read(let caller, let ifNoneMatch):
+        case .read(let caller, let ifNoneMatch, let watched):
             if let code = reply.errorCode, code != .wrongType {
                 delegate.recordUnavailable(.refused(reply.string))
+                return
+            }
+            if let watched, watched.rereads < Self.staleRereads, self.isStale(reply, key: watched.key) {
+                let again = WatchedRead(id: watched.id, key: watched.key, rereads: watched.rereads + 1)
+                self.command = .read(caller: caller, ifNoneMatch: ifNoneMatch, watched: again)
+                self.sendRead(id: watched.id, to: self)
                 return
             }
             self.decide(reply, caller: caller, ifNoneMatch: ifNoneMatch) { delegate.recordRead($0) }
@@ -187,6 +232,11 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
             body(.contractViolation("HMGET answered \(reply.value)"))
             return
         }
+        self.decide(record, caller: caller, ifNoneMatch: ifNoneMatch, body)
+    }
+
+    /// What `record` means for `caller`, handed to `body` while the record it borrows is valid.
+    private func decide(_ record: JobRecordView, caller: String?, ifNoneMatch: String?, _ body: (JobReadOutcome) -> Void) {
         var caller = caller
         var ifNoneMatch = ifNoneMatch
         let outcome: JobReadOutcome = Self.withOptionalUTF8(&caller) { caller in
@@ -222,20 +272,35 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
     }
 }
 
-/// The receiver of one `HMGET` of a list read: which read, and which of its ids.
+/// The receiver of one `HMGET` of a list read: which read, which of its ids, and what keeping
+/// the record or reading it again takes.
 private final class ListItemReceiver: RedisReplyReceiver {
     private let session: RedisJobSession
     private let read: UInt64
-    private let index: Int
+    let index: Int
+    let id: Substring
+    let key: String
+    /// The stretch of subscription the read was sent in; nil: the job is not subscribed.
+    let epoch: UInt64?
+    let rereads: Int
 
-    init(session: RedisJobSession, read: UInt64, index: Int) {
+    init(session: RedisJobSession, read: UInt64, index: Int, id: Substring, key: String, epoch: UInt64?, rereads: Int) {
         self.session = session
         self.read = read
         self.index = index
+        self.id = id
+        self.key = key
+        self.epoch = epoch
+        self.rereads = rereads
+    }
+
+    /// The receiver of the same read sent again.
+    func again() -> ListItemReceiver {
+        ListItemReceiver(session: self.session, read: self.read, index: self.index, id: self.id, key: self.key, epoch: self.epoch, rereads: self.rereads + 1)
     }
 
     func receive(_ reply: RedisReply) {
-        self.session.listItem(self.read, at: self.index, reply)
+        self.session.listItem(self.read, self, reply)
     }
 
     func fail(_ error: RedisError) {

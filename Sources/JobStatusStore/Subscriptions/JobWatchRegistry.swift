@@ -79,14 +79,11 @@ final class JobWatchRegistry {
         }
     }
 
-    /// The source lost every subscription (its connection dropped): every watch is over.
-    func lostAll() {
-        let entries = self.entries
-        self.entries = [:]
-        for entry in entries.values {
-            for watcher in entry.watchers.values {
-                watcher.session.watchEvent(entry.subscribed ? .lost : .unavailable, generation: watcher.generation)
-            }
+    /// The subscription of `key` broke for good: its watches are over.
+    func broken(_ key: String) {
+        guard let entry = self.entries.removeValue(forKey: key) else { return }
+        for watcher in entry.watchers.values {
+            watcher.session.watchEvent(entry.subscribed ? .lost : .unavailable, generation: watcher.generation)
         }
     }
 
