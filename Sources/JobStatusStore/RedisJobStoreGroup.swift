@@ -25,9 +25,9 @@ public final class RedisJobStoreGroup: Sendable {
                 guard let store = registries.store(on: eventLoop) else { return }
                 switch delivery {
                 case .changed(let key):
-                    store.registry.changed(key)
+                    Self.whenReady(store, on: eventLoop, patience: Self.resumePatience) { store.registry.tell(.changed, about: key) }
                 case .resumed(let key):
-                    Self.whenReady(store, on: eventLoop, patience: Self.resumePatience) { store.registry.changed(key) }
+                    Self.whenReady(store, on: eventLoop, patience: Self.resumePatience) { store.registry.tell(.resumed, about: key) }
                 case .broken(let key):
                     store.registry.broken(key)
                 }
@@ -66,14 +66,14 @@ public final class RedisJobStoreGroup: Sendable {
         await self.hub.subscriptionsPerNode()
     }
 
-    /// How long a loop's re-reads after a subscription was made again wait for the loop's own
+    /// How long a loop's re-reads after a change or a resumed subscription wait for the loop's own
     /// connection.
     static let resumePatience = 40
     static let resumePatienceStep = TimeAmount.milliseconds(50)
 
-    /// Runs `body` once the loop's own connection is ready (after a failover the subscriber may
-    /// reach the new primary a moment before it does), or after `resumePatience` steps of 50 ms
-    /// without it.
+    /// Runs `body` at once when the loop's own connection is ready, else once it is (after a
+    /// failover the subscriber may reach the new primary, and hear a write there, a moment before
+    /// the loop's router does) or after `resumePatience` steps of 50 ms without it.
     private static func whenReady(_ store: RedisJobStore, on eventLoop: any EventLoop, patience: Int, _ body: @escaping () -> Void) {
         guard store.router.isReady || patience == 0 else {
             eventLoop.assumeIsolated().scheduleTask(in: Self.resumePatienceStep) {

@@ -216,7 +216,7 @@ extension Topologies {
             let victim = try #require(try await cluster.nodes().first(where: \.isPrimary))
             let slot = victim.slots[0].lowerBound
             let ids = RedisCluster.ids(inSlot: slot, count: 20)
-            let replicated = try await self.replicatedWriter(cluster)
+            let replicated = try await cluster.replicatedWriter()
             for id in ids {
                 _ = try await replicated.create(id: id, owner: "mis-1")
                 _ = try await replicated.processed(id: id, links: [JobLink(entity: "e", href: "/e/\(id)")])
@@ -259,7 +259,7 @@ extension Topologies {
         func jobList() async throws {
             let cluster = try await RedisCluster.start("list")
             let front = try await self.front("cluster-list", cluster, environment: ["REDIS_TIMEOUT": "1s"])
-            let writer = try await self.replicatedWriter(cluster)
+            let writer = try await cluster.replicatedWriter()
             var ids: [String] = []
             for index in 0..<100 {
                 let id = try await writer.create(owner: "mis-1").id
@@ -316,17 +316,6 @@ extension Topologies {
             await writer.close()
             await front.child.kill()
             await cluster.stop()
-        }
-
-        private func replicatedWriter(_ cluster: RedisCluster) async throws -> JobWriter {
-            let seeds = try cluster.servers.map { try RedisURL(parsing: $0.url) }
-            let connection = RedisConnectionConfiguration(url: seeds[0], commandTimeout: .seconds(5))
-            return try await JobWriter.connect(
-                deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: connection)),
-                configuration: JobWriterConfiguration(durability: .replicated(timeout: .seconds(2))),
-                eventLoop: TestEventLoop.shared,
-                logger: quietLogger
-            )
         }
     }
 }

@@ -234,6 +234,7 @@ struct ConnectionStateMachineDriver {
             switch waiter.phase {
             case .subscribing(let generation): "waiting: subscribing g\(generation)"
             case .reading(let changed): "waiting: reading\(changed ? ", changed" : "")"
+            case .rechecking(let again): "waiting: rechecking\(again ? ", again" : "")"
             case .answering: "waiting: answering"
             case .parked: "waiting: parked"
             }

@@ -150,6 +150,45 @@ struct ConnectionStateMachineTests {
             state: "idle"
         ),
         Case(
+            name: "long poll: its watch resumes while parked (a migration, a failover): re-read; the same version parks again, a change then answers",
+            events: [
+                .request("/wait/5"), .watch(.ready, generation: 1), pending, .watch(.resumed, generation: 1), pending,
+                .watch(.changed, generation: 1), pendingV2,
+            ],
+            trace: ["plan /wait/5", "watch /wait/5 g1, timer g2 at +5s", "read /wait/5", "read /wait/5", "read /wait/5", "finish /wait/5 record"],
+            state: "idle"
+        ),
+        Case(
+            name: "long poll: its watch resumes and the job was written meanwhile: the re-check answers",
+            events: [.request("/wait/5"), .watch(.ready, generation: 1), pending, .watch(.resumed, generation: 1), pendingV2],
+            trace: ["plan /wait/5", "watch /wait/5 g1, timer g2 at +5s", "read /wait/5", "read /wait/5", "finish /wait/5 record"],
+            state: "idle"
+        ),
+        Case(
+            name: "long poll: resumed during its first read: one more read, then it parks as a first read would",
+            events: [.request("/wait/5"), .watch(.ready, generation: 1), .watch(.resumed, generation: 1), pending, pending],
+            trace: ["plan /wait/5", "watch /wait/5 g1, timer g2 at +5s", "read /wait/5", "read /wait/5"],
+            state: "waiting: parked"
+        ),
+        Case(
+            name: "long poll: a re-check that gets no answer keeps waiting; the deadline reads and answers",
+            events: [
+                .request("/wait/5"), .watch(.ready, generation: 1), pending, .watch(.resumed, generation: 1), .unavailable,
+                .advance(.seconds(5)), .timer(2), pending,
+            ],
+            trace: ["plan /wait/5", "watch /wait/5 g1, timer g2 at +5s", "read /wait/5", "read /wait/5", "read /wait/5", "finish /wait/5 record"],
+            state: "idle"
+        ),
+        Case(
+            name: "long poll: a change during a re-check is answered after one more read",
+            events: [
+                .request("/wait/5"), .watch(.ready, generation: 1), pending, .watch(.resumed, generation: 1),
+                .watch(.changed, generation: 1), pending, pendingV2,
+            ],
+            trace: ["plan /wait/5", "watch /wait/5 g1, timer g2 at +5s", "read /wait/5", "read /wait/5", "read /wait/5", "finish /wait/5 record"],
+            state: "idle"
+        ),
+        Case(
             name: "race: a late confirmation of an earlier watch cannot settle a newer one",
             events: [
                 .request("/wait/5"), .watch(.unavailable, generation: 1), pending,
@@ -233,6 +272,18 @@ struct ConnectionStateMachineTests {
             trace: [
                 "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +15s",
                 "read /stream", "stream job, then watch g4, timer g5 at +15s", "read /stream", "stream nothing, then park, timer g6 at +15s",
+            ],
+            state: "waiting: parked"
+        ),
+        Case(
+            name: "stream: its watch resumes: re-read, and only a newer version is sent",
+            events: [
+                .request("/stream"), .watch(.ready, generation: 1), pending, .watch(.resumed, generation: 1), pending,
+                .watch(.resumed, generation: 1), pendingV2,
+            ],
+            trace: [
+                "plan /stream", "watch /stream g1, timer g2 at +15s", "read /stream", "stream head+job, then park, timer g3 at +15s",
+                "read /stream", "stream nothing, then park, timer g4 at +15s", "read /stream", "stream job, then park, timer g5 at +15s",
             ],
             state: "waiting: parked"
         ),

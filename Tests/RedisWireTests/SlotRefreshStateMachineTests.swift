@@ -12,6 +12,8 @@ struct SlotRefreshStateMachineTests {
         case now(at: Int64)
         case timer(at: Int64)
         case finished(succeeded: Bool, at: Int64)
+        /// A refresh ended with a map that names a primary the router cannot reach.
+        case degraded(at: Int64)
         case shutdown
     }
 
@@ -20,13 +22,14 @@ struct SlotRefreshStateMachineTests {
     }
 
     static func run(_ events: [Event]) -> [SlotRefreshStateMachine.Action] {
-        var machine = SlotRefreshStateMachine(minimumInterval: .milliseconds(100), periodicInterval: .seconds(10))
+        var machine = SlotRefreshStateMachine(minimumInterval: .milliseconds(100), periodicInterval: .seconds(10), degradedInterval: .milliseconds(500))
         return events.map { event in
             switch event {
             case .request(let at): machine.refreshRequested(now: Self.deadline(at))
             case .now(let at): machine.refreshNow(now: Self.deadline(at))
             case .timer(let at): machine.scheduledFired(now: Self.deadline(at))
             case .finished(let succeeded, let at): machine.finished(succeeded: succeeded, now: Self.deadline(at))
+            case .degraded(let at): machine.finished(succeeded: true, degraded: true, now: Self.deadline(at))
             case .shutdown: machine.shutdown()
             }
         }
@@ -67,6 +70,19 @@ struct SlotRefreshStateMachineTests {
             "the periodic timer while a refresh is scheduled starts it; the refresh timer then finds it running",
             [.now(at: 0), .finished(succeeded: true, at: 10), .request(at: 20), .now(at: 30), .timer(at: 100)],
             [.startRefresh, .rearm(periodic: .seconds(10), refreshIn: nil), .scheduleRefresh(in: .milliseconds(80)), .startRefresh, .none]
+        ),
+        (
+            "a map naming a primary that cannot be reached is read again every 500 ms until it names none",
+            [.now(at: 0), .degraded(at: 30), .timer(at: 500), .degraded(at: 520), .timer(at: 1000), .finished(succeeded: true, at: 1010)],
+            [
+                .startRefresh, .rearm(periodic: .seconds(10), refreshIn: .milliseconds(470)), .startRefresh,
+                .rearm(periodic: .seconds(10), refreshIn: .milliseconds(480)), .startRefresh, .rearm(periodic: .seconds(10), refreshIn: nil),
+            ]
+        ),
+        (
+            "a degraded map with a request meanwhile: the request's spacing, not the degraded one",
+            [.now(at: 0), .request(at: 10), .degraded(at: 30)],
+            [.startRefresh, .none, .rearm(periodic: .seconds(10), refreshIn: .milliseconds(70))]
         ),
         (
             "after shutdown nothing starts, and a refresh that ends re-arms nothing",

@@ -10,8 +10,9 @@ one every PACE seconds, three ways, against the same front and Redis in one run:
     batch.py HOST PORT TOKEN REDIS_URL FRONT_PID [JOBS [PACE]]
 
 Prints one JSON object per way: per job completion, the Redis commands the front sent (HMGET,
-SUBSCRIBE, UNSUBSCRIBE, PING, from INFO commandstats), the HTTP requests the client sent and the
-front's CPU time; and how long after its write the client learned of each completion (p50, max).
+(S)SUBSCRIBE, (S)UNSUBSCRIBE, PING, from INFO commandstats — the write script's own HMGET counts
+too, one per completion in every way), the HTTP requests the client sent and the front's CPU
+time; and how long after its write the client learned of each completion (p50, max).
 """
 import asyncio
 import datetime
@@ -27,7 +28,7 @@ import redis
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "Sources" / "JobStatusCore" / "Resources" / "jobstatus_write.lua"
 TERMINAL = {"processed", "failed", "failed_with_error"}
-FRONT_COMMANDS = ("hmget", "subscribe", "unsubscribe", "ping")
+FRONT_COMMANDS = ("hmget", "subscribe", "unsubscribe", "ssubscribe", "sunsubscribe", "ping")
 
 
 def cpu_seconds(pid):

@@ -13,7 +13,10 @@ default 3; medians are reported), BENCH_JOBS (seeded jobs, default 100000), BENC
 commit's release binary of jobstatus: measured in the same rounds as "baseline (303 poll)", so a change
 to the request path is compared with its parent in one run, not across two noisy ones),
 BENCH_BATCH_JOBS (jobs of the job-list run, default 100; 0 skips it), BENCH_BATCH_PACE (seconds
-between two completions in it, default 0.05).
+between two completions in it, default 0.05), BENCH_CLUSTER_WAITERS (the long-poll run again
+against a local Redis Cluster of 3 primaries with a replica each, beside the standalone one:
+wake-up latency, cluster bus messages per write, sharded subscriptions per node; default
+BENCH_WAITERS, 0 skips it).
 """
 import json
 import os
@@ -40,6 +43,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 BASELINE = os.environ.get("BENCH_BASELINE")
 BATCH_JOBS = int(os.environ.get("BENCH_BATCH_JOBS", "100"))
 BATCH_PACE = os.environ.get("BENCH_BATCH_PACE", "0.05")
+CLUSTER_WAITERS = int(os.environ.get("BENCH_CLUSTER_WAITERS", str(WAITERS)))
 
 processes = []
 
@@ -102,6 +106,42 @@ def wrk(url, script=None, env=None, measure_pid=None):
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu_per_request, "non2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def start_cluster(primaries=3):
+    """A Redis Cluster of `primaries` primaries with one replica each on loopback; its seed URL."""
+    ports = [free_port() for _ in range(primaries * 2)]
+    for port in ports:
+        directory = RUN / f"cluster-{port}"
+        directory.mkdir()
+        start(f"cluster-{port}", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                  "--dir", str(directory), "--daemonize", "no", "--cluster-enabled", "yes",
+                                  "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"])
+    for port in ports:
+        wait_for_port(port)
+    subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{port}" for port in ports], "--cluster-replicas", "1",
+                    "--cluster-yes"], check=True, capture_output=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        states = [subprocess.run(["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, text=True).stdout
+                  for port in ports]
+        slots = subprocess.run(["redis-cli", "-p", str(ports[0]), "cluster", "shards"], capture_output=True, text=True).stdout
+        if all("cluster_state:ok" in state for state in states) and slots.count("online") >= len(ports):
+            return f"redis://127.0.0.1:{ports[0]}"
+        time.sleep(0.2)
+    sys.exit(f"the bench's cluster did not become ready; see {RUN}")
+
+
+def long_poll_run(front_port, front_pid, redis_url, prefix, cluster=False):
+    """scripts/bench/longpoll.py's figures, or None (its error printed)."""
+    extra = ["--cluster"] if cluster else []
+    output = subprocess.run([sys.executable, HERE / "longpoll.py", "127.0.0.1", str(front_port), TOKEN, redis_url,
+                             str(CLUSTER_WAITERS if cluster else WAITERS), prefix, str(front_pid), *extra],
+                            capture_output=True, text=True)
+    if output.returncode != 0:
+        print("long-poll run failed:\n" + output.stderr)
+        return None
+    return json.loads(output.stdout)
 
 
 def main():
@@ -255,12 +295,8 @@ http {{
 
     if WAITERS > 0:
         subprocess.run([sys.executable, HERE / "seed.py", redis_url, str(WAITERS), "lp-", "--pending"], check=True)
-        output = subprocess.run([sys.executable, HERE / "longpoll.py", "127.0.0.1", str(front_port), TOKEN, redis_url,
-                                 str(WAITERS), "lp-", str(front.pid)], capture_output=True, text=True)
-        if output.returncode != 0:
-            print("long-poll run failed:\n" + output.stderr)
-        else:
-            poll_result = json.loads(output.stdout)
+        poll_result = long_poll_run(front_port, front.pid, redis_url, "lp-")
+        if poll_result:
             print()
             print(f"long poll: {poll_result['answered']}/{poll_result['waiters']} waiters answered "
                   f"(statuses {poll_result['statuses']}); wake-up after the write p50 {poll_result['wake_p50_ms']} ms, "
@@ -268,6 +304,22 @@ http {{
             print(f"           Redis subscriptions {poll_result['subscriptions']} for {WAITERS} waited jobs, "
                   f"at most {poll_result['max_subscribers_per_job']} per job; "
                   f"front peak RSS {poll_result['front_peak_rss_mb']} MB (target <= 300)")
+
+    if CLUSTER_WAITERS > 0:
+        cluster_url = start_cluster()
+        cluster_front, cluster_port = start_front("jobstatus-cluster", {"REDIS_URL": cluster_url, "REDIS_MODE": "cluster"})
+        subprocess.run([sys.executable, HERE / "seed.py", cluster_url, str(CLUSTER_WAITERS), "clp-", "--pending", "--cluster"],
+                       check=True)
+        cluster_result = long_poll_run(cluster_port, cluster_front.pid, cluster_url, "clp-", cluster=True)
+        if cluster_result:
+            print()
+            print(f"long poll, 3-primary cluster: {cluster_result['answered']}/{cluster_result['waiters']} waiters answered "
+                  f"(statuses {cluster_result['statuses']}); wake-up p50 {cluster_result['wake_p50_ms']} ms, "
+                  f"p99 {cluster_result['wake_p99_ms']} ms, max {cluster_result['wake_max_ms']} ms (standalone above)")
+            print(f"           cluster bus messages per write: {cluster_result['bus_publish_per_write']} publish "
+                  f"(classic PUBLISH: one per other node), {cluster_result['bus_publishshard_per_write']} publishshard "
+                  f"(SPUBLISH: to the shard's replica)")
+            print(f"           sharded subscriptions per node: {cluster_result['subscriptions_per_node']}")
 
     if BATCH_JOBS > 0:
         output = subprocess.run([sys.executable, HERE / "batch.py", "127.0.0.1", str(front_port), TOKEN, redis_url,

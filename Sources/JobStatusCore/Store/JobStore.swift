@@ -38,7 +38,8 @@ public protocol JobStoreSession: AnyObject {
 
     /// Starts watching the jobs `ids` (each once) as one watch: the delegate gets `.ready` once
     /// every job is watched or `.unavailable` as soon as one cannot be, then `.changed` for each
-    /// write to any of them and `.lost` if the watch breaks, every event tagged with `generation`.
+    /// write to any of them, `.resumed` after an interruption and `.lost` if the watch breaks, every
+    /// event tagged with `generation`.
     /// A watch that is still in place is replaced.
     func watch(ids: [Substring], generation: UInt64)
 
@@ -89,7 +90,11 @@ public enum JobWatchEvent: Sendable, Equatable {
     case unavailable
     /// The job was written: read it again.
     case changed
-    /// The watch broke (the subscriber connection was lost): changes may have been missed and none
-    /// will be reported any more.
+    /// The watch broke for good (its subscription could not be made again): changes may have been
+    /// missed and none will be reported any more.
     case lost
+    /// The watch was interrupted (its subscription lost to a slot migration, a failover, a
+    /// reconnect) and is in place again: writes made meanwhile were reported to nobody. Read
+    /// again, and answer only what is new.
+    case resumed
 }

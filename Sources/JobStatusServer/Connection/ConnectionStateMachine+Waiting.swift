@@ -11,14 +11,27 @@ extension ConnectionStateMachine {
             return self.finish(request, .record(read), now: now)
         case .waiting(let request, var waiter):
             let changed: Bool
+            var rechecking = false
             switch waiter.phase {
             case .reading(let changedMeanwhile): changed = changedMeanwhile
+            case .rechecking(again: true):
+                // The reply may predate the last interruption: read once more.
+                waiter.phase = .rechecking(again: false)
+                self.state = .waiting(request, waiter)
+                return .read(request)
+            case .rechecking(again: false):
+                changed = false
+                rechecking = true
             case .answering: return self.finish(request, .record(read), now: now)
             case .subscribing, .parked: return .none
             }
             switch waiter.kind {
             case .longPoll(let deadline):
-                guard record.hasNothingNew(conditional: request.isConditional), waiter.watch != nil, now < deadline, !request.draining else {
+                // A re-check compares with what the poll parked on (nothing, if it never parked).
+                let sameAsParked = !rechecking || waiter.parkedOn == nil || record.version == waiter.parkedOn
+                guard record.hasNothingNew(conditional: request.isConditional), sameAsParked, waiter.watch != nil, now < deadline,
+                    !request.draining
+                else {
                     return self.finish(request, .record(read), now: now)
                 }
                 if changed {
@@ -28,6 +41,7 @@ extension ConnectionStateMachine {
                     return .read(request)
                 }
                 waiter.phase = .parked
+                waiter.parkedOn = record.version
                 self.state = .waiting(request, waiter)
                 return .none
             case .stream(let progress):
@@ -46,6 +60,14 @@ extension ConnectionStateMachine {
         case .waiting(let request, var waiter):
             switch waiter.phase {
             case .reading, .answering: break
+            case .rechecking:
+                // The watch is back and the job may well be unchanged: keep waiting (a change
+                // wakes the waiter, the deadline or heartbeat reads again).
+                if case .longPoll = waiter.kind {
+                    waiter.phase = .parked
+                    self.state = .waiting(request, waiter)
+                    return .none
+                }
             case .subscribing, .parked: return .none
             }
             if case .stream(.open) = waiter.kind {
@@ -76,12 +98,20 @@ extension ConnectionStateMachine {
             // No watch, no waiting: a long poll answers from this read; a stream relies on its
             // heartbeat reads until it can watch again.
             waiter.phase = waiter.readAfterWakeUp
-        case (.changed, .reading), (.lost, .reading):
+        case (.changed, .reading), (.lost, .reading), (.changed, .rechecking), (.lost, .rechecking):
             guard waiter.watch == generation else { return .none }
             if event == .lost { waiter.watch = nil }
             waiter.phase = .reading(changed: true)
             self.state = .waiting(request, waiter)
             return .none
+        case (.resumed, .reading(changed: false)), (.resumed, .rechecking):
+            guard waiter.watch == generation else { return .none }
+            waiter.phase = .rechecking(again: true)
+            self.state = .waiting(request, waiter)
+            return .none
+        case (.resumed, .parked):
+            guard waiter.watch == generation else { return .none }
+            waiter.phase = .rechecking(again: false)
         case (.changed, .parked):
             guard waiter.watch == generation else { return .none }
             waiter.phase = waiter.readAfterChange(of: request)
@@ -91,7 +121,9 @@ extension ConnectionStateMachine {
             // A stream reads with `changed`, so that it watches again at once after the read
             // (`streamRead`) rather than at its next heartbeat: the subscriber is back.
             waiter.phase = waiter.isLongPoll ? .answering : .reading(changed: true)
-        case (.ready, _), (.unavailable, _), (.lost, .subscribing), (.changed, .subscribing), (_, .answering):
+        case (.ready, _), (.unavailable, _), (.lost, .subscribing), (.changed, .subscribing), (.resumed, .subscribing),
+            (.resumed, .reading(changed: true)), (_, .answering):
+            // Resumed while a change is being read: that read answers anyway.
             return .none
         }
         self.state = .waiting(request, waiter)
@@ -102,7 +134,7 @@ extension ConnectionStateMachine {
     mutating func timerFired(generation: UInt64, now: NIODeadline) -> Action {
         guard case .waiting(let request, var waiter) = self.state, waiter.timer == generation else { return .none }
         switch (waiter.kind, waiter.phase) {
-        case (_, .reading), (_, .answering):
+        case (_, .reading), (_, .rechecking), (_, .answering):
             // The reply settles it: a long poll past its deadline answers, a stream parks again.
             return .none
         case (_, .subscribing):

@@ -65,6 +65,11 @@ struct ConnectionStateMachine<Read> {
             /// The record read is in flight; `changed`: the job changed meanwhile, so the reply
             /// may predate the change.
             case reading(changed: Bool)
+            /// The read after the watch resumed is in flight: writes made while it was interrupted
+            /// were reported to nobody. The reply answers only if it differs from what the waiter
+            /// parked on; `again`: the watch resumed once more while it was in flight, so the reply
+            /// may predate that gap too and the job is read once more first.
+            case rechecking(again: Bool)
             /// A long poll's last read is in flight: its reply is the answer, whatever it says.
             /// (The job changed, the wait is over, the watch broke, or the server is draining.)
             case answering
@@ -80,6 +85,8 @@ struct ConnectionStateMachine<Read> {
         var watch: UInt64?
         /// The generation of the armed timer: the long poll's deadline or the stream's heartbeat.
         var timer: UInt64
+        /// The version of the read a long poll parked on, for a re-check after its watch resumed.
+        var parkedOn: Int64?
 
         var isLongPoll: Bool {
             if case .longPoll = self.kind { return true }
@@ -469,7 +476,7 @@ struct ConnectionStateMachine<Read> {
         case .waiting(var request, var waiter):
             request.drain()
             switch waiter.phase {
-            case .reading, .answering:
+            case .reading, .rechecking, .answering:
                 self.state = .waiting(request, waiter)
             case .subscribing, .parked:
                 // A watch still being set up is left to end with the request.

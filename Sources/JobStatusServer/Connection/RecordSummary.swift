@@ -11,6 +11,12 @@ enum RecordSummary: Equatable {
 }
 
 extension RecordSummary {
+    /// The version read, when it is one job's and numeric.
+    var version: Int64? {
+        if case .job(_, let version) = self { return version }
+        return nil
+    }
+
     /// Whether a long poll should wait: the job is pending and the client has nothing older than
     /// this state (it sent no tag, or the tag of this very state). A client whose tag is stale is
     /// behind and gets the current state at once.

@@ -151,7 +151,7 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
             watched.unconfirmed -= 1
             self.watched = watched
             guard watched.unconfirmed == 0 else { return }
-        case .changed:
+        case .changed, .resumed:
             break
         case .unavailable, .lost:
             // One job unwatched is a watch that can miss changes: it ends for all of them (the

@@ -27,8 +27,10 @@ final class JobVersionBook: Sendable {
     private let book = NIOLockedValueBox(Book())
 
     /// How long a kept record answers: what changes a job without a write through the script (its
-    /// TTL expiring, a `DEL`) shows within this time.
-    static let maximumAge = TimeAmount.seconds(5)
+    /// TTL expiring, a `DEL`) shows within this time — the longest wait of a long poll by default
+    /// (`polling.max_wait`), so a held list that keeps being woken reads each of its jobs at
+    /// least as often as one that waits out its deadline would.
+    static let maximumAge = TimeAmount.seconds(30)
 
     /// `key`'s subscription is in place (again): every later write to it is announced.
     func opened(_ key: String) {

@@ -71,11 +71,12 @@ final class JobWatchRegistry {
         }
     }
 
-    /// A write to `key` was published.
-    func changed(_ key: String) {
+    /// A write to `key` was published (`.changed`), or its subscription is back after an
+    /// interruption (`.resumed`).
+    func tell(_ event: JobWatchEvent, about key: String) {
         guard let entry = self.entries[key], entry.subscribed else { return }
         for watcher in entry.watchers.values {
-            watcher.session.watchEvent(.changed, generation: watcher.generation)
+            watcher.session.watchEvent(event, generation: watcher.generation)
         }
     }
 

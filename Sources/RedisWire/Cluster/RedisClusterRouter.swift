@@ -18,7 +18,11 @@ public final class RedisClusterRouter: RedisRouter {
     /// The first connection attempt to each node while it is under way, for those that want to
     /// wait for it.
     private var firstAttempts: [RedisNode: EventLoopFuture<Void>] = [:]
-    private var refreshes = SlotRefreshStateMachine(minimumInterval: RedisClusterRouter.refreshInterval, periodicInterval: RedisClusterRouter.periodicRefresh)
+    private var refreshes = SlotRefreshStateMachine(
+        minimumInterval: RedisClusterRouter.refreshInterval,
+        periodicInterval: RedisClusterRouter.periodicRefresh,
+        degradedInterval: RedisClusterRouter.degradedRefresh
+    )
     /// The timers `refreshes` arms: the next refresh asked for, and the periodic one.
     private var refreshTimer: Scheduled<Void>?
     private var periodicTimer: Scheduled<Void>?
@@ -32,6 +36,9 @@ public final class RedisClusterRouter: RedisRouter {
     /// How often the map is refreshed when nothing asks for it: replicas that finish their first
     /// sync, or nodes added to the cluster, never redirect anyone, so they are found this way.
     static let periodicRefresh = TimeAmount.seconds(10)
+    /// How often the map is read while it names a primary that cannot be reached (until a
+    /// failover replaces it, or it is back).
+    static let degradedRefresh = TimeAmount.milliseconds(500)
 
     var maximumRedirections: Int { self.configuration.maximumRedirections }
 
@@ -176,6 +183,10 @@ public final class RedisClusterRouter: RedisRouter {
             logger: self.logger
         )
         self.connections[node] = connection
+        // A node lost may be a failover under way: the map shows it once it is done.
+        connection.onReadinessChange = { [unowned self] ready in
+            if !ready { self.scheduleRefresh() }
+        }
         let attempt = connection.start()
         self.firstAttempts[node] = attempt
         attempt.assumeIsolated().whenComplete { _ in
@@ -254,7 +265,7 @@ public final class RedisClusterRouter: RedisRouter {
                 if case .failure(let error) = result {
                     self.logger.warning("cannot read the cluster's slot map", metadata: ["error": "\(error)"])
                 }
-                self.perform(self.refreshes.finished(succeeded: (try? result.get()) != nil, now: .now()))
+                self.perform(self.refreshes.finished(succeeded: (try? result.get()) != nil, degraded: !self.isReady, now: .now()))
                 if case .success = result { self.onSlotMapRead?() }
             }
             .nonisolated()

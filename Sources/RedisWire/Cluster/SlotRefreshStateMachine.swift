@@ -8,7 +8,9 @@ import NIOCore
 /// resharding costs one `CLUSTER SLOTS`, not one per command; one runs every `periodicInterval`
 /// when nothing asks, which is how replicas that finished their first sync and added nodes are
 /// found (they redirect no one). A refresh asked for while one runs follows it: the running one may
-/// have read the map before the change that asked.
+/// have read the map before the change that asked. A map that names a primary the router cannot
+/// reach is read again every `degradedInterval` until it names none: that is how a failover,
+/// which takes the cluster a few seconds, is seen as soon as it is done.
 struct SlotRefreshStateMachine {
     enum State: Equatable {
         /// Nothing runs or waits; the last refresh began at `lastStart`.
@@ -35,11 +37,13 @@ struct SlotRefreshStateMachine {
 
     let minimumInterval: TimeAmount
     let periodicInterval: TimeAmount
+    let degradedInterval: TimeAmount
     private(set) var state: State
 
-    init(minimumInterval: TimeAmount, periodicInterval: TimeAmount) {
+    init(minimumInterval: TimeAmount, periodicInterval: TimeAmount, degradedInterval: TimeAmount) {
         self.minimumInterval = minimumInterval
         self.periodicInterval = periodicInterval
+        self.degradedInterval = degradedInterval
         self.state = .idle(lastStart: .uptimeNanoseconds(0))
     }
 
@@ -75,15 +79,20 @@ struct SlotRefreshStateMachine {
         return .startRefresh
     }
 
-    /// The running refresh ended, with a new map or without one.
-    mutating func finished(succeeded: Bool, now: NIODeadline) -> Action {
+    /// The running refresh ended, with a new map or without one; `degraded`: the map names a
+    /// primary the router cannot reach.
+    mutating func finished(succeeded: Bool, degraded: Bool = false, now: NIODeadline) -> Action {
         guard case .running(let since, let again) = self.state else { return .none }
-        guard !succeeded || again else {
+        guard !succeeded || again || degraded else {
             self.state = .idle(lastStart: since)
             return .rearm(periodic: self.periodicInterval, refreshIn: nil)
         }
         self.state = .scheduled(lastStart: since)
-        return .rearm(periodic: self.periodicInterval, refreshIn: self.delay(after: since, now: now))
+        var delay = self.delay(after: since, now: now)
+        if succeeded && !again {
+            delay = max(delay, since + self.degradedInterval - now)
+        }
+        return .rearm(periodic: self.periodicInterval, refreshIn: delay)
     }
 
     mutating func shutdown() -> Action {

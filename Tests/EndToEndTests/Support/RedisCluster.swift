@@ -3,8 +3,8 @@ import JobStatusWriter
 import NIOCore
 import RedisWire
 
-/// A real Redis Cluster on loopback: six redis-server processes, three primaries with one replica
-/// each, created with `redis-cli --cluster create`.
+/// A real Redis Cluster on loopback: redis-server processes, three (or `primaries`) primaries with
+/// one replica each, created with `redis-cli --cluster create`.
 final class RedisCluster: @unchecked Sendable {
     struct Node {
         let id: String
@@ -21,9 +21,9 @@ final class RedisCluster: @unchecked Sendable {
 
     /// With `tls`, every node speaks TLS only, to clients and on the cluster bus (`tls-cluster`,
     /// `tls-replication`), and announces its IP address, as managed clusters do.
-    static func start(_ name: String, tls: Bool = false) async throws -> RedisCluster {
+    static func start(_ name: String, tls: Bool = false, primaries: Int = 3) async throws -> RedisCluster {
         var servers: [RedisServer] = []
-        for index in 0..<6 {
+        for index in 0..<(primaries * 2) {
             servers.append(
                 try await RedisServer.start(
                     "\(name)-\(index)",
@@ -50,7 +50,7 @@ final class RedisCluster: @unchecked Sendable {
             }
             // Replicas show in CLUSTER SLOTS once their first sync is done.
             let slots = try? await servers[0].command(["CLUSTER", "SLOTS"]).array
-            return slots?.count == 3 && slots?.allSatisfy { ($0.array?.count ?? 0) >= 4 } == true
+            return slots?.count == primaries && slots?.allSatisfy { ($0.array?.count ?? 0) >= 4 } == true
         }
         guard ready else { throw TestFailure("the cluster did not become ready") }
         return cluster
@@ -94,6 +94,23 @@ final class RedisCluster: @unchecked Sendable {
         return node
     }
 
+    /// A counter of `CLUSTER INFO` (`cluster_stats_messages_publish_sent`, …) summed over the
+    /// running nodes.
+    func busMessages(_ counter: String) async throws -> Int {
+        var total = 0
+        for server in self.servers where server.child.isRunning {
+            let info = try await server.command(["CLUSTER", "INFO"]).string ?? ""
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("\(counter):") }
+            total += line.flatMap { Int($0.split(separator: ":")[1]) } ?? 0
+        }
+        return total
+    }
+
+    /// The sharded channels (`SSUBSCRIBE`) matching `pattern` that the node on `port` holds.
+    func shardChannels(on port: Int, matching pattern: String = "job:*") async throws -> [String] {
+        try await self.server(port: port).command(["PUBSUB", "SHARDCHANNELS", pattern]).array?.compactMap(\.string) ?? []
+    }
+
     /// Random job ids whose keys (`job:<id>`) all fall into `slot`.
     static func ids(inSlot slot: Int, count: Int) -> [String] {
         var ids: [String] = []
@@ -113,6 +130,18 @@ final class RedisCluster: @unchecked Sendable {
         )
         return try await JobWriter.connect(
             deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: connection)),
+            eventLoop: TestEventLoop.shared,
+            logger: quietLogger
+        )
+    }
+
+    /// A writer whose writes return once a replica has them too (`WAIT`), so a failover loses none.
+    func replicatedWriter() async throws -> JobWriter {
+        let seeds = try self.servers.map { try RedisURL(parsing: $0.url) }
+        let connection = RedisConnectionConfiguration(url: seeds[0], commandTimeout: .seconds(5))
+        return try await JobWriter.connect(
+            deployment: .cluster(RedisClusterConfiguration(seeds: seeds, connection: connection)),
+            configuration: JobWriterConfiguration(durability: .replicated(timeout: .seconds(2))),
             eventLoop: TestEventLoop.shared,
             logger: quietLogger
         )
