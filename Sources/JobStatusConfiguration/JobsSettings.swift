@@ -1,4 +1,4 @@
-public import JobStatusCore
+import JobStatusCore
 
 /// `jobs.*`: where job records live, and the defaults a writer gives them.
 public struct JobsSettings: Sendable {

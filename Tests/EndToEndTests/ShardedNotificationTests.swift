@@ -147,6 +147,53 @@ extension Topologies {
             await cluster.stop()
         }
 
+        @Test(
+            "a mixed fleet: with cluster_notifications both, a classic PUBLISH (a writer of the previous version) wakes a waiter as SPUBLISH does; with sharded alone it answers at its deadline with the current state"
+        )
+        func mixedFleet() async throws {
+            let cluster = try await RedisCluster.start("sharded-mixed")
+            let bridged = try await Front.start(
+                "sharded-both",
+                redisURL: cluster.seeds,
+                environment: ["REDIS_MODE": "cluster", "REDIS_CLUSTER_NOTIFICATIONS": "both"]
+            )
+            let sharded = try await self.front("sharded-only", cluster)
+            let writer = try await cluster.writer()
+            let (bridgedID, shardedID, newID) = (uniqueID(), uniqueID(), uniqueID())
+            for id in [bridgedID, shardedID, newID] {
+                _ = try await writer.create(id: id)
+            }
+            let bridgedWaiter = try self.longPoll(bridged, bridgedID, wait: 20)
+            let shardedWaiter = try self.longPoll(sharded, shardedID, wait: 3)
+            let bridgedNew = try self.longPoll(bridged, newID, wait: 20)
+            try await Task.sleep(for: .milliseconds(500))
+            let asked = ContinuousClock.now
+
+            // A writer of the previous version: the record written, then a classic PUBLISH.
+            for id in [bridgedID, shardedID] {
+                let key = "job:\(id)"
+                let owner = cluster.server(port: try await cluster.primary(forSlot: HashSlot.slot(for: key)).port)
+                _ = try await owner.command(["HSET", key, "status", "processed", "status_code", "200", "response_data", "{}", "version", "2"])
+                _ = try await owner.command(["PUBLISH", key, "2 processed"])
+            }
+            let woken = ContinuousClock.now
+            #expect(try await bridgedWaiter.readResponse().status == 200)
+            let bridgedAfter = ContinuousClock.now - woken
+            // A writer of this version (SPUBLISH) wakes the bridged front too.
+            _ = try await writer.processed(id: newID, responseData: "{}")
+            #expect(try await bridgedNew.readResponse().status == 200)
+            let shardedResponse = try await shardedWaiter.readResponse()
+            let shardedAfter = ContinuousClock.now - asked
+            print("mixed fleet: the bridged front woke \(bridgedAfter) after a classic PUBLISH; the sharded-only front answered at its deadline, \(shardedAfter) after the wait began")
+            #expect(bridgedAfter < .seconds(2))
+            #expect(shardedResponse.status == 200, "the deadline's read has the current state")
+            #expect(shardedAfter >= .milliseconds(2000), "not woken by the classic message: the fallback is the deadline")
+            await writer.close()
+            await bridged.child.kill()
+            await sharded.child.kill()
+            await cluster.stop()
+        }
+
         @Test("a primary with waiters is killed: they are subscribed again on the promoted replica, and a write acknowledged there wakes them within the failover time + 2 s")
         func failover() async throws {
             let cluster = try await RedisCluster.start("sharded-failover")

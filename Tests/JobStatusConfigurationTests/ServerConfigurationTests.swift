@@ -46,6 +46,7 @@ struct ServerConfigurationTests {
             ["AUTH_MODE": "jwt"], ["REDIS_URL": "localhost:6379"], ["HTTP_TRUST_FORWARDED_HEADERS": "maybe"],
             ["AUTH_MODE": "tokens"], ["REDIS_URL": "redis://a:1,redis://b:2"], ["REDIS_MODE": "sentinel"],
             ["REDIS_MODE": "cluster", "REDIS_URL": "redis://a:1/2"], ["REDIS_READ_FROM": "any"],
+            ["REDIS_CLUSTER_NOTIFICATIONS": "smart"],
             ["REDIS_TLS_CA_FILE": "/ca.pem"], ["REDIS_URL": "redis://a:1", "REDIS_TLS_VERIFY": "ca"],
             ["REDIS_URL": "rediss://a:1", "REDIS_TLS_VERIFY": "chain"],
             ["REDIS_URL": "rediss://a:1", "REDIS_TLS_CERT_FILE": "/client.pem"],
@@ -68,7 +69,7 @@ struct ServerConfigurationTests {
         let configuration = try ServerConfiguration(
             settings: self.environment([
                 "REDIS_MODE": "cluster", "REDIS_URL": "redis://:pw@10.0.0.1:7000, redis://10.0.0.2:7001",
-                "REDIS_READ_FROM": "replica", "AUTH_MODE": "none",
+                "REDIS_READ_FROM": "replica", "AUTH_MODE": "none", "REDIS_CLUSTER_NOTIFICATIONS": "both",
             ])
         )
         #expect(configuration.redis.mode == .cluster)
@@ -79,6 +80,7 @@ struct ServerConfigurationTests {
             return
         }
         #expect(cluster.readFromReplicas)
+        #expect(cluster.notifications == .both)
         #expect(cluster.seeds.count == 2)
     }
 

@@ -235,45 +235,28 @@ public final class ScriptedRedisServer: Sendable {
                 return state.script
             }
             var buffer = context.channel.allocator.buffer(capacity: 64)
-            let sharded = ["SSUBSCRIBE", "SUNSUBSCRIBE"].contains(command.first?.uppercased() ?? "")
+            let name = command.first?.uppercased() ?? ""
+            let sharded = name == "SSUBSCRIBE" || name == "SUNSUBSCRIBE"
             if sharded, let reply = script(command, self.number) {
                 // The script may refuse a sharded subscription (MOVED) before it is remembered.
                 ScriptedRedisServer.encode(reply, into: &buffer)
                 context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
                 return
             }
-            switch command.first?.uppercased() {
-            case "SSUBSCRIBE":
+            switch name {
+            case "SUBSCRIBE", "UNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE":
+                let subscribing = name == "SUBSCRIBE" || name == "SSUBSCRIBE"
+                let table: WritableKeyPath<State, [Int: Set<String>]> = sharded ? \.shardedSubscriptions : \.subscriptions
                 for channel in command.dropFirst() {
                     let count = self.state.withLockedValue { state in
-                        state.shardedSubscriptions[self.number, default: []].insert(channel)
-                        return state.shardedSubscriptions[self.number]?.count ?? 0
+                        if subscribing {
+                            state[keyPath: table][self.number, default: []].insert(channel)
+                        } else {
+                            state[keyPath: table][self.number]?.remove(channel)
+                        }
+                        return state[keyPath: table][self.number]?.count ?? 0
                     }
-                    ScriptedRedisServer.encode(.array([.bulk("ssubscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
-                }
-            case "SUNSUBSCRIBE":
-                for channel in command.dropFirst() {
-                    let count = self.state.withLockedValue { state in
-                        state.shardedSubscriptions[self.number]?.remove(channel)
-                        return state.shardedSubscriptions[self.number]?.count ?? 0
-                    }
-                    ScriptedRedisServer.encode(.array([.bulk("sunsubscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
-                }
-            case "SUBSCRIBE":
-                for channel in command.dropFirst() {
-                    let count = self.state.withLockedValue { state in
-                        state.subscriptions[self.number, default: []].insert(channel)
-                        return state.subscriptions[self.number]?.count ?? 0
-                    }
-                    ScriptedRedisServer.encode(.array([.bulk("subscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
-                }
-            case "UNSUBSCRIBE":
-                for channel in command.dropFirst() {
-                    let count = self.state.withLockedValue { state in
-                        state.subscriptions[self.number]?.remove(channel)
-                        return state.subscriptions[self.number]?.count ?? 0
-                    }
-                    ScriptedRedisServer.encode(.array([.bulk("unsubscribe"), .bulk(channel), .integer(Int64(count))]), into: &buffer)
+                    ScriptedRedisServer.encode(.array([.bulk(name.lowercased()), .bulk(channel), .integer(Int64(count))]), into: &buffer)
                 }
             default:
                 let reply = script(command, self.number) ?? ScriptedRedisServer.standardReply(to: command)

@@ -13,6 +13,7 @@ import pathlib
 import sys
 
 import redis
+import redis.cluster
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "Sources" / "JobStatusCore" / "Resources" / "jobstatus_write.lua"
 PATIENT = "3da18c10-d2ca-469e-bde5-7413201cea2"
@@ -41,7 +42,6 @@ def main():
     url, count, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     pending_only = sys.argv[4] == "--pending"
     if "--cluster" in sys.argv[5:]:
-        import redis.cluster
         client = redis.cluster.RedisCluster.from_url(url)
     else:
         client = redis.Redis.from_url(url)
