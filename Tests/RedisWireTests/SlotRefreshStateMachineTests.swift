@@ -72,17 +72,17 @@ struct SlotRefreshStateMachineTests {
             [.startRefresh, .rearm(periodic: .seconds(10), refreshIn: nil), .scheduleRefresh(in: .milliseconds(80)), .startRefresh, .none]
         ),
         (
-            "a map naming a primary that cannot be reached is read again every 500 ms until it names none",
-            [.now(at: 0), .degraded(at: 30), .timer(at: 500), .degraded(at: 520), .timer(at: 1000), .finished(succeeded: true, at: 1010)],
+            "a map naming a primary that cannot be reached is read again every 500 ms (the periodic timer, armed shorter) until it names none",
+            [.now(at: 0), .degraded(at: 30), .now(at: 530), .degraded(at: 540), .now(at: 1040), .finished(succeeded: true, at: 1050)],
             [
-                .startRefresh, .rearm(periodic: .seconds(10), refreshIn: .milliseconds(470)), .startRefresh,
-                .rearm(periodic: .seconds(10), refreshIn: .milliseconds(480)), .startRefresh, .rearm(periodic: .seconds(10), refreshIn: nil),
+                .startRefresh, .rearm(periodic: .milliseconds(500), refreshIn: nil), .startRefresh,
+                .rearm(periodic: .milliseconds(500), refreshIn: nil), .startRefresh, .rearm(periodic: .seconds(10), refreshIn: nil),
             ]
         ),
         (
-            "a degraded map with a request meanwhile: the request's spacing, not the degraded one",
-            [.now(at: 0), .request(at: 10), .degraded(at: 30)],
-            [.startRefresh, .none, .rearm(periodic: .seconds(10), refreshIn: .milliseconds(70))]
+            "a degraded map does not slow a request down: a failed command still refreshes at the usual spacing",
+            [.now(at: 0), .degraded(at: 30), .request(at: 40), .timer(at: 100)],
+            [.startRefresh, .rearm(periodic: .milliseconds(500), refreshIn: nil), .scheduleRefresh(in: .milliseconds(60)), .startRefresh]
         ),
         (
             "after shutdown nothing starts, and a refresh that ends re-arms nothing",

@@ -83,16 +83,14 @@ struct SlotRefreshStateMachine {
     /// primary the router cannot reach.
     mutating func finished(succeeded: Bool, degraded: Bool = false, now: NIODeadline) -> Action {
         guard case .running(let since, let again) = self.state else { return .none }
-        guard !succeeded || again || degraded else {
+        guard !succeeded || again else {
+            // A degraded map is read again soon by the periodic timer, armed shorter; a request
+            // meanwhile (a failed command) is still served at the usual spacing.
             self.state = .idle(lastStart: since)
-            return .rearm(periodic: self.periodicInterval, refreshIn: nil)
+            return .rearm(periodic: degraded ? self.degradedInterval : self.periodicInterval, refreshIn: nil)
         }
         self.state = .scheduled(lastStart: since)
-        var delay = self.delay(after: since, now: now)
-        if succeeded && !again {
-            delay = max(delay, since + self.degradedInterval - now)
-        }
-        return .rearm(periodic: self.periodicInterval, refreshIn: delay)
+        return .rearm(periodic: self.periodicInterval, refreshIn: self.delay(after: since, now: now))
     }
 
     mutating func shutdown() -> Action {
