@@ -150,12 +150,11 @@ private final class HubState {
     }
 
     func retain(_ key: String, from eventLoop: any EventLoop, ready: @escaping @Sendable (Bool) -> Void) {
-        var watch = self.watches[key] ?? Watch()
-        let firstInterest = watch.interests.isEmpty
-        watch.interests[ObjectIdentifier(eventLoop), default: (eventLoop, 0)].count += 1
-        watch.idleSince = nil
-        watch.waiting.append((eventLoop, ready))
-        self.watches[key] = watch
+        // Changed in place: a copy of the watch would copy its tables.
+        let firstInterest = self.watches[key, default: Watch()].interests.isEmpty
+        self.watches[key, default: Watch()].interests[ObjectIdentifier(eventLoop), default: (eventLoop, 0)].count += 1
+        self.watches[key]!.idleSince = nil
+        self.watches[key]!.waiting.append((eventLoop, ready))
         guard firstInterest else {
             self.settleIfOpen(key)
             return
@@ -167,15 +166,13 @@ private final class HubState {
 
     func release(_ key: String, from eventLoop: any EventLoop) {
         let loopID = ObjectIdentifier(eventLoop)
-        guard var watch = self.watches[key], let interest = watch.interests[loopID] else { return }
+        guard let interest = self.watches[key]?.interests[loopID] else { return }
         if interest.count > 1 {
-            watch.interests[loopID]!.count -= 1
-            self.watches[key] = watch
+            self.watches[key]!.interests[loopID]!.count -= 1
             return
         }
-        watch.interests[loopID] = nil
-        self.watches[key] = watch
-        guard watch.interests.isEmpty else { return }
+        self.watches[key]!.interests[loopID] = nil
+        guard self.watches[key]!.interests.isEmpty else { return }
         let now = NIODeadline.now()
         self.watches[key]?.idleSince = now
         for plane in self.planes {
@@ -253,10 +250,9 @@ private final class HubState {
     }
 
     private func settleIfOpen(_ key: String) {
-        guard var watch = self.watches[key], watch.open.count == self.planes.count, !watch.waiting.isEmpty else { return }
+        guard let watch = self.watches[key], watch.open.count == self.planes.count, !watch.waiting.isEmpty else { return }
         let waiting = watch.waiting
-        watch.waiting = []
-        self.watches[key] = watch
+        self.watches[key]!.waiting = []
         for (loop, ready) in waiting {
             loop.execute { ready(true) }
         }

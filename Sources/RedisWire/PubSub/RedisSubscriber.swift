@@ -1,3 +1,4 @@
+import CoreMetrics
 public import Logging
 public import NIOCore
 
@@ -42,8 +43,9 @@ public final class RedisSubscriber {
     private let delegate: any RedisSubscriberDelegate
     private var channels: [String: Channel] = [:]
     private var links: [SubscriberLink.Place: SubscriberLink] = [:]
-    /// Subscriptions held per link, as `/metrics` shows them.
-    private var held: [SubscriberLink.Place: Int] = [:]
+    /// Subscriptions held per link, and the gauge `/metrics` shows them in (made once per link:
+    /// making a metric looks it up in the backend under a lock).
+    private var held: [SubscriberLink.Place: (count: Int, gauge: Gauge)] = [:]
     /// While channels are detached: the next look for where they now live.
     private var relocation: Scheduled<Void>?
     private var isShutDown = false
@@ -125,7 +127,7 @@ public final class RedisSubscriber {
 
     /// The subscriptions Redis holds, per node (`host:port`; "single" for the one connection).
     public var subscriptionsPerNode: [String: Int] {
-        Dictionary(uniqueKeysWithValues: self.held.filter { $0.value > 0 }.map { ($0.key.description, $0.value) })
+        Dictionary(uniqueKeysWithValues: self.held.filter { $0.value.count > 0 }.map { ($0.key.description, $0.value.count) })
     }
 
     // MARK: - Carrying out the machine's actions
@@ -193,12 +195,13 @@ public final class RedisSubscriber {
 
     private func count(_ place: SubscriberLink.Place?, from wasHeld: Bool, to isHeld: Bool) {
         guard let place, wasHeld != isHeld else { return }
-        self.count(place, to: self.held[place, default: 0] + (isHeld ? 1 : -1))
+        self.count(place, to: (self.held[place]?.count ?? 0) + (isHeld ? 1 : -1))
     }
 
     private func count(_ place: SubscriberLink.Place, to count: Int) {
-        self.held[place] = count
-        RedisMetrics.subscriptions(on: place.description).record(count)
+        let gauge = self.held[place]?.gauge ?? RedisMetrics.subscriptions(on: place.description)
+        self.held[place] = (count, gauge)
+        gauge.record(count)
     }
 
     // MARK: - Replies and pushes
