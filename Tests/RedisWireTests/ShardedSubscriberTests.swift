@@ -57,21 +57,26 @@ struct ShardedSubscriberTests {
             (0...).lazy.map { "job:k\($0)" }.first { slots.contains(HashSlot.slot(for: $0)) }!
         }
 
-        init() async throws {
+        /// With `replicas`, each node is also the other shard's replica (reads and sharded
+        /// subscriptions may go to replicas).
+        init(replicas: Bool = false) async throws {
             let owners = NIOLockedValueBox((0, 0))
             let ports = NIOLockedValueBox(["a": 0, "b": 0])
             self.owners = owners
-            // Each node answers the map, and refuses with MOVED a sharded subscription to a slot it
-            // does not serve, as Redis does.
+            // Each node answers the map, and refuses with MOVED a sharded subscription to a slot its
+            // shard does not serve, as Redis does.
             let node: @Sendable (String, [String]) -> ScriptedRedisServer.Reply? = { node, command in
                 let (low, high) = owners.withLockedValue { $0 }
                 switch command.first {
                 case "CLUSTER":
-                    return ScriptedRedisServer.clusterSlots([(0...8191, primary: low, replicas: []), (8192...16383, primary: high, replicas: [])])
+                    return ScriptedRedisServer.clusterSlots([
+                        (0...8191, primary: low, replicas: replicas ? [high] : []), (8192...16383, primary: high, replicas: replicas ? [low] : []),
+                    ])
                 case "SSUBSCRIBE":
                     let slot = HashSlot.slot(for: command[1])
                     let owner = slot < 8192 ? low : high
-                    return owner == ports.withLockedValue({ $0[node] }) ? nil : .error("MOVED \(slot) 127.0.0.1:\(owner)")
+                    let port = ports.withLockedValue { $0[node] }
+                    return owner == port || replicas ? nil : .error("MOVED \(slot) 127.0.0.1:\(owner)")
                 default:
                     return nil
                 }
@@ -86,7 +91,8 @@ struct ShardedSubscriberTests {
             let loop = redis.eventLoop
             let configuration = RedisClusterConfiguration(
                 seeds: [RedisURL(host: "127.0.0.1", port: a.port)],
-                connection: Scripted.connection(a.port)
+                connection: Scripted.connection(a.port),
+                readFromReplicas: replicas
             )
             let events = self.events
             let (router, subscriber) = try await loop.flatSubmit {
@@ -140,6 +146,18 @@ struct ShardedSubscriberTests {
         #expect(perNode == ["127.0.0.1:\(fixture.a.port)": 1, "127.0.0.1:\(fixture.b.port)": 1])
         #expect(fixture.b.publish("2 processed", on: high, sharded: true) == 1)
         #expect(await fixture.events(3).last == "message \(high) 2 processed")
+        try await fixture.shutdown()
+    }
+
+    @Test("with reads from replicas, each channel is subscribed on a replica of its shard, spreading the load off the primaries")
+    func replicaPlacement() async throws {
+        let fixture = try await Fixture(replicas: true)
+        let (low, high) = (Fixture.low, Fixture.high)
+        try await fixture.on { $0.retain(low) }
+        try await fixture.on { $0.retain(high) }
+        #expect(Set(await fixture.events(2)) == ["\(low) opened", "\(high) opened"])
+        #expect(fixture.b.shardedSubscriptions == [low: 1], "the low shard's replica is b")
+        #expect(fixture.a.shardedSubscriptions == [high: 1], "the high shard's replica is a")
         try await fixture.shutdown()
     }
 
