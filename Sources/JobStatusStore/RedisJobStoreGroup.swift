@@ -60,12 +60,6 @@ public final class RedisJobStoreGroup: Sendable {
         await self.hub.subscriptionCount()
     }
 
-    /// The subscriptions Redis holds for this instance, per node (`host:port`; "single" for a
-    /// standalone or Sentinel deployment's one subscriber connection).
-    public func subscriptionsPerNode() async -> [String: Int] {
-        await self.hub.subscriptionsPerNode()
-    }
-
     /// How long a loop's re-reads after a change or a resumed subscription wait for the loop's own
     /// connection.
     static let resumePatience = 40

@@ -7,9 +7,11 @@ import Testing
 import Glibc
 #endif
 
-extension Topologies {
+extension LoadTests {
     /// Waiting at cluster scale: the write script's `SPUBLISH` stays in the job's shard, the front
     /// subscribes on the shard of each job, and its subscriptions follow migrations and failovers.
+    /// In the load pass: its clusters (up to 12 redis-server processes) load the machine, and it
+    /// measures wake-up bounds that a machine running 40 suites at once would blur.
     @Suite("Sharded notifications in a Redis Cluster", .serialized)
     struct ShardedNotificationTests {
         private func front(_ name: String, _ cluster: RedisCluster) async throws -> Front {

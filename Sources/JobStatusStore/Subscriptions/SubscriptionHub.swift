@@ -72,11 +72,6 @@ final class SubscriptionHub: SubscriptionSource {
         (try? await self.eventLoop.submit { self.state.value.subscriptionCount }.get()) ?? 0
     }
 
-    /// The subscriptions Redis holds per node, over every framing (for tests and diagnostics).
-    func subscriptionsPerNode() async -> [String: Int] {
-        (try? await self.eventLoop.submit { self.state.value.subscriptionsPerNode }.get()) ?? [:]
-    }
-
     func shutdown() async {
         try? await self.eventLoop.flatSubmit { self.state.value.shutdown() }.get()
     }
@@ -136,12 +131,6 @@ private final class HubState {
     }
 
     var subscriptionCount: Int { self.watches.count }
-
-    var subscriptionsPerNode: [String: Int] {
-        self.planes.reduce(into: [:]) { total, plane in
-            total.merge(plane.subscriptionsPerNode, uniquingKeysWith: +)
-        }
-    }
 
     func shutdown() -> EventLoopFuture<Void> {
         self.sweep?.cancel()
