@@ -45,7 +45,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var pending = CircularBuffer<PendingCommand>(initialCapacity: 256)
     private var outbound = ByteBuffer()
     private var flushScheduled = false
-    private var timeoutCheck: Scheduled<Void>?
+    /// The armed check of the oldest command's deadline, and when it fires (possibly for a
+    /// command answered since: it then just ends).
+    private var timeoutCheck: (task: Scheduled<Void>, deadline: NIODeadline)?
     private var context: ChannelHandlerContext?
     /// Where `message` pushes go on a subscriber connection; nil on a command connection.
     var pushReceiver: (any RedisPushReceiver)?
@@ -92,7 +94,11 @@ final class RedisChannelHandler: ChannelInboundHandler {
         let now = context.eventLoop.now
         let deadline = now + min(timeout ?? self.commandTimeout, self.commandTimeout)
         self.pending.append(PendingCommand(receiver: receiver, sent: now, deadline: deadline))
-        if self.timeoutCheck == nil {
+        if let armed = self.timeoutCheck, armed.deadline <= deadline {
+            // The armed check fires first and re-arms for what is pending then.
+        } else {
+            // None, or a later one (a replica read's shorter timeout after a full one).
+            self.timeoutCheck?.task.cancel()
             self.armTimeoutCheck(at: deadline, context: context)
         }
         if !self.flushScheduled {
@@ -183,9 +189,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     private func armTimeoutCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        self.timeoutCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.checkTimeouts()
         }
+        self.timeoutCheck = (task, deadline)
     }
 
     private func checkTimeouts() {
@@ -235,7 +242,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     private func failAll(_ error: RedisError) {
-        self.timeoutCheck?.cancel()
+        self.timeoutCheck?.task.cancel()
         self.timeoutCheck = nil
         guard !self.pending.isEmpty else { return }
         let failed = self.pending
