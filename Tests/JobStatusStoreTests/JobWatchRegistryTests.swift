@@ -220,6 +220,19 @@ struct JobWatchRegistryTests {
         #expect(fixture.book.recordCount == 0, "an older read is never kept")
     }
 
+    @Test("a kept record answers for JobVersionBook.maximumAge at most: then the job is read again (an expiry or a DEL publishes nothing)")
+    func keptRecordAges() {
+        let fixture = Fixture()
+        let (session, _) = fixture.session()
+        fixture.book.opened("job:a")
+        session.readList(ids: ["a"], caller: nil, held: true)
+        fixture.router.answer(0, .record(status: "pending", version: 1))
+        let now = NIODeadline.now()
+        #expect(fixture.book.record(of: "job:a", now: now + JobVersionBook.maximumAge - .seconds(1)) != nil)
+        #expect(fixture.book.record(of: "job:a", now: now + JobVersionBook.maximumAge + .seconds(1)) == nil)
+        print("a kept record answers held lists for \(JobVersionBook.maximumAge.nanoseconds / 1_000_000_000) s, then is read again")
+    }
+
     @Test("a read sent before the subscription broke is not kept, even once it is back")
     func readAcrossBreak() {
         let fixture = Fixture()

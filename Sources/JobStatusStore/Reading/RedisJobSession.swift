@@ -74,8 +74,13 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
         }
         let now = NIODeadline.now()
         for (index, id) in ids.enumerated() {
+            // Only a held list's jobs are watched: a plain list read builds no key and takes no lock.
+            guard held else {
+                self.sendRead(id: id, to: ListItemReceiver(session: self, read: number, index: index, id: id, key: nil, epoch: nil, rereads: 0))
+                continue
+            }
             let key = self.store.keyPrefixText + id
-            if held, let record = self.store.book.record(of: key, now: now) {
+            if let record = self.store.book.record(of: key, now: now) {
                 if let delegate = self.delegate, let list = self.list, list.number == number {
                     record.withView { view in
                         self.decide(view, caller: list.caller, ifNoneMatch: nil) { delegate.listItemRead(at: index, $0) }
@@ -168,12 +173,14 @@ final class RedisJobSession: JobStoreSession, RedisReplyReceiver {
             self.listItemFinished(number, failure: .refused(reply.string))
             return
         }
-        if item.rereads < Self.staleRereads, self.isStale(reply, key: item.key) {
+        if let key = item.key, item.rereads < Self.staleRereads, self.isStale(reply, key: key) {
             self.sendRead(id: item.id, to: item.again())
             return
         }
-        if let epoch = item.epoch, let record = JobRecordQuery.view(of: reply), let copy = CachedRecord(record, readAt: .now()) {
-            self.store.book.remember(item.key, copy, epoch: epoch)
+        if let key = item.key, let epoch = item.epoch, let record = JobRecordQuery.view(of: reply),
+            let copy = CachedRecord(record, readAt: .now())
+        {
+            self.store.book.remember(key, copy, epoch: epoch)
         }
         if let delegate = self.delegate {
             self.decide(reply, caller: list.caller, ifNoneMatch: nil) { delegate.listItemRead(at: item.index, $0) }
@@ -279,12 +286,13 @@ private final class ListItemReceiver: RedisReplyReceiver {
     private let read: UInt64
     let index: Int
     let id: Substring
-    let key: String
+    /// The job key, for a held list's read (checked against announced versions, kept in the book).
+    let key: String?
     /// The stretch of subscription the read was sent in; nil: the job is not subscribed.
     let epoch: UInt64?
     let rereads: Int
 
-    init(session: RedisJobSession, read: UInt64, index: Int, id: Substring, key: String, epoch: UInt64?, rereads: Int) {
+    init(session: RedisJobSession, read: UInt64, index: Int, id: Substring, key: String?, epoch: UInt64?, rereads: Int) {
         self.session = session
         self.read = read
         self.index = index

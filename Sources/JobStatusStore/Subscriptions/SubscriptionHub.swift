@@ -1,3 +1,4 @@
+import JobStatusCore
 import Logging
 import NIOCore
 import RedisWire
@@ -226,16 +227,11 @@ private final class HubState {
         self.tellInterested(watch, .changed(key))
     }
 
-    /// The version a notification (`<version> <status>`) announces.
+    /// The version a notification (`<version> <status>`) announces, read as a record's is.
     private static func version(announcedBy payload: RedisReply) -> Int64? {
         let bytes = payload.bytes
-        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), space > 0, space <= 18 else { return nil }
-        var version: Int64 = 0
-        for byte in bytes[..<space] {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            version = version * 10 + Int64(byte - UInt8(ascii: "0"))
-        }
-        return version
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        return EntityTag(version: UnsafeRawBufferPointer(rebasing: bytes[..<space]), createdAt: nil)?.versionNumber
     }
 
     private func settleIfOpen(_ key: String) {
