@@ -4,8 +4,9 @@
     check_document.py docs/openapi.yaml Sources/JobStatusCore/Text/JobStatusVersion.swift
 
 - it is a valid OpenAPI 3.1 document (openapi-spec-validator);
-- every response example matches its response's schema, and every parameter example its
-  parameter's schema (examples are what client teams copy);
+- every response example matches its response's schema and the envelope rules (`meta.code`, and
+  `x-error-type`), and every parameter example its parameter's schema (examples are what client
+  teams copy);
 - every operationId is unique;
 - info.version is the version the binary reports.
 Exits 1 with the problems listed.
@@ -36,12 +37,12 @@ def main():
 
     checked = set()
 
-    def check_examples(node, pointer, what):
+    def check_examples(node, pointer, what, status=None):
         nonlocal examples
         node, pointer = contract.resolve(node, pointer)
-        if id(node) in checked:  # a $ref or YAML alias seen before
+        if (id(node), status) in checked:  # a $ref or YAML alias seen before
             return
-        checked.add(id(node))
+        checked.add((id(node), status))
         candidates = []
         if "example" in node:
             candidates.append(("example", node["example"]))
@@ -52,6 +53,9 @@ def main():
             examples += 1
             for error in contract.validate_value(value, pointer + "/schema"):
                 problems.append(f"{what}, example {name}: {error}")
+            if status is not None:
+                for problem in contract.envelope_problems(node, status, value):
+                    problems.append(f"{what}, example {name}: {problem}")
 
     operation_ids = {}
     for template, item in spec["paths"].items():
@@ -71,7 +75,7 @@ def main():
                 resolved, response_pointer = contract.resolve(response, f"{operation_pointer}/responses/{status}")
                 for media in (resolved.get("content") or {}):
                     check_examples(resolved["content"][media], f"{response_pointer}/content/{pointer_token(media)}",
-                                   f"{method.upper()} {template} {status} {media}")
+                                   f"{method.upper()} {template} {status} {media}", status)
     for operation_id, places in operation_ids.items():
         if len(places) > 1:
             problems.append(f"operationId {operation_id} is used by {', '.join(places)}")

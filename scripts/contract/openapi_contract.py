@@ -7,7 +7,9 @@ status. It conforms when:
 - every header it carries is documented for that response, apart from the framing headers
   (Content-Type, Content-Length, Date, Connection, Transfer-Encoding), every required header is
   there, and each value matches its schema;
-- its Content-Type is one the response documents, and a JSON body matches the schema.
+- its Content-Type is one the response documents, and a JSON body matches the schema, carries
+  the response's status as `meta.code` and, for an error, the `error.type` the response names in
+  `x-error-type`.
 
 Used by validate_responses.py (every response the end-to-end tests received) and
 check_document.py (every example in the document).
@@ -147,4 +149,25 @@ class Contract:
                 return problems + [f"body is not JSON: {error}"]
             schema_pointer = f"{response_pointer}/content/{pointer_token(media)}/schema"
             problems += [f"body {error}" for error in self.validate_value(document, schema_pointer)]
+            problems += [f"body {problem}" for problem in self.envelope_problems(content[media], status, document)]
+        return problems
+
+    @staticmethod
+    def envelope_problems(media, status, document):
+        """What the schemas leave to the envelope rules (a list of strings): `meta.code` is the
+        response's status, and an error's `error.type` is the one its response names in
+        `x-error-type`. (One schema per error status would say the same, but generators make a
+        type of each; the document keeps one `ErrorEnvelope` and states the pairing here.)"""
+        if not isinstance(document, dict):
+            return []
+        problems = []
+        meta = document.get("meta")
+        if isinstance(meta, dict) and "code" in meta and str(meta["code"]) != str(status):
+            problems.append(f"meta/code: {meta['code']!r} is not the status {status}")
+        expected = media.get("x-error-type")
+        if expected is not None:
+            error = document.get("error")
+            found = error.get("type") if isinstance(error, dict) else None
+            if found != expected:
+                problems.append(f"error/type: {found!r} is not {expected!r} (x-error-type)")
         return problems
