@@ -1,0 +1,7 @@
+from enum import StrEnum
+
+class JobLinkEntity(StrEnum):
+    JOB = "job"
+
+    def __str__(self) -> str:
+        return str(self.value)

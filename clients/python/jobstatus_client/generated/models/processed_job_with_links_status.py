@@ -1,0 +1,7 @@
+from enum import StrEnum
+
+class ProcessedJobWithLinksStatus(StrEnum):
+    PROCESSED = "processed"
+
+    def __str__(self) -> str:
+        return str(self.value)
