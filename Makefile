@@ -1,5 +1,5 @@
 # jobstatus — see README.md. Every target installs what it needs on a Debian machine.
-.PHONY: run test test-unit test-redis test-topologies test-tooling fuzz bench microbench topology topology-down build clean
+.PHONY: run test test-unit test-redis test-topologies test-tooling test-clients fuzz bench microbench topology topology-down build clean
 
 run:
 	scripts/run.sh
@@ -20,6 +20,12 @@ test-topologies:
 
 test-tooling:
 	scripts/test.sh --filter EndToEndTests.Tooling
+
+# The generated clients are current and complete; the Python client against live fronts.
+test-clients:
+	scripts/install-deps.sh
+	swift build --build-tests
+	scripts/test-clients.sh
 
 fuzz:
 	scripts/install-deps.sh

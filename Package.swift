@@ -22,6 +22,8 @@ let package = Package(
         // For the micro-benchmarks in Benchmarks/ (a package of their own).
         .library(name: "JobStatusCore", targets: ["JobStatusCore"]),
         .library(name: "RedisWire", targets: ["RedisWire"]),
+        // A client of the API that polls well (docs/clients.md), generated from docs/openapi.yaml.
+        .library(name: "JobStatusClient", targets: ["JobStatusClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -36,8 +38,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // Generated/ is swift-openapi-generator's output, committed (scripts/clients/generate.sh):
+        // building the library never builds the generator.
+        .target(
+            name: "JobStatusClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",
@@ -194,6 +211,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "JobStatusClientTests",
+            dependencies: ["JobStatusClient"]
+        ),
+        .testTarget(
             name: "JobStatusCoreTests",
             dependencies: ["JobStatusCore", "JobStatusTestSupport"],
             swiftSettings: strictSettings
@@ -252,7 +273,10 @@ let package = Package(
                 "JobStatusTestSupport",
                 "JobStatusWriter",
                 "JobStatusCore",
+                "JobStatusClient",
                 "RedisWire",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -41,6 +41,12 @@ python3 -c 'import schemathesis.cli' >/dev/null 2>&1 || python_missing+=('schema
 python3 -c 'import grafana_foundation_sdk' >/dev/null 2>&1 || python_missing+=('grafana-foundation-sdk==1769699998!10.1.0')
 python3 -c 'import promql_parser' >/dev/null 2>&1 || python_missing+=('promql-parser==0.12.0')
 python3 -c 'import kubernetes_validate' >/dev/null 2>&1 || python_missing+=('kubernetes-validate==1.37.0')
+# The Python client (clients/python: httpx, attrs) and its tests (pytest); the generator of its
+# models, whose output the test command checks (scripts/clients/generate.sh --check).
+python3 -c 'import httpx' >/dev/null 2>&1 || python_missing+=('httpx>=0.23,<1')
+python3 -c 'import attrs' >/dev/null 2>&1 || python_missing+=('attrs>=22.2')
+python3 -c 'import pytest' >/dev/null 2>&1 || python_missing+=('pytest>=7')
+[ "$(openapi-python-client --version 2>/dev/null | awk '{print $NF}')" = "0.29.1" ] || python_missing+=('openapi-python-client==0.29.1')
 if [ "${#python_missing[@]}" -gt 0 ]; then
     echo "installing Python packages: ${python_missing[*]}"
     # A Debian-managed Python refuses plain pip installs (PEP 668); this machine's tools are ours.

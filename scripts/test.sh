@@ -35,9 +35,11 @@ else
 fi
 
 # The whole run only (a filtered one, with arguments, skips these): every recorded response
-# against the OpenAPI document, then a short bounded fuzz run of the request path and the envelope
+# against the OpenAPI document, the generated clients and the Python client's tests
+# (scripts/test-clients.sh), then a short bounded fuzz run of the request path and the envelope
 # writer (scripts/fuzz.sh).
 if [ "$#" -eq 0 ]; then
     python3 scripts/contract/validate_responses.py docs/openapi.yaml "$JOBSTATUS_CONTRACT_LOG"
+    scripts/test-clients.sh
     FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh
 fi

@@ -110,20 +110,23 @@ final class Front: @unchecked Sendable {
     static func start(
         _ name: String,
         redis: RedisServer,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        port: Int? = nil
     ) async throws -> Front {
-        try await self.start(name, redisURL: redis.url, environment: environment)
+        try await self.start(name, redisURL: redis.url, environment: environment, port: port)
     }
 
+    /// `port`: the port of a front stopped before (a restart), else a free one.
     static func start(
         _ name: String,
         redisURL: String,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        port: Int? = nil
     ) async throws -> Front {
         let directory = makeTemporaryDirectory("front-\(name)")
         let tokensFile = "\(directory)/tokens.json"
         try Tokens.file.write(toFile: tokensFile, atomically: true, encoding: .utf8)
-        let port = freePort()
+        let port = port ?? freePort()
         var variables = [
             "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port)", "REDIS_URL": redisURL, "AUTH_MODE": "tokens",
             "AUTH_TOKENS_FILE": tokensFile, "REDIS_TIMEOUT": "500ms", "JOBSTATUS_CONFIG": "", "LOG_LEVEL": "info",

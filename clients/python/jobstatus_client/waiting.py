@@ -214,9 +214,10 @@ class ListWait:
     out as it does (`take_finished`).
 
     The first request is not held, so ids that are already finished (or unknown) come back at
-    once. Then one held request for the ids still pending, without `If-None-Match`: the service
-    holds it while none of them is terminal, so a job's progress does not wake it — only a finish
-    does. Each answer drops the finished ids, and the list asked next is the rest.
+    once. Then one held request for the ids still pending, which the service answers at the first
+    write to any of them. Each answer drops the finished ids and the list asked next is the rest;
+    while no id finished, the same list is asked again with the answer's `ETag` as
+    `If-None-Match` (an unchanged list at the end of a hold is then a bodiless 304).
     """
 
     def __init__(self, ids: list[str], *, timeout: float | None, max_wait: int = 30, max_retries: int = 8,
@@ -225,6 +226,7 @@ class ListWait:
         self.patience = _Patience(timeout, max_wait, max_retries, clock)
         self.last: dict[str, JobResult] = {}
         self.first = True
+        self.etag: str | None = None
         self._finished: list[JobResult] = []
 
     def take_finished(self) -> list[JobResult]:
@@ -247,6 +249,8 @@ class ListWait:
         self.patience.failures = 0
         if status == _THROTTLED:
             return self._timed_out() or self.patience.sleep(retry_after(headers))
+        if status == 304:
+            return self._ask() if was_held(headers) else self._timed_out() or self.patience.sleep(retry_after(headers))
         if status != 200 or not isinstance(parsed, JobListEnvelope):
             return Fail(refusal(status, parsed))
         unheld_on_purpose, self.first = self.first, False
@@ -258,6 +262,8 @@ class ListWait:
                 finished.add(result.id)
                 self._finished.append(result)
         self.remaining = [job_id for job_id in self.remaining if job_id not in finished]
+        # A tag names the state of the list it came with: another list needs none.
+        self.etag = None if finished else headers.get("etag")
         if not self.remaining:
             return Finish(None)
         if finished or unheld_on_purpose or was_held(headers):
@@ -277,7 +283,7 @@ class ListWait:
     def _ask(self) -> Action:
         if self.first:
             return self._timed_out() or Ask(0, None, tuple(self.remaining))
-        return self._timed_out() or Ask(self.patience.wait(), None, tuple(self.remaining))
+        return self._timed_out() or Ask(self.patience.wait(), self.etag, tuple(self.remaining))
 
     def _timed_out(self) -> Fail | None:
         if self.patience.expired():

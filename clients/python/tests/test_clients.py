@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -257,9 +258,11 @@ def test_429_retry_after_is_honoured(kind, start_front, jobs):
 
 
 def test_the_package_installs_with_pip(tmp_path):
+    # From a copy: a build leaves build/ and *.egg-info beside the sources.
+    source = shutil.copytree(ROOT / "clients" / "python", tmp_path / "source", ignore=shutil.ignore_patterns("__pycache__", "tests"))
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(ROOT / "clients" / "python")], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--root-user-action", "ignore",
+                    "--target", str(target), str(source)], check=True)
     probe = subprocess.run([sys.executable, "-c", "import jobstatus_client, sys; print(jobstatus_client.__file__)"],
                            cwd=tmp_path, env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=True)
     assert probe.stdout.strip().startswith(str(target))

@@ -103,9 +103,9 @@ def test_the_deadline_caps_holds_and_sleeps_and_ends_the_wait():
     assert ended.error.last.status == "pending"
 
 
-def listing(*items, held=True):
+def listing(*items, held=True, tag='W/"l0123456789abcdef"'):
     envelope = JobListEnvelope.from_dict({"data": list(items), "meta": {**META, "type": "list"}})
-    return 200, ({"preference-applied": "wait=30"} if held else {"retry-after": "5"}), envelope
+    return 200, ({"preference-applied": "wait=30"} if held else {"retry-after": "5"}) | {"etag": tag}, envelope
 
 
 def pending_item(job_id):
@@ -120,11 +120,13 @@ def test_list_first_unheld_then_held_for_the_rest_handing_out_finished_jobs():
     machine = ListWait(["a", "b", "c", "a"], timeout=None, clock=Clock())
     assert machine.start() == Ask(0, None, ("a", "b", "c")), "an id listed twice is asked once; the first ask is not held"
     action = machine.answered(*listing(pending_item("a"), done_item("b"), {"id": "c", "status": "not_found"}, held=False))
-    assert action == Ask(30, None, ("a",)), "finished ids are dropped; the rest is held, without a tag"
+    assert action == Ask(30, None, ("a",)), "finished ids are dropped; the rest is held, without the old list's tag"
     assert [(result.id, result.status) for result in machine.take_finished()] == [("b", "processed"), ("c", "not_found")]
     assert machine.take_finished() == []
-    assert machine.answered(*listing(pending_item("a"))) == Ask(30, None, ("a",)), "held to its end: ask again"
-    assert machine.answered(*listing(pending_item("a"), held=False)) == Sleep(5.0), "not held: Retry-After"
+    tagged = Ask(30, 'W/"l1"', ("a",))
+    assert machine.answered(*listing(pending_item("a"), tag='W/"l1"')) == tagged, "woken by progress: the same list, with its tag"
+    assert machine.answered(304, {"preference-applied": "wait=30"}, None) == tagged, "unchanged to the end of the hold"
+    assert machine.answered(*listing(pending_item("a"), held=False, tag='W/"l1"')) == Sleep(5.0), "not held: Retry-After"
     assert machine.answered(*listing(done_item("a"))) == Finish(None)
     assert machine.take_finished()[0].response_data == {"n": 1}
 
@@ -132,7 +134,7 @@ def test_list_first_unheld_then_held_for_the_rest_handing_out_finished_jobs():
 def test_list_first_answer_with_nothing_finished_is_followed_by_the_held_ask_at_once():
     machine = ListWait(["a"], timeout=None, clock=Clock())
     machine.start()
-    assert machine.answered(*listing(pending_item("a"), held=False)) == Ask(30, None, ("a",)), \
+    assert machine.answered(*listing(pending_item("a"), held=False)) == Ask(30, 'W/"l0123456789abcdef"', ("a",)), \
         "the first ask was not held on purpose: its Retry-After is no reason to sleep"
 
 

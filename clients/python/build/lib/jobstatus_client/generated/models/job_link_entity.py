@@ -1,7 +1,0 @@
-from enum import StrEnum
-
-class JobLinkEntity(StrEnum):
-    JOB = "job"
-
-    def __str__(self) -> str:
-        return str(self.value)

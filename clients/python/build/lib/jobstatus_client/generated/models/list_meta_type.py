@@ -1,7 +1,0 @@
-from enum import StrEnum
-
-class ListMetaType(StrEnum):
-    LIST = "list"
-
-    def __str__(self) -> str:
-        return str(self.value)

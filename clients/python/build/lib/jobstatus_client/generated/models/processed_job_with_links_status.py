@@ -1,7 +1,0 @@
-from enum import StrEnum
-
-class ProcessedJobWithLinksStatus(StrEnum):
-    PROCESSED = "processed"
-
-    def __str__(self) -> str:
-        return str(self.value)
