@@ -172,7 +172,7 @@ public struct JobPoller: Sendable {
     /// A request that ended without an answer the generated code could read: cancellation ends
     /// the wait; no answer at all is a failure to reach the service; an unreadable one from a
     /// proxy (502–504) an outage; any other a refusal.
-    private static func failure(_ error: any Error, machine: inout some FailureReceiver, at now: ContinuousClock.Instant) throws -> WaitAction {
+    private static func failure(_ error: any Error, machine: inout some WaitMachine, at now: ContinuousClock.Instant) throws -> WaitAction {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
         guard let clientError = error as? ClientError, let response = clientError.response else {
             return machine.unreachable("\(error)", at: now)
@@ -184,12 +184,3 @@ public struct JobPoller: Sendable {
         return machine.answered(.refused(status: status, type: nil, message: "the \(status) answer does not match the API document: \(clientError.underlyingError)"), at: now)
     }
 }
-
-/// What both waiting machines take when a request fails.
-protocol FailureReceiver {
-    mutating func unreachable(_ why: String, at now: ContinuousClock.Instant) -> WaitAction
-    mutating func answered(_ answer: WaitAnswer, at now: ContinuousClock.Instant) -> WaitAction
-}
-
-extension JobWait: FailureReceiver {}
-extension JobListWait: FailureReceiver {}

@@ -6,9 +6,9 @@
 /// any of them. Each answer drops the finished ids and the list asked next is the rest; while none
 /// finished, the same list is asked again with the answer's `ETag` as `If-None-Match` (an
 /// unchanged list at the end of a hold is then a bodiless 304).
-struct JobListWait: Sendable {
+struct JobListWait: WaitMachine {
     private(set) var remaining: [String]
-    private var patience: WaitPatience
+    var patience: WaitPatience
     private var last: [String: JobResult] = [:]
     private var unheldOnPurpose = true
     private var tag: String?
@@ -26,32 +26,10 @@ struct JobListWait: Sendable {
         return self.finished
     }
 
-    func start(at now: ContinuousClock.Instant) -> WaitAction {
-        self.ask(at: now)
-    }
-
-    func slept(at now: ContinuousClock.Instant) -> WaitAction {
-        self.ask(at: now)
-    }
-
-    mutating func unreachable(_ why: String, at now: ContinuousClock.Instant) -> WaitAction {
-        self.timedOut(at: now) ?? self.patience.unreachable(why, at: now)
-    }
-
     mutating func answered(_ answer: WaitAnswer, at now: ContinuousClock.Instant) -> WaitAction {
+        if let action = self.notNow(answer, at: now) { return action }
         switch answer {
-        case .unavailable(let status, let retryAfter):
-            return self.timedOut(at: now)
-                ?? self.patience.failed(pause: WaitPatience.retryAfter(retryAfter), why: "the service answered \(status)", at: now)
-        case .throttled(let retryAfter):
-            self.patience.answered()
-            return self.timedOut(at: now) ?? self.patience.sleep(WaitPatience.retryAfter(retryAfter), at: now)
-        case .notModified(let held, let retryAfter):
-            self.patience.answered()
-            if held { return self.ask(at: now) }
-            return self.timedOut(at: now) ?? self.patience.sleep(WaitPatience.retryAfter(retryAfter), at: now)
         case .list(let results, let tag, let held, let retryAfter):
-            self.patience.answered()
             let firstAnswer = self.unheldOnPurpose
             self.unheldOnPurpose = false
             var done = Set<String>()
@@ -66,21 +44,21 @@ struct JobListWait: Sendable {
             // A tag names the state of the list it came with: another list needs none.
             self.tag = done.isEmpty ? tag : nil
             if self.remaining.isEmpty { return .finish(nil) }
-            if !done.isEmpty || firstAnswer || held { return self.ask(at: now) }
-            return self.timedOut(at: now) ?? self.patience.sleep(WaitPatience.retryAfter(retryAfter), at: now)
+            if !done.isEmpty || firstAnswer { return self.ask(at: now) }
+            return self.again(held: held, retryAfter: retryAfter, at: now)
         case .refused(let status, let type, let message):
             return .fail(.refused(status: status, type: type, message: message))
-        case .job, .notFound:
+        case .job, .notFound, .notModified, .throttled, .unavailable:
             return .fail(.refused(status: 200, type: nil, message: "a single job answered a job list"))
         }
     }
 
-    private func ask(at now: ContinuousClock.Instant) -> WaitAction {
+    func ask(at now: ContinuousClock.Instant) -> WaitAction {
         let wait = self.unheldOnPurpose ? 0 : self.patience.wait(at: now)
         return self.timedOut(at: now) ?? .ask(wait: wait, ifNoneMatch: self.tag, ids: self.remaining)
     }
 
-    private func timedOut(at now: ContinuousClock.Instant) -> WaitAction? {
+    func timedOut(at now: ContinuousClock.Instant) -> WaitAction? {
         guard self.patience.expired(at: now) else { return nil }
         return .fail(.timedOut(last: self.remaining.compactMap { self.last[$0] }))
     }

@@ -8,12 +8,12 @@ from typing import Any, AsyncIterator, Iterable
 
 import httpx
 
-from .exchange import Observer, api_client, batches, deliver, observe, operation
+from .exchange import ClientOptions, batches, deliver, observe, operation
 from .results import JobResult
 from .waiting import Ask, Finish, JobWait, ListWait, Sleep
 
 
-class AsyncJobStatusClient:
+class AsyncJobStatusClient(ClientOptions):
     """`JobStatusClient` for asyncio:
 
         async with AsyncJobStatusClient("https://jobs.example.com", token) as client:
@@ -24,15 +24,6 @@ class AsyncJobStatusClient:
     More ids than `batch_size` are followed by one held request per batch, as concurrent tasks.
     """
 
-    def __init__(self, base_url: str, token: str, *, max_wait: int = 30, max_retries: int = 8,
-                 batch_size: int = 100, connect_timeout: float = 5.0, observer: Observer | None = None,
-                 httpx_args: dict[str, Any] | None = None):
-        self.api = api_client(base_url, token, max_wait=max_wait, connect_timeout=connect_timeout, httpx_args=httpx_args)
-        self.max_wait = max_wait
-        self.max_retries = max_retries
-        self.batch_size = batch_size
-        self.observer = observer
-        self.requests_sent = 0
 
     async def __aenter__(self) -> "AsyncJobStatusClient":
         return self
@@ -116,7 +107,7 @@ class AsyncJobStatusClient:
 
     async def _send(self, machine: JobWait | ListWait, ask: Ask, job_id: str | None):
         module, request = operation(ask, job_id)
-        self.requests_sent += 1
+        self._counted()
         started = time.monotonic()
         try:
             response = await self.api.get_async_httpx_client().request(**request)

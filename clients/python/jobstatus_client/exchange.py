@@ -3,8 +3,9 @@ operation's request, and its response into the machine's next action."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import httpx
@@ -46,6 +47,26 @@ def api_client(base_url: str, token: str, *, max_wait: int, connect_timeout: flo
         timeout=httpx.Timeout(max_wait + 10.0, connect=connect_timeout),
         httpx_args=httpx_args or {},
     )
+
+
+class ClientOptions:
+    """What both clients are made with (`JobStatusClient` says what each option means)."""
+
+    def __init__(self, base_url: str, token: str, *, max_wait: int = 30, max_retries: int = 8,
+                 batch_size: int = 100, connect_timeout: float = 5.0, observer: "Observer | None" = None,
+                 httpx_args: dict[str, Any] | None = None):
+        self.api = api_client(base_url, token, max_wait=max_wait, connect_timeout=connect_timeout, httpx_args=httpx_args)
+        self.max_wait = max_wait
+        self.max_retries = max_retries
+        self.batch_size = batch_size
+        self.observer = observer
+        self.requests_sent = 0
+        self._count = threading.Lock()
+
+    def _counted(self) -> None:
+        """One more request sent (the synchronous client sends from several threads)."""
+        with self._count:
+            self.requests_sent += 1
 
 
 def operation(ask: Ask, job_id: str | None):

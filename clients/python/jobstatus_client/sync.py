@@ -9,12 +9,12 @@ from typing import Any, Iterable, Iterator
 
 import httpx
 
-from .exchange import Observer, api_client, batches, deliver, observe, operation
+from .exchange import ClientOptions, batches, deliver, observe, operation
 from .results import JobResult
 from .waiting import Ask, Finish, JobWait, ListWait, Sleep
 
 
-class JobStatusClient:
+class JobStatusClient(ClientOptions):
     """Follows jobs of a jobstatus service until they finish, the way it is meant to be polled.
 
         with JobStatusClient("https://jobs.example.com", token) as client:
@@ -24,19 +24,9 @@ class JobStatusClient:
 
     `max_wait` is the longest hold asked for (the service caps it at `polling.max_wait`);
     `batch_size` the most ids per list request (`polling.max_batch`); `max_retries` how many
-    failures to reach the service in a row are retried. `observer` is called with each `Exchange`.
+    failures to reach the service in a row are retried. `observer` is called with each `Exchange`;
+    `httpx_args` go to httpx (event hooks, a transport, TLS settings). `requests_sent` counts.
     """
-
-    def __init__(self, base_url: str, token: str, *, max_wait: int = 30, max_retries: int = 8,
-                 batch_size: int = 100, connect_timeout: float = 5.0, observer: Observer | None = None,
-                 httpx_args: dict[str, Any] | None = None):
-        self.api = api_client(base_url, token, max_wait=max_wait, connect_timeout=connect_timeout, httpx_args=httpx_args)
-        self.max_wait = max_wait
-        self.max_retries = max_retries
-        self.batch_size = batch_size
-        self.observer = observer
-        self.requests_sent = 0
-        self._count = threading.Lock()
 
     def __enter__(self) -> "JobStatusClient":
         return self
@@ -136,8 +126,7 @@ class JobStatusClient:
 
     def _send(self, machine: JobWait | ListWait, ask: Ask, job_id: str | None):
         module, request = operation(ask, job_id)
-        with self._count:
-            self.requests_sent += 1
+        self._counted()
         started = time.monotonic()
         try:
             response = self.api.get_httpx_client().request(**request)

@@ -156,15 +156,11 @@ class _Patience:
         return self.failed(min(_UNREACHABLE_PAUSE_LIMIT, 0.1 * 2 ** self.failures), f"the service cannot be reached: {error}")
 
 
-class JobWait:
-    """Waiting for one job to finish."""
+class _Wait:
+    """What both waits do alike: ask at the start and after a sleep, pause after a failure, and
+    read the answers that mean "not now" (429, 503, a proxy's 502 and 504) and "unchanged" (304)."""
 
-    def __init__(self, job_id: str, *, timeout: float | None, max_wait: int = 30, max_retries: int = 8,
-                 clock: Callable[[], float] = time.monotonic):
-        self.job_id = job_id
-        self.patience = _Patience(timeout, max_wait, max_retries, clock)
-        self.etag: str | None = None
-        self.last: JobResult | None = None
+    patience: _Patience
 
     def start(self) -> Action:
         return self._ask()
@@ -175,7 +171,8 @@ class JobWait:
     def unreachable(self, error: Exception) -> Action:
         return self._timed_out() or self.patience.unreachable(error)
 
-    def answered(self, status: int, headers: Mapping[str, str], parsed: Any) -> Action:
+    def _not_now(self, status: int, headers: Mapping[str, str]) -> Action | None:
+        """The action for an answer that carries no job (None for one that may)."""
         if status in _RETRIED_AFTER_PAUSE:
             return self._timed_out() or self.patience.failed(retry_after(headers), f"the service answered {status}")
         self.patience.failures = 0
@@ -183,22 +180,42 @@ class JobWait:
             return self._timed_out() or self.patience.sleep(retry_after(headers))
         if status == 304:
             return self._again(headers)
+        return None
+
+    def _again(self, headers: Mapping[str, str]) -> Action:
+        """Unchanged: ask again at once after a held request, else after the service's `Retry-After`."""
+        if was_held(headers):
+            return self._ask()
+        return self._timed_out() or self.patience.sleep(retry_after(headers))
+
+    def _ask(self) -> Action:
+        raise NotImplementedError
+
+    def _timed_out(self) -> Fail | None:
+        raise NotImplementedError
+
+
+class JobWait(_Wait):
+    """Waiting for one job to finish."""
+
+    def __init__(self, job_id: str, *, timeout: float | None, max_wait: int = 30, max_retries: int = 8,
+                 clock: Callable[[], float] = time.monotonic):
+        self.job_id = job_id
+        self.patience = _Patience(timeout, max_wait, max_retries, clock)
+        self.etag: str | None = None
+        self.last: JobResult | None = None
+
+    def answered(self, status: int, headers: Mapping[str, str], parsed: Any) -> Action:
+        action = self._not_now(status, headers)
+        if action is not None:
+            return action
         if status == 404:
             return Finish(JobResult(self.job_id, "not_found", None))
         if status in (200, 303) and isinstance(parsed, (JobEnvelope, JobWithLinksEnvelope)):
             self.etag = headers.get("etag", self.etag)
             self.last = JobResult(self.job_id, parsed.data.status.value, parsed.data, self.etag)
-            if self.last.done:
-                return Finish(self.last)
-            return self._again(headers)
+            return Finish(self.last) if self.last.done else self._again(headers)
         return Fail(refusal(status, parsed))
-
-    def _again(self, headers: Mapping[str, str]) -> Action:
-        """Still pending (or unchanged): ask again at once after a held request, else after the
-        service's `Retry-After`."""
-        if was_held(headers):
-            return self._ask()
-        return self._timed_out() or self.patience.sleep(retry_after(headers))
 
     def _ask(self) -> Action:
         return self._timed_out() or Ask(self.patience.wait(), self.etag)
@@ -209,7 +226,7 @@ class JobWait:
         return None
 
 
-class ListWait:
+class ListWait(_Wait):
     """Waiting for every job of a list (at most `polling.max_batch` ids) to finish, handing each
     out as it does (`take_finished`).
 
@@ -234,23 +251,10 @@ class ListWait:
         finished, self._finished = self._finished, []
         return finished
 
-    def start(self) -> Action:
-        return self._ask()
-
-    def slept(self) -> Action:
-        return self._ask()
-
-    def unreachable(self, error: Exception) -> Action:
-        return self._timed_out() or self.patience.unreachable(error)
-
     def answered(self, status: int, headers: Mapping[str, str], parsed: Any) -> Action:
-        if status in _RETRIED_AFTER_PAUSE:
-            return self._timed_out() or self.patience.failed(retry_after(headers), f"the service answered {status}")
-        self.patience.failures = 0
-        if status == _THROTTLED:
-            return self._timed_out() or self.patience.sleep(retry_after(headers))
-        if status == 304:
-            return self._ask() if was_held(headers) else self._timed_out() or self.patience.sleep(retry_after(headers))
+        action = self._not_now(status, headers)
+        if action is not None:
+            return action
         if status != 200 or not isinstance(parsed, JobListEnvelope):
             return Fail(refusal(status, parsed))
         unheld_on_purpose, self.first = self.first, False
@@ -266,9 +270,9 @@ class ListWait:
         self.etag = None if finished else headers.get("etag")
         if not self.remaining:
             return Finish(None)
-        if finished or unheld_on_purpose or was_held(headers):
+        if finished or unheld_on_purpose:
             return self._ask()
-        return self._timed_out() or self.patience.sleep(retry_after(headers))
+        return self._again(headers)
 
     @staticmethod
     def result(item: Any) -> JobResult:
@@ -281,9 +285,8 @@ class ListWait:
         return JobResult(item.id, state.status.value, state)
 
     def _ask(self) -> Action:
-        if self.first:
-            return self._timed_out() or Ask(0, None, tuple(self.remaining))
-        return self._timed_out() or Ask(self.patience.wait(), self.etag, tuple(self.remaining))
+        wait = 0 if self.first else self.patience.wait()
+        return self._timed_out() or Ask(wait, self.etag, tuple(self.remaining))
 
     def _timed_out(self) -> Fail | None:
         if self.patience.expired():
