@@ -42,7 +42,7 @@ extension Tooling {
                 let withData = try await poller.wait(for: data)
                 #expect(withData.responseData?.value as? [String: String] == ["declaration_id": "a1"])
                 let failedJob = try await poller.wait(for: failed)
-                guard case .failed(let job) = failedJob.state, case .case1(let message) = job.error else { Issue.record("\(failedJob)"); return }
+                guard case .failed(let job) = failedJob.state, case .JobErrorMessage(let message) = job.error else { Issue.record("\(failedJob)"); return }
                 #expect(message == "Patient not found" && failedJob.statusCode == 403)
                 let conflictJob = try await poller.wait(for: conflict)
                 guard case .failed(let job409) = conflictJob.state, case .JobError(let error409) = job409.error else { Issue.record("\(conflictJob)"); return }

@@ -69,9 +69,27 @@ struct JobWaitTests {
         var machine = Self.machine(timeout: .seconds(10))
         #expect(machine.start(at: Self.start) == .ask(wait: 10, ifNoneMatch: nil, ids: []))
         let later = Self.start + .milliseconds(7500)
-        #expect(machine.answered(.job(Self.pending(), held: true, retryAfter: nil), at: later) == .ask(wait: 3, ifNoneMatch: #"W/"2.1""#, ids: []))
+        #expect(machine.answered(.job(Self.pending(), held: true, retryAfter: nil), at: later) == .ask(wait: 2, ifNoneMatch: #"W/"2.1""#, ids: []), "2.5 s left: the whole seconds")
         #expect(machine.answered(.throttled(retryAfter: 30), at: later) == .sleep(.milliseconds(2500)))
+        let lastSecond = Self.start + .milliseconds(9500)
+        #expect(machine.slept(at: lastSecond) == .ask(wait: 0, ifNoneMatch: #"W/"2.1""#, ids: []), "less than a second left: not held")
+        #expect(machine.answered(.notModified(held: false, retryAfter: 1), at: lastSecond) == .sleep(.milliseconds(500)), "then a sleep to the deadline")
         #expect(machine.slept(at: Self.start + .seconds(10)) == .fail(.timedOut(last: [Self.pending()])))
+    }
+
+    @Test("a list answer must name the ids asked, else the wait ends; a list timeout has every listed job's last state")
+    func listMismatchAndTimeout() {
+        var machine = JobListWait(ids: ["a", "b"], timeout: .seconds(5), maxWait: 30, maxRetries: 8, now: Self.start)
+        _ = machine.start(at: Self.start)
+        guard case .fail(.mismatched) = machine.answered(.list([Self.processed("a")], tag: nil, held: false, retryAfter: nil), at: Self.start) else {
+            Issue.record("b left out must end the wait")
+            return
+        }
+        #expect(machine.takeFinished().isEmpty)
+        var other = JobListWait(ids: ["a", "b"], timeout: .seconds(5), maxWait: 30, maxRetries: 8, now: Self.start)
+        _ = other.start(at: Self.start)
+        _ = other.answered(.list([Self.pending("a"), Self.processed("b")], tag: nil, held: false, retryAfter: nil), at: Self.start)
+        #expect(other.slept(at: Self.start + .seconds(5)) == .fail(.timedOut(last: [Self.pending("a"), Self.processed("b")])))
     }
 
     @Test("a list: first not held, then held for the ids left (with the tag while the list is the same), handing out what finished")

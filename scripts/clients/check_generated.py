@@ -112,7 +112,9 @@ def check_swift(spec, directory, diagnostics):
         block = source[output:source.find("case undocumented(", output)]
         for status in statuses:
             answers += 1
-            if not re.search(rf"\bcase {SWIFT_STATUS_CASES[status]}\(", block):
+            if status not in SWIFT_STATUS_CASES:
+                problems.append(f"check_generated.py: no Swift case name known for status {status}: add it to SWIFT_STATUS_CASES")
+            elif not re.search(rf"\bcase {SWIFT_STATUS_CASES[status]}\(", block):
                 problems.append(f"swift-openapi-generator: {operation_id} has no case for its {status}")
     untyped = [line.strip() for line in source.splitlines()
                if re.search(r"\bcase json\(", line) and "Components.Schemas." not in line]

@@ -374,7 +374,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/FailedJob/error`.
             @frozen public enum _ErrorPayload: Codable, Hashable, Sendable {
                 /// - Remark: Generated from `#/components/schemas/FailedJob/error/case1`.
-                case case1(Swift.String)
+                case JobErrorMessage(Components.Schemas.JobErrorMessage)
                 /// - Remark: Generated from `#/components/schemas/FailedJob/error/case2`.
                 case ValidationError(Components.Schemas.ValidationError)
                 /// - Remark: Generated from `#/components/schemas/FailedJob/error/case3`.
@@ -382,7 +382,7 @@ extension Components {
                 public init(from decoder: any Swift.Decoder) throws {
                     var errors: [any Swift.Error] = []
                     do {
-                        self = .case1(try decoder.decodeFromSingleValueContainer())
+                        self = .JobErrorMessage(try decoder.decodeFromSingleValueContainer())
                         return
                     } catch {
                         errors.append(error)
@@ -407,7 +407,7 @@ extension Components {
                 }
                 public func encode(to encoder: any Swift.Encoder) throws {
                     switch self {
-                    case let .case1(value):
+                    case let .JobErrorMessage(value):
                         try encoder.encodeToSingleValueContainer(value)
                     case let .ValidationError(value):
                         try value.encode(to: encoder)
@@ -488,6 +488,10 @@ extension Components {
                 case error
             }
         }
+        /// A failed job's error as a message (403, 404, …).
+        ///
+        /// - Remark: Generated from `#/components/schemas/JobErrorMessage`.
+        public typealias JobErrorMessage = Swift.String
         /// - Remark: Generated from `#/components/schemas/JobError`.
         public struct JobError: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/JobError/type`.
@@ -1106,9 +1110,11 @@ extension Components {
             }
         }
         /// An error of the request itself. Each response names its `error.type` in `x-error-type`
-        /// (and the contract checks it): `bad_request` 400, `access_denied` 401, `forbidden` 403,
-        /// `not_found` 404, `method_not_allowed` 405, `not_acceptable` 406, `too_many_requests` 429,
-        /// `request_header_fields_too_large` 431, `internal_error` 500, `service_unavailable` 503.
+        /// (and the contract checks it, on every response the tests receive and on schemathesis'
+        /// ones): `bad_request` 400, `access_denied` 401, `forbidden` 403, `not_found` 404,
+        /// `method_not_allowed` 405, `not_acceptable` 406, `too_many_requests` 429,
+        /// `request_header_fields_too_large` 431, `internal_error` 500, `service_unavailable` 503;
+        /// and `validation_failed` 422, in `ValidationFailedEnvelope`.
         ///
         ///
         /// - Remark: Generated from `#/components/schemas/ErrorEnvelope`.
@@ -1187,7 +1193,7 @@ extension Components {
                 ])
             }
         }
-        /// A 422; `error.type` is `validation_failed` and `error.invalid` says what.
+        /// A 422; `error.type` is `validation_failed` (`x-error-type`) and `error.invalid` says what.
         ///
         /// - Remark: Generated from `#/components/schemas/ValidationFailedEnvelope`.
         public struct ValidationFailedEnvelope: Codable, Hashable, Sendable {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 
@@ -107,19 +108,42 @@ public struct JobPoller: Sendable {
     }
 
     /// Each listed job as it finishes, in the order they finish (an id listed twice, once).
+    ///
+    /// More ids than `batchSize` are followed by one held request per batch, at once. A timeout
+    /// is thrown once every batch has reached it, with every listed job's last state.
     public func completions(of ids: [String], timeout: Duration? = nil) -> AsyncThrowingStream<JobResult, any Error> {
         var seen = Set<String>()
         let listed = ids.filter { seen.insert($0).inserted }
         let size = max(1, self.configuration.batchSize)
         let batches = stride(from: 0, to: listed.count, by: size).map { Array(listed[$0..<min($0 + size, listed.count)]) }
         return AsyncThrowingStream { continuation in
+            if let unlistable = listed.first(where: { $0.isEmpty || $0.contains(",") }) {
+                continuation.finish(throwing: JobStatusClientError.unlistable(id: unlistable))
+                return
+            }
             let task = Task {
                 do {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
+                    let last = try await withThrowingTaskGroup(of: [JobResult]?.self) { group in
                         for batch in batches {
-                            group.addTask { try await self.follow(batch, timeout: timeout) { continuation.yield($0) } }
+                            group.addTask {
+                                do {
+                                    try await self.follow(batch, timeout: timeout) { continuation.yield($0) }
+                                    return nil
+                                } catch JobStatusClientError.timedOut(let last) {
+                                    // The batches share the deadline: the others end by it too.
+                                    return last
+                                }
+                            }
                         }
-                        try await group.waitForAll()
+                        var timedOut: [JobResult]?
+                        for try await last in group where last != nil {
+                            timedOut = (timedOut ?? []) + last!
+                        }
+                        return timedOut
+                    }
+                    if let last {
+                        let order = Dictionary(uniqueKeysWithValues: listed.enumerated().map { ($1, $0) })
+                        throw JobStatusClientError.timedOut(last: last.sorted { order[$0.id, default: 0] < order[$1.id, default: 0] })
                     }
                     continuation.finish()
                 } catch {
@@ -170,16 +194,20 @@ public struct JobPoller: Sendable {
     }
 
     /// A request that ended without an answer the generated code could read: cancellation ends
-    /// the wait; no answer at all is a failure to reach the service; an unreadable one from a
-    /// proxy (502–504) an outage; any other a refusal.
+    /// the wait; no answer at all is a failure to reach the service; an unreadable 429, or 502–504
+    /// (a proxy's page), is read by its status and `Retry-After` alone; any other is a refusal.
     private static func failure(_ error: any Error, machine: inout some WaitMachine, at now: ContinuousClock.Instant) throws -> WaitAction {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
         guard let clientError = error as? ClientError, let response = clientError.response else {
             return machine.unreachable("\(error)", at: now)
         }
         let status = response.status.code
+        let retryAfter = response.headerFields[.retryAfter].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        if status == 429 {
+            return machine.answered(.throttled(retryAfter: retryAfter), at: now)
+        }
         if (502...504).contains(status) {
-            return machine.answered(.unavailable(status: status, retryAfter: nil), at: now)
+            return machine.answered(.unavailable(status: status, retryAfter: retryAfter), at: now)
         }
         return machine.answered(.refused(status: status, type: nil, message: "the \(status) answer does not match the API document: \(clientError.underlyingError)"), at: now)
     }

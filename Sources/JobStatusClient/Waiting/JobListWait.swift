@@ -7,6 +7,7 @@
 /// finished, the same list is asked again with the answer's `ETag` as `If-None-Match` (an
 /// unchanged list at the end of a hold is then a bodiless 304).
 struct JobListWait: WaitMachine {
+    private let listed: [String]
     private(set) var remaining: [String]
     var patience: WaitPatience
     private var last: [String: JobResult] = [:]
@@ -16,7 +17,8 @@ struct JobListWait: WaitMachine {
 
     init(ids: [String], timeout: Duration?, maxWait: Int, maxRetries: Int, now: ContinuousClock.Instant) {
         var seen = Set<String>()
-        self.remaining = ids.filter { seen.insert($0).inserted }
+        self.listed = ids.filter { seen.insert($0).inserted }
+        self.remaining = self.listed
         self.patience = WaitPatience(timeout: timeout, maxWait: maxWait, maxRetries: maxRetries, now: now)
     }
 
@@ -30,6 +32,10 @@ struct JobListWait: WaitMachine {
         if let action = self.notNow(answer, at: now) { return action }
         switch answer {
         case .list(let results, let tag, let held, let retryAfter):
+            // The service answers each id as listed: anything else would be asked again forever.
+            guard results.map(\.id) == self.remaining else {
+                return .fail(.mismatched("the list answered ids \(results.map(\.id)) for \(self.remaining)"))
+            }
             let firstAnswer = self.unheldOnPurpose
             self.unheldOnPurpose = false
             var done = Set<String>()
@@ -49,7 +55,7 @@ struct JobListWait: WaitMachine {
         case .refused(let status, let type, let message):
             return .fail(.refused(status: status, type: type, message: message))
         case .job, .notFound, .notModified, .throttled, .unavailable:
-            return .fail(.refused(status: 200, type: nil, message: "a single job answered a job list"))
+            return .fail(.mismatched("a single job answered a job list"))
         }
     }
 
@@ -60,6 +66,6 @@ struct JobListWait: WaitMachine {
 
     func timedOut(at now: ContinuousClock.Instant) -> WaitAction? {
         guard self.patience.expired(at: now) else { return nil }
-        return .fail(.timedOut(last: self.remaining.compactMap { self.last[$0] }))
+        return .fail(.timedOut(last: self.listed.compactMap { self.last[$0] }))
     }
 }

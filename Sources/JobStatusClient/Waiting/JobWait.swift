@@ -26,7 +26,7 @@ struct JobWait: WaitMachine {
         case .refused(let status, let type, let message):
             return .fail(.refused(status: status, type: type, message: message))
         case .list, .notModified, .throttled, .unavailable:
-            return .fail(.refused(status: 200, type: nil, message: "a job list answered a single poll"))
+            return .fail(.mismatched("a job list answered a single poll"))
         }
     }
 

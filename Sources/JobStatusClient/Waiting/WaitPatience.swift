@@ -16,13 +16,12 @@ struct WaitPatience: Sendable {
         self.deadline.map { now >= $0 } ?? false
     }
 
-    /// The hold to ask for: the deadline caps it, rounded up (a held request answers at its
-    /// deadline, and less than a second would not hold it at all).
+    /// The hold to ask for: the whole seconds left before the deadline at most. With less than a
+    /// second left it is 0 — not held — and the sleep after the answer reaches the deadline.
     func wait(at now: ContinuousClock.Instant) -> Int {
         guard let deadline else { return self.maxWait }
         let remaining = now.duration(to: deadline)
-        let seconds = Int((Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18).rounded(.up))
-        return max(0, min(self.maxWait, seconds))
+        return max(0, min(self.maxWait, Int(remaining.components.seconds)))
     }
 
     func sleep(_ duration: Duration, at now: ContinuousClock.Instant) -> WaitAction {

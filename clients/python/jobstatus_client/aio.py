@@ -8,8 +8,8 @@ from typing import Any, AsyncIterator, Iterable
 
 import httpx
 
-from .exchange import ClientOptions, batches, deliver, observe, operation
-from .results import JobResult
+from .exchange import ClientOptions, batches, deliver, merged, observe, operation
+from .results import JobResult, WaitTimeout
 from .waiting import Ask, Finish, JobWait, ListWait, Sleep
 
 
@@ -50,8 +50,11 @@ class AsyncJobStatusClient(ClientOptions):
                 raise action.error
 
     async def completions(self, ids: Iterable[str], timeout: float | None = None) -> AsyncIterator[JobResult]:
-        """As `JobStatusClient.completions`."""
+        """As `JobStatusClient.completions`. The batches' tasks are cancelled when the iterator is
+        closed: to stop early, iterate inside `contextlib.aclosing(client.completions(ids))`."""
         groups = batches(ids, self.batch_size)
+        if not groups:
+            return
         if len(groups) == 1:
             machine = ListWait(groups[0], timeout=timeout, max_wait=self.max_wait, max_retries=self.max_retries)
             async for result in self._follow(machine):
@@ -70,15 +73,21 @@ class AsyncJobStatusClient(ClientOptions):
 
         tasks = [asyncio.create_task(follow(batch)) for batch in groups]
         running = len(tasks)
+        timeouts = []
         try:
             while running:
                 item = await results.get()
                 if item is None:
                     running -= 1
+                elif isinstance(item, WaitTimeout):
+                    timeouts.append(item)
+                    running -= 1
                 elif isinstance(item, Exception):
                     raise item
                 else:
                     yield item
+            if timeouts:
+                raise merged(timeouts)
         finally:
             for task in tasks:
                 task.cancel()

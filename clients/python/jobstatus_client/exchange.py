@@ -13,6 +13,7 @@ import httpx
 from .generated import AuthenticatedClient
 from .generated.api.jobs import get_job, list_jobs
 from .generated.types import UNSET
+from .results import WaitTimeout
 from .waiting import Action, Ask, JobWait, ListWait
 
 #: The statuses whose bodies are not the service's own when a proxy answers them; an unreadable
@@ -107,8 +108,19 @@ def observe(observer: Observer | None, client: AuthenticatedClient, request: dic
 
 
 def batches(ids: Iterable[str], size: int) -> list[list[str]]:
-    """The distinct ids, in order, in lists of at most `size` (one list request each)."""
+    """The distinct ids, in order, in lists of at most `size` (one list request each; none for
+    no ids). An empty id or one with a comma cannot be listed (commas separate the ids)."""
     listed = list(dict.fromkeys(ids))
-    if not listed:
-        raise ValueError("no job ids to follow")
+    for job_id in listed:
+        if not job_id or "," in job_id:
+            raise ValueError(f"{job_id!r} cannot be listed: a job id is not empty and has no comma")
     return [listed[start:start + size] for start in range(0, len(listed), size)]
+
+
+def merged(timeouts: list[WaitTimeout]) -> WaitTimeout:
+    """The batches' timeouts as one, with every job's last state."""
+    last = {}
+    for timeout in timeouts:
+        last.update(timeout.last or {})
+    pending = sum(1 for result in last.values() if not result.done)
+    return WaitTimeout(f"{pending} jobs did not finish before the timeout", last)

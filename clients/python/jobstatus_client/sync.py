@@ -9,8 +9,8 @@ from typing import Any, Iterable, Iterator
 
 import httpx
 
-from .exchange import ClientOptions, batches, deliver, observe, operation
-from .results import JobResult
+from .exchange import ClientOptions, batches, deliver, merged, observe, operation
+from .results import JobResult, WaitTimeout
 from .waiting import Ask, Finish, JobWait, ListWait, Sleep
 
 
@@ -49,8 +49,12 @@ class JobStatusClient(ClientOptions):
         """Each listed job as it finishes, in the order they finish (an id listed twice, once).
 
         More ids than `batch_size` are followed by one held request per batch, each on a thread of
-        its own. Raises as `wait` does (a `WaitTimeout`'s `last` is every job's last state)."""
+        its own; when the caller stops early (or one batch fails), a held request already sent
+        finishes on its thread, within `max_wait`, and nothing more is sent. Raises as `wait` does
+        (a `WaitTimeout`'s `last` has every listed job's last state, by id)."""
         groups = batches(ids, self.batch_size)
+        if not groups:
+            return
         if len(groups) == 1:
             machine = ListWait(groups[0], timeout=timeout, max_wait=self.max_wait, max_retries=self.max_retries)
             yield from self._follow(machine, stop=None)
@@ -112,15 +116,22 @@ class JobStatusClient(ClientOptions):
         for thread in threads:
             thread.start()
         running = len(threads)
+        timeouts = []
         try:
             while running:
                 item = results.get()
                 if item is None:
                     running -= 1
+                elif isinstance(item, WaitTimeout):
+                    # The batches share the deadline: the others end by it too; one timeout, with all.
+                    timeouts.append(item)
+                    running -= 1
                 elif isinstance(item, Exception):
                     raise item
                 else:
                     yield item
+            if timeouts:
+                raise merged(timeouts)
         finally:
             stop.set()
 

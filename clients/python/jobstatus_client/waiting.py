@@ -7,16 +7,19 @@ the asyncio clients carry out the same decisions, and the tests drive them with 
 
 The rules (docs/api.md, "Polling well"; docs/clients.md):
 
-- Ask the service to hold the request (`Prefer: wait=N`, never past the caller's own deadline), and
-  send the last `ETag` back as `If-None-Match`, so an unchanged job costs one held request per
-  `N` seconds and a bodiless 304.
+- Ask the service to hold the request (`Prefer: wait=N`, N the whole seconds left before the
+  caller's own deadline at most), and send the last `ETag` back as `If-None-Match`, so an unchanged
+  job costs one held request per `N` seconds and a bodiless 304.
 - When the service did not hold the request (no `Preference-Applied`, or `wait=0`: long polls are
   off, or a proxy dropped `Prefer`), and on 429 and 503, sleep `Retry-After` before asking again.
 - Never follow the 303: its links are the result. A 404 is final (the job is unknown, expired or
   another client's). 400, 401, 403, 422, 431 and 500 are errors no retry mends.
-- A service that cannot be reached (a front restarting) or answers 503 (or, from a load balancer,
-  502 or 504) is asked again after a pause — growing, or the 503's `Retry-After` — at most
-  `max_retries` times in a row.
+- A service that cannot be reached (a front restarting) is asked again after a pause that grows
+  (0.1 s, doubled, at most 2 s); one that answers 503 (or, from a load balancer, 502 or 504) after
+  its `Retry-After` (else 1 s). `max_retries` such retries in a row at most: the next failure ends
+  the wait.
+- A list answer must name exactly the ids asked (the service answers each as listed); anything
+  else ends the wait rather than asking forever.
 """
 
 from __future__ import annotations
@@ -136,10 +139,11 @@ class _Patience:
         return remaining is not None and remaining <= 0
 
     def wait(self) -> int:
-        """The hold to ask for: the caller's deadline caps it (rounded up: a held request answers
-        at its deadline, and asking for less than a second would not hold it at all)."""
+        """The hold to ask for: the whole seconds left before the caller's deadline at most. With
+        less than a second left it is 0 — not held — and the sleep after the answer reaches the
+        deadline."""
         remaining = self.remaining()
-        return self.max_wait if remaining is None else max(0, min(self.max_wait, math.ceil(remaining)))
+        return self.max_wait if remaining is None else max(0, min(self.max_wait, math.floor(remaining)))
 
     def sleep(self, seconds: float) -> Sleep:
         remaining = self.remaining()
@@ -209,7 +213,7 @@ class JobWait(_Wait):
         action = self._not_now(status, headers)
         if action is not None:
             return action
-        if status == 404:
+        if status == 404 and isinstance(parsed, ErrorEnvelope):
             return Finish(JobResult(self.job_id, "not_found", None))
         if status in (200, 303) and isinstance(parsed, (JobEnvelope, JobWithLinksEnvelope)):
             self.etag = headers.get("etag", self.etag)
@@ -239,7 +243,8 @@ class ListWait(_Wait):
 
     def __init__(self, ids: list[str], *, timeout: float | None, max_wait: int = 30, max_retries: int = 8,
                  clock: Callable[[], float] = time.monotonic):
-        self.remaining = list(dict.fromkeys(ids))
+        self.listed = list(dict.fromkeys(ids))
+        self.remaining = list(self.listed)
         self.patience = _Patience(timeout, max_wait, max_retries, clock)
         self.last: dict[str, JobResult] = {}
         self.first = True
@@ -257,10 +262,13 @@ class ListWait(_Wait):
             return action
         if status != 200 or not isinstance(parsed, JobListEnvelope):
             return Fail(refusal(status, parsed))
+        answered = [self.result(item) for item in parsed.data]
+        if [result.id for result in answered] != self.remaining:
+            return Fail(JobStatusError(200, None, f"the list answered ids {[result.id for result in answered]} "
+                                                  f"for {self.remaining}"))
         unheld_on_purpose, self.first = self.first, False
         finished = set()
-        for item in parsed.data:
-            result = self.result(item)
+        for result in answered:
             self.last[result.id] = result
             if result.done:
                 finished.add(result.id)
@@ -290,5 +298,6 @@ class ListWait(_Wait):
 
     def _timed_out(self) -> Fail | None:
         if self.patience.expired():
-            return Fail(WaitTimeout(f"{len(self.remaining)} jobs did not finish before the timeout", dict(self.last)))
+            last = {job_id: self.last[job_id] for job_id in self.listed if job_id in self.last}
+            return Fail(WaitTimeout(f"{len(self.remaining)} jobs did not finish before the timeout", last))
         return None

@@ -74,5 +74,8 @@ def test_100_jobs_plain_polling_beside_wait_all(shared_front, jobs):
     plain_late = summary("plain polling every 1 s", plain_learned, outcome["plain"])
     client_late = summary("jobstatus_client.wait_all", client_learned, outcome["client"])
     assert len(client_learned) == len(plain_learned) == JOBS
-    assert outcome["client"] < outcome["plain"] / 5
+    # The list costs one request to start and at most one per write after it. (How many the plain
+    # poller sends depends on how fast its rounds go on a loaded machine: only compared.)
+    assert outcome["client"] <= 1 + JOBS + 5, "one request to start, one per write, a few 503s retried"
+    assert outcome["client"] < outcome["plain"]
     assert statistics.median(client_late) < statistics.median(plain_late)

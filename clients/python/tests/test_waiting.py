@@ -16,6 +16,7 @@ META = {"code": 200, "url": "http://x/api/jobs/a", "type": "object", "request_id
 ETA = "2026-12-07T10:00:00.000Z"
 PENDING = JobEnvelope.from_dict({"data": {"status": "pending", "eta": ETA, "links": [{"entity": "job", "href": "/api/jobs/a"}]}, "meta": META})
 LINKED = JobWithLinksEnvelope.from_dict({"data": {"status": "processed", "eta": ETA, "status_code": "200", "links": [{"entity": "encounter", "href": "/e/1"}]}, "meta": {**META, "code": 303}})
+NOT_FOUND = ErrorEnvelope.from_dict({"error": {"type": "not_found", "message": "Job not found"}, "meta": {**META, "code": 404}})
 DENIED = ErrorEnvelope.from_dict({"error": {"type": "access_denied", "message": "Invalid access token"}, "meta": {**META, "code": 401}})
 HELD = {"preference-applied": "wait=30", "etag": 'W/"2.1"'}
 
@@ -69,8 +70,10 @@ def test_303_finishes_with_typed_links_and_is_never_followed():
 
 def test_404_is_final_and_401_is_an_error():
     machine, _ = job_wait()
-    assert machine.answered(404, {}, None) == Finish(machine.answered(404, {}, None).result)
-    assert machine.answered(404, {}, None).result.status == "not_found"
+    found = machine.answered(404, {}, NOT_FOUND)
+    assert isinstance(found, Finish) and (found.result.id, found.result.status, found.result.state) == ("a", "not_found", None)
+    proxy = machine.answered(404, {}, ValueError("not JSON"))
+    assert isinstance(proxy, Fail) and proxy.error.status == 404, "a 404 that is not the service's is no answer about the job"
     failed = machine.answered(401, {}, DENIED)
     assert isinstance(failed, Fail) and isinstance(failed.error, JobStatusError)
     assert (failed.error.status, failed.error.type) == (401, "access_denied")
@@ -95,9 +98,12 @@ def test_the_deadline_caps_holds_and_sleeps_and_ends_the_wait():
     machine, clock = job_wait(timeout=10)
     assert machine.start() == Ask(10, None)
     clock.now += 7.5
-    assert machine.answered(200, HELD, PENDING) == Ask(3, 'W/"2.1"'), "2.5 s left: rounded up"
+    assert machine.answered(200, HELD, PENDING) == Ask(2, 'W/"2.1"'), "2.5 s left: the whole seconds"
     assert machine.answered(429, {"retry-after": "30"}, None) == Sleep(2.5)
-    clock.now += 2.5
+    clock.now += 2.0
+    assert machine.slept() == Ask(0, 'W/"2.1"'), "less than a second left: not held"
+    assert machine.answered(304, {"retry-after": "1"}, None) == Sleep(0.5), "then a sleep to the deadline"
+    clock.now += 0.5
     ended = machine.slept()
     assert isinstance(ended, Fail) and isinstance(ended.error, WaitTimeout)
     assert ended.error.last.status == "pending"
@@ -136,6 +142,25 @@ def test_list_first_answer_with_nothing_finished_is_followed_by_the_held_ask_at_
     machine.start()
     assert machine.answered(*listing(pending_item("a"), held=False)) == Ask(30, 'W/"l0123456789abcdef"', ("a",)), \
         "the first ask was not held on purpose: its Retry-After is no reason to sleep"
+
+
+def test_a_list_answer_must_name_the_ids_asked():
+    machine = ListWait(["a", "b"], timeout=None, clock=Clock())
+    machine.start()
+    failed = machine.answered(*listing(done_item("a")))
+    assert isinstance(failed, Fail) and isinstance(failed.error, JobStatusError), "b left out: no endless asking"
+    assert machine.take_finished() == []
+
+
+def test_a_list_timeout_has_every_jobs_last_state():
+    clock = Clock()
+    machine = ListWait(["a", "b"], timeout=5, clock=clock)
+    machine.start()
+    machine.answered(*listing(pending_item("a"), done_item("b")))
+    clock.now += 5
+    ended = machine.slept()
+    assert isinstance(ended, Fail) and isinstance(ended.error, WaitTimeout)
+    assert {job_id: result.status for job_id, result in ended.error.last.items()} == {"a": "pending", "b": "processed"}
 
 
 def test_list_refused():

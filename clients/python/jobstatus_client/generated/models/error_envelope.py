@@ -25,9 +25,11 @@ T = TypeVar("T", bound="ErrorEnvelope")
 @_attrs_define
 class ErrorEnvelope:
     """ An error of the request itself. Each response names its `error.type` in `x-error-type`
-    (and the contract checks it): `bad_request` 400, `access_denied` 401, `forbidden` 403,
-    `not_found` 404, `method_not_allowed` 405, `not_acceptable` 406, `too_many_requests` 429,
-    `request_header_fields_too_large` 431, `internal_error` 500, `service_unavailable` 503.
+    (and the contract checks it, on every response the tests receive and on schemathesis'
+    ones): `bad_request` 400, `access_denied` 401, `forbidden` 403, `not_found` 404,
+    `method_not_allowed` 405, `not_acceptable` 406, `too_many_requests` 429,
+    `request_header_fields_too_large` 431, `internal_error` 500, `service_unavailable` 503;
+    and `validation_failed` 422, in `ValidationFailedEnvelope`.
 
         Attributes:
             error (RequestError):

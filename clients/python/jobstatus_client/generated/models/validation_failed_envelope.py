@@ -24,7 +24,7 @@ T = TypeVar("T", bound="ValidationFailedEnvelope")
 
 @_attrs_define
 class ValidationFailedEnvelope:
-    """ A 422; `error.type` is `validation_failed` and `error.invalid` says what.
+    """ A 422; `error.type` is `validation_failed` (`x-error-type`) and `error.invalid` says what.
 
         Attributes:
             error (ValidationError):
