@@ -49,10 +49,11 @@ struct RedisJobStoreTests {
         let stores: RedisJobStoreGroup
         let session: NIOLoopBound<any JobStoreSession>
         let recorder = Recorder()
+        /// What the store logged, for a failing test to print.
+        let log = TimedLog()
 
         init(script: @escaping ScriptedRedisServer.Script = RedisJobStoreTests.script) async throws {
-            var logger = Logger(label: "store")
-            logger.logLevel = .critical
+            let logger = self.log.logger
             self.server = try await self.redis.server(script)
             let configuration = RedisConnectionConfiguration(
                 url: RedisURL(host: "127.0.0.1", port: self.server.port),
@@ -187,7 +188,7 @@ struct RedisJobStoreTests {
         server.dropConnections()
         let events = await fixture.events(4)
         print("watch made again \(ContinuousClock.now - started) after the subscriber's connection dropped")
-        #expect(events == ["watch g7: ready", "watch g7: changed", "watch g7: resumed", "watch g7: resumed"], "a message on another job is not this watch's; one re-check per job made again")
+        #expect(events == ["watch g7: ready", "watch g7: changed", "watch g7: resumed", "watch g7: resumed"], "a message on another job is not this watch's; one re-check per job made again; the store's log:\n\(fixture.log.text)")
         #expect(server.subscriptions == ["job:pending": 1, "job:done": 1])
         try await fixture.shutdown()
     }

@@ -145,12 +145,16 @@ public final class RedisSubscriber {
         case .none:
             break
         case .subscribe(let generation):
+            self.logger.debug("subscribing", metadata: ["channel": "\(name)", "node": "\(channel.place.map { "\($0)" } ?? "none")"])
             self.send(.subscribe, name, generation: generation, to: channel.place)
         case .unsubscribe(let generation):
             self.send(.unsubscribe, name, generation: generation, to: channel.place)
         case .opened(_, let resumed):
             self.channels[name]?.redirections = 0
-            if let resumed { RedisMetrics.resubscriptions(resumed).increment() }
+            if let resumed {
+                RedisMetrics.resubscriptions(resumed).increment()
+                self.logger.debug("subscribed again", metadata: ["channel": "\(name)", "cause": "\(resumed)"])
+            }
             self.delegate.subscription(of: name, action)
         case .failed, .forget:
             self.channels[name] = nil
