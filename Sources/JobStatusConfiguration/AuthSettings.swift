@@ -21,6 +21,10 @@ public struct AuthSettings: Sendable {
     public var jwt = JWTSettings()
     /// `auth.gateway.psk`: the pre-shared key an API gateway sends in `X-Custom-PSK`.
     public var gatewayPSK: String?
+    /// `auth.reload_interval`: how often the tokens file and the JWT key files are looked at for
+    /// changes (a changed file is read again and, when valid, used at once); `0s` looks only on
+    /// `SIGHUP`.
+    public var reloadInterval: Duration = .seconds(1)
 
     public init() {}
 
@@ -31,6 +35,7 @@ public struct AuthSettings: Sendable {
         self.tokensFile = settings.optionalString("tokens_file")
         self.jwt = try JWTSettings(settings: settings.scoped(to: "jwt"))
         self.gatewayPSK = settings.optionalString("gateway.psk", isSecret: true)
+        self.reloadInterval = try settings.duration("reload_interval", default: defaults.reloadInterval)
         switch self.mode {
         case .jwt where self.jwt.jwksFile == nil && self.jwt.publicKeyFile == nil && self.jwt.hmacSecret == nil:
             throw ConfigurationError(

@@ -95,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             metricsRegistry: metrics
         )
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let reloader = CredentialReloader(authentication: authentication, interval: configuration.auth.reloadInterval, logger: logger)
+        let group = ServiceGroup(services: [server, reloader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
         } catch let error as ConfigurationError {

@@ -173,18 +173,20 @@ struct JWTAuthenticatorTests {
         #expect(ecAuth.authenticate("Bearer \(rsaToken)").decision == .denied(.invalidToken))
     }
 
+    /// A P-256 public key as a JWK.
+    static func jwk(_ key: P256.Signing.PrivateKey, kid: String) -> String {
+        let raw = key.publicKey.rawRepresentation
+        return """
+            {"kty":"EC","crv":"P-256","alg":"ES256","kid":"\(kid)","x":"\(raw.prefix(32).base64URLEncoded)","y":"\(raw.suffix(32).base64URLEncoded)"}
+            """
+    }
+
     @Test("JWKS: the kid picks the key")
     func jwks() async throws {
         let first = P256.Signing.PrivateKey()
         let second = P256.Signing.PrivateKey()
-        func jwk(_ key: P256.Signing.PrivateKey, kid: String) -> String {
-            let raw = key.publicKey.rawRepresentation
-            return """
-                {"kty":"EC","crv":"P-256","alg":"ES256","kid":"\(kid)","x":"\(raw.prefix(32).base64URLEncoded)","y":"\(raw.suffix(32).base64URLEncoded)"}
-                """
-        }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json").path
-        try #"{"keys":[\#(jwk(first, kid: "one")),\#(jwk(second, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"keys":[\#(Self.jwk(first, kid: "one")),\#(Self.jwk(second, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
         var configuration = JWTSettings()
         configuration.jwksFile = path
         let auth = try await JWTAuthenticator.load(configuration)
@@ -194,6 +196,32 @@ struct JWTAuthenticatorTests {
         let mislabelled = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: second), kid: "one")
             .sign(self.claims(), kid: "one")
         #expect(auth.authenticate("Bearer \(mislabelled)").decision == .denied(.invalidToken))
+    }
+
+    @Test("JWKS reload: a key added to the file verifies once reloaded; a broken file keeps the keys in use")
+    func jwksReload() async throws {
+        let first = P256.Signing.PrivateKey()
+        let added = P256.Signing.PrivateKey()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #"{"keys":[\#(Self.jwk(first, kid: "one"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        var configuration = JWTSettings()
+        configuration.jwksFile = path
+        let auth = try await JWTAuthenticator.load(configuration)
+        let byAdded = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: added), kid: "two").sign(self.claims(), kid: "two")
+        let byFirst = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: first), kid: "one").sign(self.claims(), kid: "one")
+        #expect(auth.authenticate("Bearer \(byAdded)").decision == .denied(.invalidToken), "not in the file yet")
+        let before = auth.generation
+
+        try #"{"keys":[\#(Self.jwk(first, kid: "one")),\#(Self.jwk(added, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try await auth.reload() == 2)
+        #expect(auth.generation != before)
+        #expect(auth.authenticate("Bearer \(byAdded)").decision == .allowed(clientID: "mis-1"))
+
+        try #"{"keys":[{"kty":"EC"}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        await #expect(throws: ConfigurationError.self) { try await auth.reload() }
+        #expect(auth.authenticate("Bearer \(byAdded)").decision == .allowed(clientID: "mis-1"), "the keys in use stay")
+        #expect(auth.authenticate("Bearer \(byFirst)").decision == .allowed(clientID: "mis-1"))
     }
 
     @Test("configuration without a key, or with an unreadable one, is refused")

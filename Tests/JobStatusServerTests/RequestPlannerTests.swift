@@ -1,3 +1,4 @@
+import Foundation
 import JobStatusConfiguration
 import JobStatusCore
 import Logging
@@ -106,6 +107,27 @@ struct RequestPlannerTests {
             #expect(Self.describe(planned) == row.planned, "\(row.line)")
             server.limits.stopWaiting(planned.facts.waiterKey ?? "")
         }
+    }
+
+    @Test("a connection's kept decision is dropped when the tokens are reloaded: a removed token is refused on it")
+    func reloadedTokens() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("planner-tokens-\(UInt64.random(in: 0...UInt64.max)).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.tokens.write(toFile: path, atomically: true, encoding: .utf8)
+        let tokens = try TokenAuthenticator(contentsOfFile: path)
+        let server = ServerContext(
+            configuration: ServerConfiguration(),
+            authentication: .tokens(tokens),
+            logger: Logger(label: "test"),
+            metricsRegistry: PrometheusCollectorRegistry(),
+            isOperatorListener: false
+        )
+        var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
+        let poll = Self.head("GET /api/jobs/a1", [("Host", "x"), Self.bearer])
+        #expect(Self.describe(planner.plan(poll, now: .now()) { nil }) == "poll route=job client=mis-1 job=a1")
+        try #"{"tokens": []}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try tokens.reload()
+        #expect(Self.describe(planner.plan(poll, now: .now()) { nil }) == "refuse 401 access_denied route=job")
     }
 
     @Test("the operator port plans metrics and health only; with metrics on a port of their own, the API port has no /metrics")

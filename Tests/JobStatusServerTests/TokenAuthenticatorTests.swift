@@ -1,3 +1,4 @@
+import Foundation
 import JobStatusConfiguration
 import Testing
 
@@ -20,23 +21,23 @@ struct TokenAuthenticatorTests {
     @Test("a known token with job:read identifies its client")
     func allowed() throws {
         let auth = try self.authenticator()
-        #expect(auth.authenticate("Bearer secret-1") == .allowed(clientID: "mis-1"))
-        #expect(auth.authenticate("bearer   secret-1 ") == .allowed(clientID: "mis-1"))
+        #expect(auth.authenticate("Bearer secret-1").decision == .allowed(clientID: "mis-1"))
+        #expect(auth.authenticate("bearer   secret-1 ").decision == .allowed(clientID: "mis-1"))
     }
 
     @Test("a known token without job:read is refused with 403's reason")
     func missingScope() throws {
-        #expect(try self.authenticator().authenticate("Bearer secret-2") == .denied(.missingScope))
+        #expect(try self.authenticator().authenticate("Bearer secret-2").decision == .denied(.missingScope))
     }
 
     @Test("unknown tokens", arguments: ["Bearer secret-3", "Bearer secret-1x", "Bearer Secret-1"])
     func invalid(header: String) throws {
-        #expect(try self.authenticator().authenticate(header) == .denied(.invalidToken))
+        #expect(try self.authenticator().authenticate(header).decision == .denied(.invalidToken))
     }
 
     @Test("no header, or not a bearer token", arguments: [nil, "", "Bearer", "Bearer ", "Basic c2VjcmV0LTE=", "Bearersecret-1", "secret-1"])
     func missing(header: String?) throws {
-        #expect(try self.authenticator().authenticate(header) == .denied(.missingBearerToken))
+        #expect(try self.authenticator().authenticate(header).decision == .denied(.missingBearerToken))
     }
 
     @Test(
@@ -52,6 +53,34 @@ struct TokenAuthenticatorTests {
         #expect(throws: ConfigurationError.self) {
             try TokenAuthenticator(json: Array(json.utf8), source: "test")
         }
+    }
+
+    @Test("reload: a changed file's tokens are in use at once, with a new generation; a broken or missing file changes nothing")
+    func reload() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UInt64.random(in: 0...UInt64.max)).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try self.file.write(toFile: path, atomically: true, encoding: .utf8)
+        let auth = try TokenAuthenticator(contentsOfFile: path)
+        let first = auth.generation
+        #expect(auth.authenticate("Bearer secret-1").decision == .allowed(clientID: "mis-1"))
+
+        // sha256("secret-3") for mis-3; secret-1 removed.
+        let rotated = #"{"tokens": [{"client_id": "mis-3", "sha256": "2c7d3470d617514ede9f8b07e2912811351e6efe42cdc07b661a790b6659d486", "scopes": ["job:read"]}]}"#
+        try rotated.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try auth.reload() == 1)
+        #expect(auth.generation != first)
+        #expect(auth.authenticate("Bearer secret-1").decision == .denied(.invalidToken), "a removed token")
+        #expect(auth.authenticate("Bearer secret-3").decision == .allowed(clientID: "mis-3"), "an added one")
+
+        let rotatedGeneration = auth.generation
+        for broken in ["{", #"{"tokens": [{"client_id": "", "sha256": "x", "scopes": []}]}"#] {
+            try broken.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: ConfigurationError.self) { try auth.reload() }
+        }
+        try FileManager.default.removeItem(atPath: path)
+        #expect(throws: ConfigurationError.self) { try auth.reload() }
+        #expect(auth.generation == rotatedGeneration, "nothing replaced")
+        #expect(auth.count == 1)
     }
 
     @Test("a missing file is a configuration error")

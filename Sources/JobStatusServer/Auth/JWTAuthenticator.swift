@@ -5,14 +5,15 @@ public import JobStatusConfiguration
 /// Checks JWT bearer tokens (`auth.mode: jwt`): HS256, RS256 or ES256, keys from a JWKS file, a
 /// PEM public key or an HMAC secret.
 ///
-/// Keys are resolved once at start-up; each token is then checked synchronously on the event
-/// loop: the signature by the key its `kid` names (or the only key) and whose algorithm matches
-/// the token's `alg`, then `exp` and `nbf` (with `auth.jwt.leeway`), `iss` and `aud` when
-/// configured, and `job:read` in the space-separated `scope`. The caller is `client_id`, else
-/// `sub`. A token's signature and claims are never logged.
+/// The keys are read at start-up and again when their files change (`CredentialReloader`): a
+/// valid new set replaces the old one at once, an invalid one leaves it in use. Each token is
+/// checked synchronously on the event loop: the signature by the key its `kid` names (or the only
+/// key) and whose algorithm matches the token's `alg`, then `exp` and `nbf` (with
+/// `auth.jwt.leeway`), `iss` and `aud` when configured, and `job:read` in the space-separated
+/// `scope`. The caller is `client_id`, else `sub`. A token's signature and claims are never logged.
 public final class JWTAuthenticator: Sendable {
-    private let keysByID: [String: any JWTAlgorithm]
-    private let defaultKey: (any JWTAlgorithm)?
+    private let configuration: JWTSettings
+    private let keys: ReloadableCredentials<JWTKeySet>
     private let issuer: String?
     private let audience: String?
     private let leeway: Double
@@ -60,84 +61,51 @@ public final class JWTAuthenticator: Sendable {
         }
     }
 
-    private init(keysByID: [String: any JWTAlgorithm], defaultKey: (any JWTAlgorithm)?, issuer: String?, audience: String?, leeway: Double) {
-        self.keysByID = keysByID
-        self.defaultKey = defaultKey
-        self.issuer = issuer
-        self.audience = audience
-        self.leeway = leeway
+    private init(configuration: JWTSettings, keys: JWTKeySet) {
+        self.configuration = configuration
+        self.keys = ReloadableCredentials(keys)
+        self.issuer = configuration.issuer
+        self.audience = configuration.audience
+        self.leeway = Double(configuration.leeway.components.seconds)
     }
 
     /// Loads the configured keys; every problem names its setting.
     public static func load(_ configuration: JWTSettings) async throws(ConfigurationError) -> JWTAuthenticator {
-        let keys = JWTKeyCollection()
-        var keysByID: [String: any JWTAlgorithm] = [:]
-        var defaultKey: (any JWTAlgorithm)?
-        do {
-            if let secret = configuration.hmacSecret {
-                await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-                defaultKey = try await keys.getKey()
-            }
-            if let path = configuration.publicKeyFile {
-                guard let pem = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else {
-                    throw ConfigurationError("cannot read auth.jwt.public_key_file (AUTH_JWT_PUBLIC_KEY_FILE) \(path)")
-                }
-                let collection = JWTKeyCollection()
-                if let ecdsa = try? ES256PublicKey(pem: pem) {
-                    await collection.add(ecdsa: ecdsa)
-                } else if let rsa = try? Insecure.RSA.PublicKey(pem: pem) {
-                    await collection.add(rsa: rsa, digestAlgorithm: .sha256)
-                } else {
-                    throw ConfigurationError("auth.jwt.public_key_file \(path) holds no P-256 or RSA public key in PEM")
-                }
-                if defaultKey == nil {
-                    defaultKey = try await collection.getKey()
-                }
-            }
-            if let path = configuration.jwksFile {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ConfigurationError("cannot read auth.jwt.jwks_file (AUTH_JWT_JWKS_FILE) \(path)")
-                }
-                let jwks = try JSONDecoder().decode(JWKS.self, from: data)
-                for jwk in jwks.keys {
-                    try await keys.add(jwk: jwk)
-                    if let kid = jwk.keyIdentifier {
-                        keysByID[kid.string] = try await keys.getKey(for: kid)
-                    } else {
-                        if defaultKey == nil {
-                            defaultKey = try await keys.getKey(for: nil, alg: jwk.algorithm?.rawValue)
-                        }
-                    }
-                }
-                if defaultKey == nil && keysByID.count == 1 { defaultKey = keysByID.values.first }
-            }
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw ConfigurationError("cannot load the JWT keys: \(error)")
-        }
-        guard defaultKey != nil || !keysByID.isEmpty else {
-            throw ConfigurationError(
-                "auth.mode is jwt but no key is configured: set auth.jwt.jwks_file, auth.jwt.public_key_file or auth.jwt.hmac_secret"
-            )
-        }
-        return JWTAuthenticator(
-            keysByID: keysByID,
-            defaultKey: defaultKey,
-            issuer: configuration.issuer,
-            audience: configuration.audience,
-            leeway: Double(configuration.leeway.components.seconds)
-        )
+        JWTAuthenticator(configuration: configuration, keys: try await JWTKeySet.load(configuration))
     }
+
+    /// Reads the key files again and puts the keys in use; files that cannot be read or hold no
+    /// valid key change nothing and throw why. Returns the number of keys now in use.
+    @discardableResult
+    public func reload() async throws(ConfigurationError) -> Int {
+        let keys = try await JWTKeySet.load(self.configuration)
+        self.keys.replace(with: keys)
+        return keys.count
+    }
+
+    /// The key files this authenticator reads, each with its setting's name.
+    public var keyFiles: [(setting: String, path: String)] {
+        [("auth.jwt.jwks_file", self.configuration.jwksFile), ("auth.jwt.public_key_file", self.configuration.publicKeyFile)]
+            .compactMap { setting, path in path.map { (setting, $0) } }
+    }
+
+    /// The generation of the keys in use (a decision made with an older one is stale).
+    var generation: UInt64 { self.keys.generation }
 
     /// Decides who sent `authorization`; an allowed decision holds until `validUntil` (the token's
     /// `exp`, in seconds since the epoch).
-    func authenticate(_ authorization: String?) -> (decision: AuthorizationDecision, validUntil: Double) {
+    func authenticate(_ authorization: String?) -> (decision: AuthorizationDecision, validUntil: Double, generation: UInt64) {
+        let (keys, generation) = self.keys.read()
+        let (decision, validUntil) = self.authenticate(authorization, with: keys)
+        return (decision, validUntil, generation)
+    }
+
+    private func authenticate(_ authorization: String?, with keys: JWTKeySet) -> (decision: AuthorizationDecision, validUntil: Double) {
         guard let authorization, let token = BearerToken.extract(authorization) else {
             return (.denied(.missingBearerToken), 0)
         }
         let bytes = Array(token.utf8)
-        guard let claims = self.verifiedClaims(bytes) else { return (.denied(.invalidToken), 0) }
+        guard let claims = self.verifiedClaims(bytes, with: keys) else { return (.denied(.invalidToken), 0) }
         let now = Date().timeIntervalSince1970
         guard let exp = claims.exp, now < exp + self.leeway else { return (.denied(.invalidToken), 0) }
         if let nbf = claims.nbf, now + self.leeway < nbf { return (.denied(.invalidToken), 0) }
@@ -149,7 +117,7 @@ public final class JWTAuthenticator: Sendable {
         return (.allowed(clientID: identity), exp + self.leeway)
     }
 
-    private func verifiedClaims(_ token: [UInt8]) -> Claims? {
+    private func verifiedClaims(_ token: [UInt8], with keys: JWTKeySet) -> Claims? {
         // A JWS in compact form is three base64url parts, which have no padding (RFC 7515 §2):
         // a decoder that tolerates `=` would accept one token under several spellings.
         guard token.allSatisfy(Self.isCompactJWSByte) else { return nil }
@@ -164,9 +132,9 @@ public final class JWTAuthenticator: Sendable {
         guard header[dynamicMember: "crit"] == nil else { return nil }
         let key: (any JWTAlgorithm)?
         if let kid = header.kid {
-            key = self.keysByID[kid]
+            key = keys.byID[kid]
         } else {
-            key = self.defaultKey
+            key = keys.defaultKey
         }
         // The key decides the algorithm: a token naming another one (alg confusion, "none") fails.
         guard let key, key.name == algorithmName else { return nil }

@@ -6,30 +6,71 @@ public import JobStatusConfiguration
 /// The file holds SHA-256 digests, never tokens:
 /// `{"tokens": [{"client_id": "mis-1", "sha256": "<64 lowercase hex digits>", "scopes": ["job:read"]}]}`.
 /// A request's token is hashed and looked up by digest; the match is confirmed with a
-/// constant-time comparison. Tokens never reach a log or an error message.
+/// constant-time comparison. Tokens never reach a log or an error message. The file is read again
+/// when it changes (`CredentialReloader`): a valid new file replaces the set at once, an invalid one
+/// leaves the set in use.
 public final class TokenAuthenticator: Sendable {
     /// The scope a caller needs to read jobs.
     public static let jobReadScope = "job:read"
 
+    /// Where the tokens come from (the file's path), for logs and errors.
+    public let source: String
+    private let tokens: ReloadableCredentials<TokenSet>
+
+    /// The number of tokens in use.
+    public var count: Int { self.tokens.read().value.clients.count }
+
+    /// Loads and validates a tokens file; every problem names the file and the entry.
+    public convenience init(contentsOfFile path: String) throws(ConfigurationError) {
+        try self.init(TokenSet(contentsOfFile: path), source: path)
+    }
+
+    public convenience init(json: [UInt8], source: String) throws(ConfigurationError) {
+        try self.init(TokenSet(json: json, source: source), source: source)
+    }
+
+    private init(_ tokens: TokenSet, source: String) {
+        self.tokens = ReloadableCredentials(tokens)
+        self.source = source
+    }
+
+    /// Reads the file again and puts its tokens in use; a file that cannot be read or is invalid
+    /// changes nothing and throws why. Returns the number of tokens now in use.
+    @discardableResult
+    public func reload() throws(ConfigurationError) -> Int {
+        let tokens = try TokenSet(contentsOfFile: self.source)
+        self.tokens.replace(with: tokens)
+        return tokens.clients.count
+    }
+
+    /// The generation of the tokens in use (a decision made with an older one is stale).
+    var generation: UInt64 { self.tokens.generation }
+
+    /// Decides who sent `authorization` (the raw `Authorization` header value, if any), and with
+    /// which generation of the tokens.
+    func authenticate(_ authorization: String?) -> (decision: AuthorizationDecision, generation: UInt64) {
+        let (tokens, generation) = self.tokens.read()
+        return (tokens.authenticate(authorization), generation)
+    }
+}
+
+/// One tokens file, parsed: clients by the digest of their token.
+struct TokenSet: Sendable {
     struct Client: Sendable {
         let clientID: String
         let canReadJobs: Bool
     }
 
-    private let clients: [TokenDigest: Client]
+    let clients: [TokenDigest: Client]
 
-    /// The number of tokens loaded.
-    public var count: Int { self.clients.count }
-
-    /// Loads and validates a tokens file; every problem names the file and the entry.
-    public convenience init(contentsOfFile path: String) throws(ConfigurationError) {
+    init(contentsOfFile path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read the tokens file \(path) (auth.tokens_file)")
         }
         try self.init(json: Array(data), source: path)
     }
 
-    public init(json: [UInt8], source: String) throws(ConfigurationError) {
+    init(json: [UInt8], source: String) throws(ConfigurationError) {
         struct File: Decodable {
             struct Entry: Decodable {
                 let client_id: String
@@ -59,12 +100,11 @@ public final class TokenAuthenticator: Sendable {
             guard clients[digest] == nil else {
                 throw ConfigurationError("tokens file \(source), entry \(index) (\(entry.client_id)): the same token appears twice")
             }
-            clients[digest] = Client(clientID: entry.client_id, canReadJobs: entry.scopes.contains(Self.jobReadScope))
+            clients[digest] = Client(clientID: entry.client_id, canReadJobs: entry.scopes.contains(TokenAuthenticator.jobReadScope))
         }
         self.clients = clients
     }
 
-    /// Decides who sent `authorization` (the raw `Authorization` header value, if any).
     func authenticate(_ authorization: String?) -> AuthorizationDecision {
         guard let authorization, var token = BearerToken.extract(authorization) else { return .denied(.missingBearerToken) }
         let digest = token.withUTF8 { TokenDigest(hashing: UnsafeRawBufferPointer($0)) }

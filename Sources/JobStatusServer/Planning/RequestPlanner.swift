@@ -11,7 +11,7 @@ struct RequestPlanner {
     let requestIDs: RequestIDGenerator
     /// The last `Authorization` value of this connection and what it was found to be, so a
     /// keep-alive client's token is hashed once rather than per request.
-    private var cachedAuthorization: (header: String, decision: AuthorizationDecision, validUntil: Double)?
+    private var cachedAuthorization: (header: String, decision: AuthorizationDecision, validUntil: Double, generation: UInt64)?
     /// The peer's IP address as a limits key (`ip:…`): the client when it has no identity.
     private var peerKey: String?
 
@@ -317,9 +317,12 @@ struct RequestPlanner {
             }
             decision = gateway.authenticate(consumerID: headers.consumerID, presharedKey: headers.presharedKey)
         case .tokens(let tokens):
-            decision = self.cachedDecision(for: headers.authorization) { (tokens.authenticate($0), .infinity) }
+            decision = self.cachedDecision(for: headers.authorization, generation: tokens.generation) {
+                let (decision, generation) = tokens.authenticate($0)
+                return (decision, .infinity, generation)
+            }
         case .jwt(let jwt):
-            decision = self.cachedDecision(for: headers.authorization) { jwt.authenticate($0) }
+            decision = self.cachedDecision(for: headers.authorization, generation: jwt.generation) { jwt.authenticate($0) }
         }
         switch decision {
         case .allowed(let clientID):
@@ -339,19 +342,22 @@ struct RequestPlanner {
     }
 
     /// A keep-alive client sends the same `Authorization` again and again: the decision is kept
-    /// per connection until it expires (a JWT's `exp`), so a token is checked once.
+    /// per connection until it expires (a JWT's `exp`) or the credentials are reloaded (their
+    /// `generation` moves on: a removed token or key is refused on connections that used it), so
+    /// a token is checked once.
     private mutating func cachedDecision(
         for authorization: String?,
-        _ decide: (String?) -> (AuthorizationDecision, validUntil: Double)
+        generation: UInt64,
+        _ decide: (String?) -> (AuthorizationDecision, validUntil: Double, generation: UInt64)
     ) -> AuthorizationDecision {
-        if let cached = self.cachedAuthorization, let authorization, cached.header == authorization,
+        if let cached = self.cachedAuthorization, let authorization, cached.header == authorization, cached.generation == generation,
             cached.validUntil == .infinity || cached.validUntil > Double(WallClock.millisecondsSinceEpoch()) / 1000
         {
             return cached.decision
         }
-        let (decision, validUntil) = decide(authorization)
+        let (decision, validUntil, decidedWith) = decide(authorization)
         if let authorization {
-            self.cachedAuthorization = (authorization, decision, validUntil)
+            self.cachedAuthorization = (authorization, decision, validUntil, decidedWith)
         }
         return decision
     }

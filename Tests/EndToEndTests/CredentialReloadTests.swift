@@ -1,0 +1,118 @@
+import Crypto
+import Foundation
+import JWTKit
+import Testing
+
+extension RedisOnly {
+    /// Credentials replaced under a running front (`CredentialReloader`): the tokens file edited,
+    /// broken, and reloaded on SIGHUP; a JWKS file rotated.
+    @Suite("Credentials reloaded without a restart")
+    struct CredentialReloadTests {
+        static let added = "token-of-mis-9"
+
+        /// `Tokens.file` with `token-of-mis-9` added and `token-of-mis-2` removed.
+        static let rotatedTokens = """
+            {"tokens": [
+              {"client_id": "mis-1", "sha256": "\(Tokens.sha256(Tokens.owner))", "scopes": ["job:read"]},
+              {"client_id": "mis-9", "sha256": "\(Tokens.sha256(added))", "scopes": ["job:read"]}
+            ]}
+            """
+
+        /// The status of a poll of an unknown job: 404 once the token is accepted, 401 before.
+        static func status(_ client: HTTPTestClient, token: String) async throws -> Int {
+            try await client.request("/api/jobs/\(uniqueID())", token: token).status
+        }
+
+        /// How long until `condition` holds (nil: not within `limit`).
+        static func time(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws -> Duration? {
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < limit {
+                if try await condition() { return ContinuousClock.now - start }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return nil
+        }
+
+        @Test("the tokens file edited under a running front: an added token passes and a removed one is refused within a second or two, also on a keep-alive connection that used it; a broken file keeps the tokens in use")
+        func tokensFileEdited() async throws {
+            let (redis, _, _) = try await SharedEnvironment.shared.get()
+            let front = try await Front.start("reload-tokens", redis: redis, environment: ["AUTH_RELOAD_INTERVAL": "1s"])
+            defer { Task { await front.child.kill() } }
+            let tokensFile = "\(front.directory)/tokens.json"
+            let removedsConnection = try front.client()
+            #expect(try await Self.status(removedsConnection, token: Tokens.other) == 404)
+            #expect(try await Self.status(try front.client(), token: Self.added) == 401)
+
+            try Self.rotatedTokens.write(toFile: tokensFile, atomically: true, encoding: .utf8)
+            let added = try await Self.time { try await Self.status(try front.client(), token: Self.added) == 404 }
+            let removed = try await Self.time { try await Self.status(removedsConnection, token: Tokens.other) == 401 }
+            print("tokens file edited (reload_interval 1 s): the added token passed \(added.map { "\($0)" } ?? "never"), the removed one was refused on its keep-alive connection \(removed.map { "\($0)" } ?? "never") later")
+            #expect(try #require(added) < .seconds(2))
+            #expect(try #require(removed) < .seconds(2))
+
+            try "{\"tokens\": [".write(toFile: tokensFile, atomically: true, encoding: .utf8)
+            #expect(await eventually(timeout: .seconds(5)) { front.child.log.contains("kept the credentials in use") })
+            #expect(try await Self.status(try front.client(), token: Self.added) == 404, "the tokens in use stay")
+            #expect(try await Self.status(try front.client(), token: Tokens.owner) == 404)
+            let metrics = try await front.get("/metrics", token: nil).body
+            #expect(metrics.contains(#"jobstatus_auth_reloads_total{outcome="refused"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"jobstatus_auth_reloads_total{outcome="loaded"} 1"#))
+        }
+
+        @Test("with reload_interval 0 the file is read again on SIGHUP only")
+        func sighup() async throws {
+            let (redis, _, _) = try await SharedEnvironment.shared.get()
+            let front = try await Front.start("reload-sighup", redis: redis, environment: ["AUTH_RELOAD_INTERVAL": "0s"])
+            defer { Task { await front.child.kill() } }
+            try Self.rotatedTokens.write(toFile: "\(front.directory)/tokens.json", atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await Self.status(try front.client(), token: Self.added) == 401, "not looked at without SIGHUP")
+            front.child.signal(SIGHUP)
+            let reloaded = try await Self.time { try await Self.status(try front.client(), token: Self.added) == 404 }
+            print("SIGHUP: the added token passed \(reloaded.map { "\($0)" } ?? "never") after the signal")
+            #expect(try #require(reloaded) < .seconds(1))
+            #expect(front.child.isRunning, "SIGHUP is trapped, not fatal")
+        }
+
+        @Test("a JWKS file rotated under a running front: a token signed by the new key passes without a restart")
+        func jwksRotated() async throws {
+            let (redis, _, _) = try await SharedEnvironment.shared.get()
+            let first = P256.Signing.PrivateKey()
+            let next = P256.Signing.PrivateKey()
+            func jwk(_ key: P256.Signing.PrivateKey, kid: String) -> String {
+                let raw = key.publicKey.rawRepresentation
+                let x = raw.prefix(32).base64EncodedString().base64URL
+                let y = raw.suffix(32).base64EncodedString().base64URL
+                return #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"\#(kid)","x":"\#(x)","y":"\#(y)"}"#
+            }
+            let jwksFile = makeTemporaryDirectory("jwks") + "/jwks.json"
+            try #"{"keys":[\#(jwk(first, kid: "a"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
+            let front = try await Front.start(
+                "reload-jwks", redis: redis,
+                environment: ["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_FILE": jwksFile, "AUTH_RELOAD_INTERVAL": "1s"]
+            )
+            defer { Task { await front.child.kill() } }
+            func token(_ key: P256.Signing.PrivateKey, kid: String) async throws -> String {
+                try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: key), kid: JWKIdentifier(string: kid))
+                    .sign(AuthModesTests.Claims(exp: .init(value: Date(timeIntervalSinceNow: 300)), iss: "any", scope: "job:read", client_id: "mis-1"), kid: JWKIdentifier(string: kid))
+            }
+            let byFirst = try await token(first, kid: "a")
+            let byNext = try await token(next, kid: "b")
+            #expect(try await Self.status(try front.client(), token: byFirst) == 404)
+            #expect(try await Self.status(try front.client(), token: byNext) == 401)
+
+            try #"{"keys":[\#(jwk(first, kid: "a")),\#(jwk(next, kid: "b"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
+            let rotated = try await Self.time { try await Self.status(try front.client(), token: byNext) == 404 }
+            print("JWKS file rotated: a token with the new kid passed \(rotated.map { "\($0)" } ?? "never") later")
+            #expect(try #require(rotated) < .seconds(2))
+            #expect(try await Self.status(try front.client(), token: byFirst) == 404, "the old key is still in the file")
+        }
+    }
+}
+
+private extension String {
+    /// base64 as base64url without padding (RFC 7515).
+    var base64URL: String {
+        self.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
