@@ -100,6 +100,7 @@ let package = Package(
             dependencies: [
                 "JobStatusCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/Support",
             swiftSettings: strictSettings

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JWTKit
+import JobStatusTestSupport
 import Testing
 
 extension RedisOnly {
@@ -79,14 +80,8 @@ extension RedisOnly {
             let (redis, _, _) = try await SharedEnvironment.shared.get()
             let first = P256.Signing.PrivateKey()
             let next = P256.Signing.PrivateKey()
-            func jwk(_ key: P256.Signing.PrivateKey, kid: String) -> String {
-                let raw = key.publicKey.rawRepresentation
-                let x = raw.prefix(32).base64EncodedString().base64URL
-                let y = raw.suffix(32).base64EncodedString().base64URL
-                return #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"\#(kid)","x":"\#(x)","y":"\#(y)"}"#
-            }
             let jwksFile = makeTemporaryDirectory("jwks") + "/jwks.json"
-            try #"{"keys":[\#(jwk(first, kid: "a"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
+            try #"{"keys":[\#(JWKText.es256(first, kid: "a"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
             let front = try await Front.start(
                 "reload-jwks", redis: redis,
                 environment: ["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_FILE": jwksFile, "AUTH_RELOAD_INTERVAL": "1s"]
@@ -101,18 +96,11 @@ extension RedisOnly {
             #expect(try await Self.status(try front.client(), token: byFirst) == 404)
             #expect(try await Self.status(try front.client(), token: byNext) == 401)
 
-            try #"{"keys":[\#(jwk(first, kid: "a")),\#(jwk(next, kid: "b"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
+            try #"{"keys":[\#(JWKText.es256(first, kid: "a")),\#(JWKText.es256(next, kid: "b"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
             let rotated = try await Self.time { try await Self.status(try front.client(), token: byNext) == 404 }
             print("JWKS file rotated: a token with the new kid passed \(rotated.map { "\($0)" } ?? "never") later")
             #expect(try #require(rotated) < .seconds(2))
             #expect(try await Self.status(try front.client(), token: byFirst) == 404, "the old key is still in the file")
         }
-    }
-}
-
-private extension String {
-    /// base64 as base64url without padding (RFC 7515).
-    var base64URL: String {
-        self.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }

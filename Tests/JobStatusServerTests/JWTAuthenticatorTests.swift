@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 import JobStatusConfiguration
+import JobStatusTestSupport
 import Testing
 
 @testable import JobStatusServer
@@ -173,20 +174,12 @@ struct JWTAuthenticatorTests {
         #expect(ecAuth.authenticate("Bearer \(rsaToken)").decision == .denied(.invalidToken))
     }
 
-    /// A P-256 public key as a JWK.
-    static func jwk(_ key: P256.Signing.PrivateKey, kid: String) -> String {
-        let raw = key.publicKey.rawRepresentation
-        return """
-            {"kty":"EC","crv":"P-256","alg":"ES256","kid":"\(kid)","x":"\(raw.prefix(32).base64URLEncoded)","y":"\(raw.suffix(32).base64URLEncoded)"}
-            """
-    }
-
     @Test("JWKS: the kid picks the key")
     func jwks() async throws {
         let first = P256.Signing.PrivateKey()
         let second = P256.Signing.PrivateKey()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json").path
-        try #"{"keys":[\#(Self.jwk(first, kid: "one")),\#(Self.jwk(second, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"keys":[\#(JWKText.es256(first, kid: "one")),\#(JWKText.es256(second, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
         var configuration = JWTSettings()
         configuration.jwksFile = path
         let auth = try await JWTAuthenticator.load(configuration)
@@ -204,7 +197,7 @@ struct JWTAuthenticatorTests {
         let added = P256.Signing.PrivateKey()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try #"{"keys":[\#(Self.jwk(first, kid: "one"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"keys":[\#(JWKText.es256(first, kid: "one"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
         var configuration = JWTSettings()
         configuration.jwksFile = path
         let auth = try await JWTAuthenticator.load(configuration)
@@ -213,7 +206,7 @@ struct JWTAuthenticatorTests {
         #expect(auth.authenticate("Bearer \(byAdded)").decision == .denied(.invalidToken), "not in the file yet")
         let before = auth.generation
 
-        try #"{"keys":[\#(Self.jwk(first, kid: "one")),\#(Self.jwk(added, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"keys":[\#(JWKText.es256(first, kid: "one")),\#(JWKText.es256(added, kid: "two"))]}"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try await auth.reload() == 2)
         #expect(auth.generation != before)
         #expect(auth.authenticate("Bearer \(byAdded)").decision == .allowed(clientID: "mis-1"))
@@ -272,11 +265,4 @@ struct JWTAuthenticatorTests {
         CG5YIDf/3jtdb1xnrPYHZkPB
         -----END PRIVATE KEY-----
         """
-}
-
-extension DataProtocol {
-    var base64URLEncoded: String {
-        Data(self).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
 }

@@ -112,8 +112,7 @@ public struct JobPoller: Sendable {
     /// More ids than `batchSize` are followed by one held request per batch, at once. A timeout
     /// is thrown once every batch has reached it, with every listed job's last state.
     public func completions(of ids: [String], timeout: Duration? = nil) -> AsyncThrowingStream<JobResult, any Error> {
-        var seen = Set<String>()
-        let listed = ids.filter { seen.insert($0).inserted }
+        let listed = JobListWait.distinct(ids)
         let size = max(1, self.configuration.batchSize)
         let batches = stride(from: 0, to: listed.count, by: size).map { Array(listed[$0..<min($0 + size, listed.count)]) }
         return AsyncThrowingStream { continuation in
@@ -160,8 +159,7 @@ public struct JobPoller: Sendable {
         for try await result in self.completions(of: ids, timeout: timeout) {
             finished[result.id] = result
         }
-        var seen = Set<String>()
-        return ids.filter { seen.insert($0).inserted }.compactMap { finished[$0] }
+        return JobListWait.distinct(ids).compactMap { finished[$0] }
     }
 
     private func follow(_ ids: [String], timeout: Duration?, yield: (JobResult) -> Void) async throws {

@@ -16,10 +16,15 @@ struct JobListWait: WaitMachine {
     private var finished: [JobResult] = []
 
     init(ids: [String], timeout: Duration?, maxWait: Int, maxRetries: Int, now: ContinuousClock.Instant) {
-        var seen = Set<String>()
-        self.listed = ids.filter { seen.insert($0).inserted }
+        self.listed = Self.distinct(ids)
         self.remaining = self.listed
         self.patience = WaitPatience(timeout: timeout, maxWait: maxWait, maxRetries: maxRetries, now: now)
+    }
+
+    /// `ids` without repeats, in order: a list answers each id once.
+    static func distinct(_ ids: [String]) -> [String] {
+        var seen = Set<String>()
+        return ids.filter { seen.insert($0).inserted }
     }
 
     /// The jobs that finished since the last call, in the order the service listed them.

@@ -17,6 +17,9 @@ import UnixSignals
 /// over it, a Kubernetes ConfigMap or Secret swapping its symbolic links. `SIGHUP` loads every file
 /// whether it changed or not.
 public struct CredentialReloader: Service {
+    private static let loaded = Counter(label: "jobstatus_auth_reloads_total", dimensions: [("outcome", "loaded")])
+    private static let refused = Counter(label: "jobstatus_auth_reloads_total", dimensions: [("outcome", "refused")])
+
     private let authentication: Authentication
     private let interval: Duration
     private let logger: Logger
@@ -88,10 +91,10 @@ public struct CredentialReloader: Service {
         let setting = changed.joined(separator: ", ")
         do {
             let count = try await self.reload()
-            Counter(label: "jobstatus_auth_reloads_total", dimensions: [("outcome", "loaded")]).increment()
+            Self.loaded.increment()
             self.logger.notice("loaded the credentials again", metadata: ["changed": "\(setting)", "in_use": "\(count)"])
         } catch {
-            Counter(label: "jobstatus_auth_reloads_total", dimensions: [("outcome", "refused")]).increment()
+            Self.refused.increment()
             self.logger.error("kept the credentials in use: the new ones cannot be loaded", metadata: ["changed": "\(setting)", "error": "\(error)"])
         }
     }

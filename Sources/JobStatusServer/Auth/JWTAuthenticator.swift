@@ -14,8 +14,7 @@ public import JobStatusConfiguration
 public final class JWTAuthenticator: Sendable {
     private let configuration: JWTSettings
     private let keys: ReloadableCredentials<JWTKeySet>
-    private let issuer: String?
-    private let audience: String?
+    /// `auth.jwt.leeway` in seconds, as the claims' times are.
     private let leeway: Double
 
     private struct Claims: JWTPayload {
@@ -64,8 +63,6 @@ public final class JWTAuthenticator: Sendable {
     private init(configuration: JWTSettings, keys: JWTKeySet) {
         self.configuration = configuration
         self.keys = ReloadableCredentials(keys)
-        self.issuer = configuration.issuer
-        self.audience = configuration.audience
         self.leeway = Double(configuration.leeway.components.seconds)
     }
 
@@ -109,8 +106,8 @@ public final class JWTAuthenticator: Sendable {
         let now = Date().timeIntervalSince1970
         guard let exp = claims.exp, now < exp + self.leeway else { return (.denied(.invalidToken), 0) }
         if let nbf = claims.nbf, now + self.leeway < nbf { return (.denied(.invalidToken), 0) }
-        if let issuer = self.issuer, claims.iss != issuer { return (.denied(.invalidToken), 0) }
-        if let audience = self.audience, claims.aud?.contains(audience) != true { return (.denied(.invalidToken), 0) }
+        if let issuer = self.configuration.issuer, claims.iss != issuer { return (.denied(.invalidToken), 0) }
+        if let audience = self.configuration.audience, claims.aud?.contains(audience) != true { return (.denied(.invalidToken), 0) }
         guard let identity = claims.client_id ?? claims.sub, !identity.isEmpty else { return (.denied(.invalidToken), 0) }
         let scopes = (claims.scope?.split(separator: " ").map(String.init) ?? []) + (claims.scp ?? [])
         guard scopes.contains(TokenAuthenticator.jobReadScope) else { return (.denied(.missingScope), exp + self.leeway) }
