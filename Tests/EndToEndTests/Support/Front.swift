@@ -144,10 +144,16 @@ final class Front: @unchecked Sendable {
             directory: directory
         )
         let front = Front(port: port, operatorPort: variables["METRICS_PORT"].flatMap(Int.init), child: child, directory: directory)
+        // Every listener: the operator port is bound after the API port, so the API answering
+        // does not mean the operator port does yet (a loaded machine showed the gap).
+        let ports = [port] + (front.operatorPort.map { [$0] } ?? [])
         let up = await eventually {
-            (try? await HTTPTestClient(port: port, timeout: .seconds(1)).request("/health/live"))?.status == 200
+            for port in ports {
+                guard (try? await HTTPTestClient(port: port, timeout: .seconds(1)).request("/health/live"))?.status == 200 else { return false }
+            }
+            return true
         }
-        guard up else { throw TestFailure("jobstatus serve did not start:\n\(child.log)") }
+        guard up else { throw TestFailure("jobstatus serve did not start (ports \(ports)):\n\(child.log)") }
         return front
     }
 
