@@ -162,6 +162,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // docs/openapi.yaml (through a symbolic link), served at /openapi.yaml.
             resources: [.embedInCode("Resources/openapi.yaml")],

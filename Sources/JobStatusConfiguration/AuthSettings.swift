@@ -1,3 +1,5 @@
+import JobStatusCore
+
 /// How the front decides who is calling (`auth.mode`).
 public enum AuthMode: String, Sendable, CaseIterable {
     /// Bearer tokens checked against the tokens file (SHA-256 digests, never the tokens).
@@ -37,9 +39,9 @@ public struct AuthSettings: Sendable {
         self.gatewayPSK = settings.optionalString("gateway.psk", isSecret: true)
         self.reloadInterval = try settings.duration("reload_interval", default: defaults.reloadInterval)
         switch self.mode {
-        case .jwt where self.jwt.jwksFile == nil && self.jwt.publicKeyFile == nil && self.jwt.hmacSecret == nil:
+        case .jwt where self.jwt.jwksFile == nil && self.jwt.jwksURL == nil && self.jwt.publicKeyFile == nil && self.jwt.hmacSecret == nil:
             throw ConfigurationError(
-                "auth.mode is jwt but no key is set: set auth.jwt.jwks_file (AUTH_JWT_JWKS_FILE), auth.jwt.public_key_file (AUTH_JWT_PUBLIC_KEY_FILE) or auth.jwt.hmac_secret (AUTH_JWT_HMAC_SECRET)"
+                "auth.mode is jwt but no key is set: set auth.jwt.jwks_url (AUTH_JWT_JWKS_URL), auth.jwt.jwks_file (AUTH_JWT_JWKS_FILE), auth.jwt.public_key_file (AUTH_JWT_PUBLIC_KEY_FILE) or auth.jwt.hmac_secret (AUTH_JWT_HMAC_SECRET)"
             )
         case .gateway where (self.gatewayPSK?.count ?? 0) < 16:
             throw ConfigurationError("auth.mode is gateway but auth.gateway.psk (AUTH_GATEWAY_PSK) is not set to a key of at least 16 characters")
@@ -56,6 +58,18 @@ public struct AuthSettings: Sendable {
 /// `auth.jwt.*`: where the verification keys are, and the claims a token must carry.
 public struct JWTSettings: Sendable {
     public var jwksFile: String?
+    /// `auth.jwt.jwks_url`: where the identity provider publishes its keys; https, or http to a
+    /// loopback address (a sidecar, a test).
+    public var jwksURL: JWKSURL?
+    /// How long a fetched key set is used before it is fetched again: its `Cache-Control`
+    /// max-age, raised to `jwksCacheMin` and lowered to `jwksCacheMax` (without one, `jwksCacheMax`).
+    public var jwksCacheMin: Duration = .seconds(60)
+    public var jwksCacheMax: Duration = .seconds(3600)
+    /// The least time between two fetches a token's unknown `kid` starts: forged kids cannot
+    /// become a storm of fetches. A failed fetch is also retried after this long.
+    public var jwksMinRefresh: Duration = .seconds(10)
+    /// How long one fetch may take, connection included; requests waiting for it wait at most this.
+    public var jwksTimeout: Duration = .seconds(5)
     public var publicKeyFile: String?
     public var hmacSecret: String?
     public var issuer: String?
@@ -67,11 +81,31 @@ public struct JWTSettings: Sendable {
 
     /// Reads the `auth.jwt` scope.
     public init(settings: SettingsReader) throws(ConfigurationError) {
+        let defaults = Self()
         self.jwksFile = settings.optionalString("jwks_file")
+        if let url = settings.optionalString("jwks_url") {
+            guard let parsed = JWKSURL(url) else {
+                throw .invalid(
+                    settings.fullKey("jwks_url"),
+                    url,
+                    expected: "an https URL, or an http URL to a loopback address (127.0.0.1, ::1, localhost)"
+                )
+            }
+            self.jwksURL = parsed
+        }
+        self.jwksCacheMin = try settings.positiveDuration("jwks_cache_min", default: defaults.jwksCacheMin)
+        self.jwksCacheMax = try settings.positiveDuration("jwks_cache_max", default: defaults.jwksCacheMax)
+        guard self.jwksCacheMin <= self.jwksCacheMax else {
+            throw ConfigurationError(
+                "auth.jwt.jwks_cache_min (\(DurationText.format(self.jwksCacheMin))) is above auth.jwt.jwks_cache_max (\(DurationText.format(self.jwksCacheMax)))"
+            )
+        }
+        self.jwksMinRefresh = try settings.positiveDuration("jwks_min_refresh", default: defaults.jwksMinRefresh)
+        self.jwksTimeout = try settings.positiveDuration("jwks_timeout", default: defaults.jwksTimeout)
         self.publicKeyFile = settings.optionalString("public_key_file")
         self.hmacSecret = settings.optionalString("hmac_secret", isSecret: true)
         self.issuer = settings.optionalString("issuer")
         self.audience = settings.optionalString("audience")
-        self.leeway = try settings.duration("leeway", default: Self().leeway)
+        self.leeway = try settings.duration("leeway", default: defaults.leeway)
     }
 }

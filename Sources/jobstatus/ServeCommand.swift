@@ -46,11 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let logLevel { flags["log.level"] = logLevel }
 
         let configuration: ServerConfiguration
-        let authentication: Authentication
         do {
             let settings = try await ConfigurationLoader.settings(flags: flags, configFile: self.config)
             configuration = try ServerConfiguration(settings: settings)
-            authentication = try await configuration.auth.loadAuthentication()
         } catch {
             WriterOptions.report("\(error)")
             throw ExitStatus.configuration
@@ -83,6 +81,14 @@ struct ServeCommand: AsyncParsableCommand {
             metrics = registry
         }
         let logger = Logger(label: "jobstatus")
+        // After the logging and metrics systems: the JWKS source logs and counts.
+        let authentication: Authentication
+        do {
+            authentication = try await configuration.auth.loadAuthentication(logger: logger)
+        } catch {
+            WriterOptions.report("\(error)")
+            throw ExitStatus.configuration
+        }
         if configuration.auth.mode == .none {
             logger.warning("auth.mode is none: every caller may read every job; use this for local development only")
         }
@@ -96,7 +102,11 @@ struct ServeCommand: AsyncParsableCommand {
             metricsRegistry: metrics
         )
         let reloader = CredentialReloader(authentication: authentication, interval: configuration.auth.reloadInterval, logger: logger)
-        let group = ServiceGroup(services: [server, reloader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [server, reloader]
+        if let keySource = authentication.keySource {
+            services.append(keySource)
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
         } catch let error as ConfigurationError {

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JWTKit
 import JobStatusTestSupport
 import Testing
 
@@ -87,12 +86,8 @@ extension RedisOnly {
                 environment: ["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_FILE": jwksFile, "AUTH_RELOAD_INTERVAL": "1s"]
             )
             defer { Task { await front.child.kill() } }
-            func token(_ key: P256.Signing.PrivateKey, kid: String) async throws -> String {
-                try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: key), kid: JWKIdentifier(string: kid))
-                    .sign(AuthModesTests.Claims(exp: .init(value: Date(timeIntervalSinceNow: 300)), iss: "any", scope: "job:read", client_id: "mis-1"), kid: JWKIdentifier(string: kid))
-            }
-            let byFirst = try await token(first, kid: "a")
-            let byNext = try await token(next, kid: "b")
+            let byFirst = try await ES256Token.sign(first, kid: "a")
+            let byNext = try await ES256Token.sign(next, kid: "b")
             #expect(try await Self.status(try front.client(), token: byFirst) == 404)
             #expect(try await Self.status(try front.client(), token: byNext) == 401)
 

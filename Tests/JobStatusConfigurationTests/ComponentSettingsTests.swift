@@ -86,6 +86,39 @@ struct ComponentSettingsTests {
         #expect(jwt.jwt.leeway == .seconds(5))
     }
 
+    @Test("auth.jwt.jwks_url: https, or http to a loopback address only; its cache bounds in order", arguments: [
+        ("https://idp.example/realms/x/protocol/openid-connect/certs", nil),
+        ("http://127.0.0.1:8080/jwks", nil),
+        ("http://localhost/jwks", nil),
+        ("http://[::1]:9000/jwks", nil),
+        ("http://idp.example/jwks", "auth.jwt.jwks_url"),
+        ("http://10.0.0.1/jwks", "auth.jwt.jwks_url"),
+        ("ftp://idp.example/jwks", "auth.jwt.jwks_url"),
+        ("https://user:pw@idp.example/jwks", "auth.jwt.jwks_url"),
+        ("/etc/jwks.json", "auth.jwt.jwks_url"),
+    ])
+    func jwksURL(url: String, refusedKey: String?) throws {
+        let read = Result { () throws(ConfigurationError) in
+            try AuthSettings(settings: Self.settings(["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_URL": url]).scoped(to: "auth"))
+        }
+        switch read {
+        case .success(let settings):
+            #expect(refusedKey == nil, "\(url) was taken")
+            #expect(settings.jwt.jwksURL?.description == url)
+            #expect(settings.jwt.jwksMinRefresh == .seconds(10) && settings.jwt.jwksCacheMin == .seconds(60) && settings.jwt.jwksCacheMax == .seconds(3600))
+        case .failure(let error):
+            #expect(refusedKey.map { "\(error)".contains($0) } == true, "\(url): \(error)")
+        }
+    }
+
+    @Test("auth.jwt.jwks_cache_min above jwks_cache_max, or a zero jwks_min_refresh, is refused")
+    func jwksBounds() {
+        for variables in [["AUTH_JWT_JWKS_CACHE_MIN": "2h"], ["AUTH_JWT_JWKS_MIN_REFRESH": "0s"], ["AUTH_JWT_JWKS_TIMEOUT": "0s"]] {
+            let all = variables.merging(["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_URL": "https://idp/jwks"]) { a, _ in a }
+            #expect(throws: ConfigurationError.self, "\(variables)") { try AuthSettings(settings: Self.settings(all).scoped(to: "auth")) }
+        }
+    }
+
     @Test("polling: Retry-After's bounds must be in order; the heartbeat must be above zero")
     func polling() throws {
         #expect(throws: ConfigurationError.self) {

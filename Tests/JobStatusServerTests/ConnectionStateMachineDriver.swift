@@ -20,6 +20,8 @@ struct ConnectionStateMachineDriver {
         case record(RecordSummary)
         case unavailable
         case probed(Bool)
+        /// The fetch of the JWT keys a request waited for ended.
+        case keysArrived
         case watch(JobWatchEvent, generation: UInt64)
         case timer(UInt64)
         case writable(Bool)
@@ -84,6 +86,8 @@ struct ConnectionStateMachineDriver {
             self.run(self.machine.recordUnavailable(now: self.now))
         case .probed(let ready):
             self.run(self.machine.probed(ready ? .ready : .unavailable(reason: "down"), now: self.now))
+        case .keysArrived:
+            self.run(self.machine.keysArrived())
         case .watch(let watchEvent, let generation):
             self.run(self.machine.watchEvent(watchEvent, generation: generation, now: self.now))
         case .timer(let generation):
@@ -136,17 +140,26 @@ struct ConnectionStateMachineDriver {
         case .plan(let head):
             self.trace.append("plan \(head.uri)")
             self.machine.planned(Self.plan(head, now: self.now))
+        case .replan(let request, let head):
+            // Planned again with the keys: `/keys/poll` is now `/poll`.
+            self.trace.append("replan \(request.facts.meta.path)")
+            var planned = head
+            planned.uri = String(head.uri.dropFirst("/keys".count))
+            self.record(self.machine.replanned(Self.plan(planned, now: self.now), now: self.now))
         default:
             self.trace.append(self.describe(action))
         }
     }
 
     /// The planner: `/live`, `/ready`, `/poll`, `/wait/<seconds>`, `/stream[?last=<id>]`,
-    /// `/head-stream`; a `Connection: close` header or HTTP/1.0 without keep-alive closes.
+    /// `/head-stream`, `/keys/<any of those>` (waits for the JWT keys, then is that path); a
+    /// `Connection: close` header or HTTP/1.0 without keep-alive closes.
     static func plan(_ head: HTTPRequestHead, now: NIODeadline) -> PlannedRequest {
         let path = head.uri
         let work: PlannedRequest.Work
-        if path == "/ready" {
+        if path.hasPrefix("/keys/") {
+            work = .awaitKeys(head)
+        } else if path == "/ready" {
             work = .probe
         } else if path == "/poll" || path == "/conditional" {
             work = .poll(wait: nil)
@@ -175,6 +188,8 @@ struct ConnectionStateMachineDriver {
         case .none, .plan: return ""
         case .read(let request): return "read \(request.facts.meta.path)"
         case .probe: return "probe"
+        case .awaitKeys: return "await keys"
+        case .replan: return ""
         case .watch(let request, let generation, let timer):
             return "watch \(request.facts.meta.path) g\(generation), timer \(self.describe(timer))"
         case .scheduleTimer(let timer): return "timer \(self.describe(timer))"
@@ -228,6 +243,7 @@ struct ConnectionStateMachineDriver {
         case .idle: "idle"
         case .receivingHead: "receiving head"
         case .receiving: "receiving"
+        case .awaitingKeys: "awaitingKeys"
         case .probing: "probing"
         case .reading: "reading"
         case .waiting(_, let waiter):

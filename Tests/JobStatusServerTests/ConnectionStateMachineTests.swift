@@ -66,8 +66,32 @@ struct ConnectionStateMachineTests {
             state: "idle"
         ),
         Case(
+            name: "a token naming an unknown key waits for the keys, then the request is planned again and answered",
+            events: [.request("/keys/poll"), .keysArrived, pending],
+            trace: ["plan /keys/poll", "await keys", "replan /keys/poll", "read /poll", "finish /poll record"],
+            state: "idle"
+        ),
+        Case(
+            name: "a request pipelined behind one waiting for the keys waits its turn",
+            events: [.request("/keys/live"), .request("/poll"), .keysArrived, pending],
+            trace: ["plan /keys/live", "await keys", "replan /keys/live", "finish /live immediate", "plan /poll", "read /poll", "finish /poll record"],
+            state: "idle"
+        ),
+        Case(
+            name: "a long poll that waited for the keys while the server began draining is not held",
+            events: [.request("/keys/wait/5"), .quiesce, .keysArrived, pending],
+            trace: ["plan /keys/wait/5", "await keys", "replan /keys/wait/5", "read /wait/5", "finish /wait/5 record, close"],
+            state: "closing"
+        ),
+        Case(
+            name: "keys that arrive after the connection closed change nothing",
+            events: [.request("/keys/poll"), .inactive, .keysArrived],
+            trace: ["plan /keys/poll", "await keys", "abandon /keys/poll"],
+            state: "closed"
+        ),
+        Case(
             name: "a reply that arrives when nothing reads is ignored",
-            events: [pending, .unavailable, .probed(true), .watch(.changed, generation: 1), .timer(2)],
+            events: [pending, .unavailable, .probed(true), .keysArrived, .watch(.changed, generation: 1), .timer(2)],
             trace: [],
             state: "opened"
         ),

@@ -56,6 +56,35 @@ struct JWTAuthenticatorTests {
         try await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256).sign(claims)
     }
 
+    @Test("with auth.jwt.jwks_url: a kid no key has waits for a fetch once; decided without, it is 503 before any key was fetched, 401 after")
+    func unknownKidWithJWKSURL() async throws {
+        var configuration = JWTSettings()
+        configuration.jwksURL = JWKSURL("http://127.0.0.1:9/jwks")
+        configuration.issuer = "https://auth.example"
+        configuration.audience = "jobstatus"
+        let authenticator = try await JWTAuthenticator.load(configuration)
+        let key = P256.Signing.PrivateKey()
+        let token = try await JWTKeyCollection().add(ecdsa: ES256PrivateKey(backing: key), kid: "k1").sign(self.claims(), kid: "k1")
+        let header = "Bearer \(token)"
+        // The start-up fetch is asked for (the source does not run here): the token waits for it.
+        #expect(authenticator.authenticate(header, mayAwaitKeys: true).decision == .unknownKey)
+        #expect(authenticator.authenticate(header).decision == .denied(.keysUnavailable))
+        let generation = authenticator.generation
+        let fetched = try await JWTKeySet.decode(jwks: Data(#"{"keys":[\#(JWKText.es256(key, kid: "k1"))]}"#.utf8), skippingUnusable: true)
+        authenticator.keySource?.keys.replace(with: fetched.keys)
+        #expect(authenticator.generation != generation, "a fetched set moves the generation on: kept decisions are dropped")
+        #expect(authenticator.authenticate(header, mayAwaitKeys: true).decision == .allowed(clientID: "mis-1"))
+    }
+
+    @Test("a JWKS from a URL: keys of other kinds are skipped and counted; from a file they are an error")
+    func unusableKeys() async throws {
+        let key = P256.Signing.PrivateKey()
+        let jwks = Data(#"{"keys":[\#(JWKText.es256(key, kid: "k1")),{"kty":"oct","kid":"enc","k":"AAAA","alg":"A128KW"}]}"#.utf8)
+        let fetched = try await JWTKeySet.decode(jwks: jwks, skippingUnusable: true)
+        #expect(fetched.keys.count == 1 && fetched.skipped == 1)
+        await #expect(throws: (any Error).self) { try await JWTKeySet.decode(jwks: jwks, skippingUnusable: false) }
+    }
+
     @Test("HS256: a valid token names its client; client_id first, else sub")
     func valid() async throws {
         let auth = try await self.hmacAuthenticator()

@@ -58,6 +58,7 @@ struct RequestPlannerTests {
         case .immediate(.metrics): words.append("metrics")
         case .immediate(.document): words.append("document")
         case .probe: words.append("probe")
+        case .awaitKeys: words.append("await keys")
         case .poll(let wait): words.append(wait.map { "poll wait=\($0.nanoseconds / 1_000_000_000)s" } ?? "poll")
         case .stream(let last): words.append(last.map { "stream last=\($0)" } ?? "stream")
         }

@@ -5222,7 +5222,7 @@ public struct Client: APIProtocol {
             }
         )
     }
-    /// 200 when this instance's Redis connection answers PING, else 503
+    /// 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys), else 503
     ///
     /// - Remark: HTTP `GET /health/ready`.
     /// - Remark: Generated from `#/paths//health/ready/get(ready)`.

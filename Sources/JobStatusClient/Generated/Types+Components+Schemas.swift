@@ -1246,21 +1246,27 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Health/reason`.
             public var reason: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Health/jwks`.
+            public var jwks: Components.Schemas.JWKSHealth?
             /// Creates a new `Health`.
             ///
             /// - Parameters:
             ///   - status:
             ///   - reason: Why Redis is unavailable (a refused login, a certificate problem, a lost connection), in 503 answers on the operator port (`metrics.port`) only: it names Redis' host, port and user, so the API's port answers the status alone (the reason is logged).
+            ///   - jwks:
             public init(
                 status: Components.Schemas.Health.StatusPayload,
-                reason: Swift.String? = nil
+                reason: Swift.String? = nil,
+                jwks: Components.Schemas.JWKSHealth? = nil
             ) {
                 self.status = status
                 self.reason = reason
+                self.jwks = jwks
             }
             public enum CodingKeys: String, CodingKey {
                 case status
                 case reason
+                case jwks
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1272,9 +1278,87 @@ extension Components {
                     Swift.String.self,
                     forKey: .reason
                 )
+                self.jwks = try container.decodeIfPresent(
+                    Components.Schemas.JWKSHealth.self,
+                    forKey: .jwks
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "status",
-                    "reason"
+                    "reason",
+                    "jwks"
+                ])
+            }
+        }
+        /// With `auth.jwt.jwks_url`, on the operator port (`metrics.port`) only, when its keys are not as they should be: `none` while no fetch has brought keys (the answer is then a 503), `stale` while fetches fail and the keys fetched before stay in use (the answer stays 200).
+        ///
+        /// - Remark: Generated from `#/components/schemas/JWKSHealth`.
+        public struct JWKSHealth: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/JWKSHealth/status`.
+            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case none = "none"
+                case stale = "stale"
+            }
+            /// - Remark: Generated from `#/components/schemas/JWKSHealth/status`.
+            public var status: Components.Schemas.JWKSHealth.StatusPayload
+            /// Why the last fetch failed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/JWKSHealth/error`.
+            public var error: Swift.String?
+            /// Fetches failed in a row.
+            ///
+            /// - Remark: Generated from `#/components/schemas/JWKSHealth/failed_attempts`.
+            public var failedAttempts: Swift.Int?
+            /// Since the first of them.
+            ///
+            /// - Remark: Generated from `#/components/schemas/JWKSHealth/failing_for_seconds`.
+            public var failingForSeconds: Swift.Int?
+            /// Creates a new `JWKSHealth`.
+            ///
+            /// - Parameters:
+            ///   - status:
+            ///   - error: Why the last fetch failed.
+            ///   - failedAttempts: Fetches failed in a row.
+            ///   - failingForSeconds: Since the first of them.
+            public init(
+                status: Components.Schemas.JWKSHealth.StatusPayload,
+                error: Swift.String? = nil,
+                failedAttempts: Swift.Int? = nil,
+                failingForSeconds: Swift.Int? = nil
+            ) {
+                self.status = status
+                self.error = error
+                self.failedAttempts = failedAttempts
+                self.failingForSeconds = failingForSeconds
+            }
+            public enum CodingKeys: String, CodingKey {
+                case status
+                case error
+                case failedAttempts = "failed_attempts"
+                case failingForSeconds = "failing_for_seconds"
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.status = try container.decode(
+                    Components.Schemas.JWKSHealth.StatusPayload.self,
+                    forKey: .status
+                )
+                self.error = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .error
+                )
+                self.failedAttempts = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .failedAttempts
+                )
+                self.failingForSeconds = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .failingForSeconds
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "status",
+                    "error",
+                    "failed_attempts",
+                    "failing_for_seconds"
                 ])
             }
         }

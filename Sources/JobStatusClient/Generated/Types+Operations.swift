@@ -4140,7 +4140,7 @@ public enum Operations {
             }
         }
     }
-    /// 200 when this instance's Redis connection answers PING, else 503
+    /// 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys), else 503
     ///
     /// - Remark: HTTP `GET /health/ready`.
     /// - Remark: Generated from `#/paths//health/ready/get(ready)`.
@@ -4307,7 +4307,7 @@ public enum Operations {
                     self.body = body
                 }
             }
-            /// Redis does not answer; take this instance out of rotation.
+            /// Redis does not answer, or no key was fetched yet from `auth.jwt.jwks_url`; take this instance out of rotation.
             ///
             /// - Remark: Generated from `#/paths//health/ready/get(ready)/responses/503`.
             ///
@@ -4528,7 +4528,7 @@ public enum Operations {
                     self.body = body
                 }
             }
-            /// Redis does not answer; take this instance out of rotation.
+            /// Redis does not answer, or no key was fetched yet from `auth.jwt.jwks_url`; take this instance out of rotation.
             ///
             /// - Remark: Generated from `#/paths//health/ready/head(readyHead)/responses/503`.
             ///

@@ -110,7 +110,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `HEAD /health/live`.
     /// - Remark: Generated from `#/paths//health/live/head(liveHead)`.
     func liveHead(_ input: Operations.LiveHead.Input) async throws -> Operations.LiveHead.Output
-    /// 200 when this instance's Redis connection answers PING, else 503
+    /// 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys), else 503
     ///
     /// - Remark: HTTP `GET /health/ready`.
     /// - Remark: Generated from `#/paths//health/ready/get(ready)`.
@@ -333,7 +333,7 @@ extension APIProtocol {
     public func liveHead(headers: Operations.LiveHead.Input.Headers = .init()) async throws -> Operations.LiveHead.Output {
         try await liveHead(Operations.LiveHead.Input(headers: headers))
     }
-    /// 200 when this instance's Redis connection answers PING, else 503
+    /// 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys), else 503
     ///
     /// - Remark: HTTP `GET /health/ready`.
     /// - Remark: Generated from `#/paths//health/ready/get(ready)`.

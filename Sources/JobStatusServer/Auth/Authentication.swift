@@ -1,4 +1,5 @@
 public import JobStatusConfiguration
+public import Logging
 
 /// The configured way of deciding who calls, ready to use.
 public enum Authentication: Sendable {
@@ -10,16 +11,24 @@ public enum Authentication: Sendable {
 
 extension AuthSettings {
     /// Makes the configured authentication: reads the tokens file or the JWT keys.
-    public func loadAuthentication() async throws(ConfigurationError) -> Authentication {
+    public func loadAuthentication(logger: Logger) async throws(ConfigurationError) -> Authentication {
         switch self.mode {
         case .none:
             return .none
         case .tokens:
             return .tokens(try TokenAuthenticator(contentsOfFile: self.tokensFile ?? ""))
         case .jwt:
-            return .jwt(try await JWTAuthenticator.load(self.jwt))
+            return .jwt(try await JWTAuthenticator.load(self.jwt, logger: logger))
         case .gateway:
             return .gateway(GatewayAuthenticator(presharedKey: self.gatewayPSK ?? ""))
         }
+    }
+}
+
+extension Authentication {
+    /// The keys fetched from `auth.jwt.jwks_url`, a service to run beside the server; nil without one.
+    public var keySource: JWKSSource? {
+        guard case .jwt(let jwt) = self else { return nil }
+        return jwt.keySource
     }
 }

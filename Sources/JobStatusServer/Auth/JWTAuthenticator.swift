@@ -1,12 +1,15 @@
 import Foundation
 import JWTKit
 public import JobStatusConfiguration
+public import Logging
 
 /// Checks JWT bearer tokens (`auth.mode: jwt`): HS256, RS256 or ES256, keys from a JWKS file, a
 /// PEM public key or an HMAC secret.
 ///
 /// The keys are read at start-up and again when their files change (`CredentialReloader`): a
-/// valid new set replaces the old one at once, an invalid one leaves it in use. Each token is
+/// valid new set replaces the old one at once, an invalid one leaves it in use. Keys published at
+/// `auth.jwt.jwks_url` come from `keySource`, beside the files' (a file's key wins a shared `kid`);
+/// a token naming a `kid` neither has waits for a fetch when one may run. Each token is
 /// checked synchronously on the event loop: the signature by the key its `kid` names (or the only
 /// key) and whose algorithm matches the token's `alg`, then `exp` and `nbf` (with
 /// `auth.jwt.leeway`), `iss` and `aud` when configured, and `job:read` in the space-separated
@@ -14,6 +17,8 @@ public import JobStatusConfiguration
 public final class JWTAuthenticator: Sendable {
     private let configuration: JWTSettings
     private let keys: ReloadableCredentials<JWTKeySet>
+    /// The keys at `auth.jwt.jwks_url`; nil when none is configured.
+    public let keySource: JWKSSource?
     /// `auth.jwt.leeway` in seconds, as the claims' times are.
     private let leeway: Double
 
@@ -60,15 +65,17 @@ public final class JWTAuthenticator: Sendable {
         }
     }
 
-    private init(configuration: JWTSettings, keys: JWTKeySet) {
+    private init(configuration: JWTSettings, keys: JWTKeySet, logger: Logger) {
         self.configuration = configuration
         self.keys = ReloadableCredentials(keys)
+        self.keySource = configuration.jwksURL.map { JWKSSource(url: $0, settings: configuration, logger: logger) }
         self.leeway = Double(configuration.leeway.components.seconds)
     }
 
-    /// Loads the configured keys; every problem names its setting.
-    public static func load(_ configuration: JWTSettings) async throws(ConfigurationError) -> JWTAuthenticator {
-        JWTAuthenticator(configuration: configuration, keys: try await JWTKeySet.load(configuration))
+    /// Loads the configured key files; every problem names its setting. The keys at
+    /// `auth.jwt.jwks_url` are fetched once `keySource` runs.
+    public static func load(_ configuration: JWTSettings, logger: Logger = Logger(label: "jobstatus.auth")) async throws(ConfigurationError) -> JWTAuthenticator {
+        JWTAuthenticator(configuration: configuration, keys: try await JWTKeySet.load(configuration), logger: logger)
     }
 
     /// Reads the key files again and puts the keys in use; files that cannot be read or hold no
@@ -86,23 +93,46 @@ public final class JWTAuthenticator: Sendable {
             .compactMap { setting, path in path.map { (setting, $0) } }
     }
 
-    /// The generation of the keys in use (a decision made with an older one is stale).
-    var generation: UInt64 { self.keys.generation }
+    /// The generation of the keys in use, the files' and the URL's (a decision made with an older
+    /// one is stale). Both only grow, so their sum changes whenever either does.
+    var generation: UInt64 { self.keys.generation &+ (self.keySource?.keys.generation ?? 0) }
 
     /// Decides who sent `authorization`; an allowed decision holds until `validUntil` (the token's
-    /// `exp`, in seconds since the epoch).
-    func authenticate(_ authorization: String?) -> (decision: AuthorizationDecision, validUntil: Double, generation: UInt64) {
-        let (keys, generation) = self.keys.read()
-        let (decision, validUntil) = self.authenticate(authorization, with: keys)
-        return (decision, validUntil, generation)
+    /// `exp`, in seconds since the epoch). With `mayAwaitKeys`, a token naming a `kid` no key has
+    /// is `.unknownKey` when a fetch of `auth.jwt.jwks_url` may bring it: the request waits for
+    /// the fetch (`JWKSSource.awaitKeys`) and is decided again without.
+    func authenticate(
+        _ authorization: String?,
+        mayAwaitKeys: Bool = false
+    ) -> (decision: AuthorizationDecision, validUntil: Double, generation: UInt64) {
+        let (files, filesGeneration) = self.keys.read()
+        let (fetched, fetchedGeneration) = self.keySource?.keys.read() ?? (.empty, 0)
+        let (decision, validUntil) = self.authenticate(authorization, with: files, fetched, mayAwaitKeys: mayAwaitKeys)
+        return (decision, validUntil, filesGeneration &+ fetchedGeneration)
     }
 
-    private func authenticate(_ authorization: String?, with keys: JWTKeySet) -> (decision: AuthorizationDecision, validUntil: Double) {
+    private func authenticate(
+        _ authorization: String?,
+        with files: JWTKeySet,
+        _ fetched: JWTKeySet,
+        mayAwaitKeys: Bool
+    ) -> (decision: AuthorizationDecision, validUntil: Double) {
         guard let authorization, let token = BearerToken.extract(authorization) else {
             return (.denied(.missingBearerToken), 0)
         }
         let bytes = Array(token.utf8)
-        guard let claims = self.verifiedClaims(bytes, with: keys) else { return (.denied(.invalidToken), 0) }
+        let claims: Claims
+        switch self.verifiedClaims(bytes, with: files, fetched) {
+        case .verified(let verified):
+            claims = verified
+        case .invalid:
+            return (.denied(.invalidToken), 0)
+        case .unknownKey:
+            guard let source = self.keySource else { return (.denied(.invalidToken), 0) }
+            if mayAwaitKeys && source.mayAwaitKeys() { return (.unknownKey, 0) }
+            // Never fetched: the token cannot be judged, which is not the caller's fault.
+            return (.denied(source.health.loaded ? .invalidToken : .keysUnavailable), 0)
+        }
         let now = Date().timeIntervalSince1970
         guard let exp = claims.exp, now < exp + self.leeway else { return (.denied(.invalidToken), 0) }
         if let nbf = claims.nbf, now + self.leeway < nbf { return (.denied(.invalidToken), 0) }
@@ -114,30 +144,32 @@ public final class JWTAuthenticator: Sendable {
         return (.allowed(clientID: identity), exp + self.leeway)
     }
 
-    private func verifiedClaims(_ token: [UInt8], with keys: JWTKeySet) -> Claims? {
+    private enum Verification {
+        case verified(Claims)
+        case invalid
+        /// A well-formed token naming a key no set has (yet).
+        case unknownKey
+    }
+
+    private func verifiedClaims(_ token: [UInt8], with files: JWTKeySet, _ fetched: JWTKeySet) -> Verification {
         // A JWS in compact form is three base64url parts, which have no padding (RFC 7515 §2):
         // a decoder that tolerates `=` would accept one token under several spellings.
-        guard token.allSatisfy(Self.isCompactJWSByte) else { return nil }
+        guard token.allSatisfy(Self.isCompactJWSByte) else { return .invalid }
         let parser = DefaultJWTParser()
         guard let (header, claims, signature) = try? parser.parse(token, as: Claims.self),
             let parts = try? parser.getTokenParts(token),
             let algorithmName = header.alg
-        else { return nil }
+        else { return .invalid }
         // `crit` names extensions the token must not be accepted without understanding
         // (RFC 7515 §4.1.11); this server understands none, so any `crit` (even a malformed or
         // empty one) refuses the token.
-        guard header[dynamicMember: "crit"] == nil else { return nil }
-        let key: (any JWTAlgorithm)?
-        if let kid = header.kid {
-            key = keys.byID[kid]
-        } else {
-            key = keys.defaultKey
-        }
+        guard header[dynamicMember: "crit"] == nil else { return .invalid }
+        guard let key = files.key(for: header.kid) ?? fetched.key(for: header.kid) else { return .unknownKey }
         // The key decides the algorithm: a token naming another one (alg confusion, "none") fails.
-        guard let key, key.name == algorithmName else { return nil }
+        guard key.name == algorithmName else { return .invalid }
         let signed = Array(parts.header) + [UInt8(ascii: ".")] + Array(parts.payload)
-        guard (try? key.verify(signature, signs: signed)) == true else { return nil }
-        return claims
+        guard (try? key.verify(signature, signs: signed)) == true else { return .invalid }
+        return .verified(claims)
     }
 
     /// The base64url alphabet and the parts' separator.

@@ -120,6 +120,8 @@ enum AuthorizationDecision: Equatable {
     /// The caller may read jobs; `clientID` is nil when authorization is disabled.
     case allowed(clientID: String?)
     case denied(AuthorizationFailure)
+    /// The token names a key that a fetch of `auth.jwt.jwks_url` may bring: decided after it.
+    case unknownKey
 }
 
 /// Why a request was refused, with the live system's error texts.
@@ -129,4 +131,7 @@ enum AuthorizationFailure: Equatable {
     case missingScope
     /// `auth.mode: gateway`: no consumer id, or not the pre-shared key.
     case missingGatewayCredentials
+    /// `auth.mode: jwt` with `auth.jwt.jwks_url`: no key was ever fetched, so no token can be
+    /// judged (503, retried, rather than a 401 the caller would take for a bad token).
+    case keysUnavailable
 }

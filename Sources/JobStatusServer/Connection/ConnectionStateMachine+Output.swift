@@ -45,7 +45,7 @@ extension ConnectionStateMachine {
             return self.closeNow(abort: false)
         case .closing, .lingering, .closed:
             return .none
-        case .opened, .idle, .receivingHead, .receiving, .probing, .reading, .waiting:
+        case .opened, .idle, .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting:
             break
         }
         guard let sample else { return .none }

@@ -47,7 +47,7 @@ extension ConnectionStateMachine {
             case .stream(let progress):
                 return self.streamRead(record, read: read, request: request, waiter: waiter, progress: progress, changed: changed, now: now)
             }
-        case .opened, .idle, .receivingHead, .receiving, .probing, .closing, .lingering, .closed:
+        case .opened, .idle, .receivingHead, .receiving, .awaitingKeys, .probing, .closing, .lingering, .closed:
             return .none
         }
     }
@@ -76,7 +76,7 @@ extension ConnectionStateMachine {
                 return self.park(request, waiter: &waiter, now: now).action
             }
             return self.finish(request, .unavailable, now: now)
-        case .opened, .idle, .receivingHead, .receiving, .probing, .closing, .lingering, .closed:
+        case .opened, .idle, .receivingHead, .receiving, .awaitingKeys, .probing, .closing, .lingering, .closed:
             return .none
         }
     }

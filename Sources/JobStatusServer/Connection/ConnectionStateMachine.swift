@@ -19,6 +19,8 @@ import NIOHTTP1
 ///   `http.header_timeout`, refused (431) once more bytes than `http.max_header_size` went to the
 ///   decoder without completing it.
 /// - `receiving`: the head is planned, the rest of the request (its body, ignored) is awaited; same clock.
+/// - `awaitingKeys`: the request's JWT names a key not yet known; a fetch of `auth.jwt.jwks_url` is
+///   awaited (bounded by `auth.jwt.jwks_timeout`), then the request is planned again.
 /// - `probing`: `/health/ready` asked the store whether it answers.
 /// - `reading`: a poll's record read is in flight.
 /// - `waiting`: a long poll or event stream: subscribing, reading or parked (see `Waiter`).
@@ -43,6 +45,7 @@ struct ConnectionStateMachine<Read> {
         /// `bytes`: what the decoder was given of this head (at most one read slice short: see `decoding`).
         case receivingHead(since: NIODeadline, bytes: Int)
         case receiving(PlannedRequest, since: NIODeadline)
+        case awaitingKeys(PlannedRequest, HTTPRequestHead)
         case probing(PlannedRequest)
         case reading(PlannedRequest)
         case waiting(PlannedRequest, Waiter)
@@ -170,6 +173,10 @@ struct ConnectionStateMachine<Read> {
         case none
         /// Plan the request from its head and report the plan with `planned`.
         case plan(HTTPRequestHead)
+        /// Wait for the JWT keys to be fetched again, then report it with `keysArrived`.
+        case awaitKeys
+        /// Plan the head again now that the keys were fetched, and report the plan with `replanned`.
+        case replan(PlannedRequest, HTTPRequestHead)
         /// Read the request's job record.
         case read(PlannedRequest)
         /// Probe the store (`/health/ready`).
@@ -221,7 +228,8 @@ struct ConnectionStateMachine<Read> {
     /// The request in progress, if any.
     var currentRequest: PlannedRequest? {
         switch self.state {
-        case .receiving(let request, _), .probing(let request), .reading(let request), .waiting(let request, _):
+        case .receiving(let request, _), .awaitingKeys(let request, _), .probing(let request), .reading(let request),
+            .waiting(let request, _):
             request
         case .opened, .idle, .receivingHead, .closing, .lingering, .closed:
             nil
@@ -255,7 +263,7 @@ struct ConnectionStateMachine<Read> {
             self.state = .receivingHead(since: now(), bytes: count)
         case .receivingHead(let since, let bytes):
             self.state = .receivingHead(since: since, bytes: bytes + count)
-        case .receiving, .probing, .reading, .waiting, .closing, .lingering, .closed:
+        case .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed:
             break
         }
     }
@@ -346,7 +354,7 @@ struct ConnectionStateMachine<Read> {
             // the previous request was answered start it now.
             switch self.state {
             case .opened, .idle: self.state = .receivingHead(since: now, bytes: 0)
-            case .receivingHead, .receiving, .probing, .reading, .waiting, .closing, .lingering, .closed: break
+            case .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed: break
             }
             return .taken(.plan(head))
         case (.opened, .part(.body)), (.opened, .part(.end)), (.idle, .part(.body)), (.idle, .part(.end)),
@@ -364,7 +372,7 @@ struct ConnectionStateMachine<Read> {
             // The decoder ends every request before the next begins, and a parser error resets
             // `receiving`: neither can happen.
             return .taken(.none)
-        case (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.lingering, _), (.closed, _):
+        case (.awaitingKeys, _), (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.lingering, _), (.closed, _):
             return .waits
         }
     }
@@ -373,7 +381,7 @@ struct ConnectionStateMachine<Read> {
     private var isEnding: Bool {
         switch self.state {
         case .closing, .lingering, .closed: true
-        case .opened, .idle, .receivingHead, .receiving, .probing, .reading, .waiting: false
+        case .opened, .idle, .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting: false
         }
     }
 
@@ -394,6 +402,9 @@ struct ConnectionStateMachine<Read> {
         switch request.work {
         case .immediate(let immediate):
             return self.finish(request, .immediate(immediate), now: now)
+        case .awaitKeys(let head):
+            self.state = .awaitingKeys(request, head)
+            return .awaitKeys
         case .probe:
             self.state = .probing(request)
             return .probe
@@ -410,6 +421,20 @@ struct ConnectionStateMachine<Read> {
         case .stream(let lastEventID):
             return self.startWaiting(request, kind: .stream(.opening(lastEventID: lastEventID)), timer: now + self.limits.heartbeat)
         }
+    }
+
+    /// The fetch of the JWT keys that the request waited for ended (whatever it brought).
+    mutating func keysArrived() -> Action {
+        guard case .awaitingKeys(let request, let head) = self.state else { return .none }
+        return .replan(request, head)
+    }
+
+    /// The head planned again after the keys arrived: answered like any request, now.
+    mutating func replanned(_ request: PlannedRequest, now: NIODeadline) -> Action {
+        guard case .awaitingKeys(let waited, _) = self.state else { return .none }
+        var request = request
+        if waited.draining { request.drain() }
+        return self.execute(request, now: now)
     }
 
     /// Subscribe first, then read, so a change between the two is never missed.
@@ -467,6 +492,9 @@ struct ConnectionStateMachine<Read> {
         case .receiving(var request, let since):
             request.drain()
             self.state = .receiving(request, since: since)
+        case .awaitingKeys(var request, let head):
+            request.drain()
+            self.state = .awaitingKeys(request, head)
         case .probing(var request):
             request.drain()
             self.state = .probing(request)

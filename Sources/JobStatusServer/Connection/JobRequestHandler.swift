@@ -237,6 +237,16 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             break
         case .plan(let head):
             self.machine.planned(self.planner.plan(head, now: context.eventLoop.now) { context.channel.remoteAddress })
+        case .awaitKeys:
+            // Completed on this loop when the fetch ends (or at once when none may start).
+            let fetched = context.eventLoop.makePromise(of: Void.self)
+            fetched.futureResult.assumeIsolated().whenComplete { _ in self.run(self.machine.keysArrived()) }
+            if self.server.keySource?.awaitKeys(fetched) != true {
+                fetched.succeed()
+            }
+        case .replan(let request, let head):
+            let replanned = self.planner.replan(request, head: head) { context.channel.remoteAddress }
+            self.perform(self.machine.replanned(replanned, now: context.eventLoop.now), context: context)
         case .read(let request):
             if let list = request.facts.list {
                 // The list's If-None-Match names the whole list: checked once every record is in.

@@ -26,6 +26,8 @@ struct RequestPlanner {
         var facts: RequestFacts
         var connection: HTTPResponseComposer.Connection
         let isHTTP10: Bool
+        /// Whether a JWT naming an unknown key may wait for the keys to be fetched: once per request.
+        let mayAwaitKeys: Bool
     }
 
     /// The headers a request's handling depends on, found in one pass.
@@ -95,9 +97,27 @@ struct RequestPlanner {
     /// - Parameter peer: the connection's remote address, asked at most once per connection, and
     ///   only by a request limited by its address.
     mutating func plan(_ head: HTTPRequestHead, now: NIODeadline, peer: () -> SocketAddress?) -> PlannedRequest {
+        self.plan(head, requestID: nil, startedAt: now, mayAwaitKeys: true, peer: peer)
+    }
+
+    /// Plans again a request that waited for the JWT keys (`.awaitKeys`): the same request (its
+    /// id, its clock), decided with the keys there are now.
+    mutating func replan(_ request: PlannedRequest, head: HTTPRequestHead, peer: () -> SocketAddress?) -> PlannedRequest {
+        self.plan(head, requestID: request.facts.meta.requestID, startedAt: request.facts.startedAt, mayAwaitKeys: false, peer: peer)
+    }
+
+    private mutating func plan(
+        _ head: HTTPRequestHead,
+        requestID knownRequestID: String?,
+        startedAt now: NIODeadline,
+        mayAwaitKeys: Bool,
+        peer: () -> SocketAddress?
+    ) -> PlannedRequest {
         let headers = RequestHeaders(head)
         let requestID: String
-        if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
+        if let knownRequestID {
+            requestID = knownRequestID
+        } else if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
             requestID = clientRequestID
         } else {
             requestID = self.requestIDs.next()
@@ -126,7 +146,7 @@ struct RequestPlanner {
         facts.route = target.label
         facts.method = head.method.rawValue
         facts.traceID = headers.traceParent.flatMap(TraceParent.traceID)
-        var draft = Draft(facts: facts, connection: connection, isHTTP10: isHTTP10)
+        var draft = Draft(facts: facts, connection: connection, isHTTP10: isHTTP10, mayAwaitKeys: mayAwaitKeys)
         let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft, peer: peer)
         return PlannedRequest(work: work, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: draft.connection, facts: draft.facts)
     }
@@ -191,7 +211,7 @@ struct RequestPlanner {
             return isReadMethod ? .immediate(.document) : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, draft: &draft, peer: peer) {
+            if let refusal = self.refusal(headers, head: head, draft: &draft, peer: peer) {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
@@ -211,7 +231,7 @@ struct RequestPlanner {
             return self.startWaiting(.stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, draft: &draft)
         case .jobList(let listed):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, draft: &draft, peer: peer) {
+            if let refusal = self.refusal(headers, head: head, draft: &draft, peer: peer) {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
@@ -237,9 +257,20 @@ struct RequestPlanner {
         }
     }
 
-    /// The refusal of a request for jobs that may not read them, nil when it may.
-    private mutating func refusal(_ headers: RequestHeaders, draft: inout Draft, peer: () -> SocketAddress?) -> PlannedRequest.Work? {
-        guard let refusal = self.authorize(headers, draft: &draft) else { return nil }
+    /// The refusal of a request for jobs that may not read them (or its wait for the JWT keys),
+    /// nil when it may.
+    private mutating func refusal(
+        _ headers: RequestHeaders,
+        head: HTTPRequestHead,
+        draft: inout Draft,
+        peer: () -> SocketAddress?
+    ) -> PlannedRequest.Work? {
+        let refusal: Refusal
+        switch self.authorize(headers, draft: &draft) {
+        case .allowed: return nil
+        case .awaitKeys: return .awaitKeys(head)
+        case .refused(let refused): refusal = refused
+        }
         if refusal.closesConnection {
             draft.connection = .close
         }
@@ -304,16 +335,23 @@ struct RequestPlanner {
         var closesConnection = false
     }
 
-    /// Nil when the caller may read jobs (its client id stored in `draft`), else the refusal.
-    private mutating func authorize(_ headers: RequestHeaders, draft: inout Draft) -> Refusal? {
+    private enum Authorization {
+        /// The caller may read jobs (its client id stored in the draft).
+        case allowed
+        /// The JWT names a key a fetch may bring: decide after it.
+        case awaitKeys
+        case refused(Refusal)
+    }
+
+    private mutating func authorize(_ headers: RequestHeaders, draft: inout Draft) -> Authorization {
         let decision: AuthorizationDecision
         switch self.server.authentication {
         case .none:
-            return nil
+            return .allowed
         case .gateway(let gateway):
             guard headers.consumerIDCount <= 1, headers.presharedKeyCount <= 1 else {
                 // Two identities, or two keys: which one a proxy in front checked is unknowable.
-                return Refusal(error: .ambiguousGatewayHeaders, headers: ResponseHeaders(cacheControl: .noStore), closesConnection: true)
+                return .refused(Refusal(error: .ambiguousGatewayHeaders, headers: ResponseHeaders(cacheControl: .noStore), closesConnection: true))
             }
             decision = gateway.authenticate(consumerID: headers.consumerID, presharedKey: headers.presharedKey)
         case .tokens(let tokens):
@@ -322,12 +360,18 @@ struct RequestPlanner {
                 return (decision, .infinity, generation)
             }
         case .jwt(let jwt):
-            decision = self.cachedDecision(for: headers.authorization, generation: jwt.generation) { jwt.authenticate($0) }
+            decision = self.cachedDecision(for: headers.authorization, generation: jwt.generation) {
+                jwt.authenticate($0, mayAwaitKeys: draft.mayAwaitKeys)
+            }
         }
         switch decision {
         case .allowed(let clientID):
             draft.facts.clientID = clientID
-            return nil
+            return .allowed
+        case .unknownKey:
+            return .awaitKeys
+        case .denied(.keysUnavailable):
+            return .refused(Refusal(error: .keysUnavailable, headers: ResponseHeaders(retryAfter: 1, cacheControl: .noStore)))
         case .denied(let failure):
             var responseHeaders = ResponseHeaders(cacheControl: .noStore)
             switch failure {
@@ -335,9 +379,9 @@ struct RequestPlanner {
             case .invalidToken: responseHeaders.wwwAuthenticate = #"Bearer realm="jobstatus", error="invalid_token""#
             case .missingScope:
                 responseHeaders.wwwAuthenticate = #"Bearer realm="jobstatus", error="insufficient_scope", scope="job:read""#
-            case .missingGatewayCredentials: break
+            case .missingGatewayCredentials, .keysUnavailable: break
             }
-            return Refusal(error: .denied(failure), headers: responseHeaders)
+            return .refused(Refusal(error: .denied(failure), headers: responseHeaders))
         }
     }
 
@@ -356,7 +400,8 @@ struct RequestPlanner {
             return cached.decision
         }
         let (decision, validUntil, decidedWith) = decide(authorization)
-        if let authorization {
+        // A decision to wait for the keys is made again after them, never kept.
+        if let authorization, decision != .unknownKey {
             self.cachedAuthorization = (authorization, decision, validUntil, decidedWith)
         }
         return decision

@@ -117,12 +117,19 @@ struct APIError {
         message: "The request did not come through the API gateway"
     )
 
+    static let keysUnavailable = APIError(
+        status: .serviceUnavailable,
+        type: "service_unavailable",
+        message: "The token signing keys are not available yet; retry later"
+    )
+
     static func denied(_ failure: AuthorizationFailure) -> APIError {
         switch failure {
         case .missingBearerToken: .missingBearerToken
         case .invalidToken: .invalidToken
         case .missingScope: .missingScope
         case .missingGatewayCredentials: .missingGatewayCredentials
+        case .keysUnavailable: .keysUnavailable
         }
     }
 }

@@ -31,7 +31,7 @@ struct AnswerRenderer {
         case .immediate(.refuse(let error, let headers)):
             return self.respond(error, headers: headers, request: request, ending: ending)
         case .immediate(.live):
-            return self.health(.ready, request: request, ending: ending)
+            return self.health(.ready, keys: nil, request: request, ending: ending)
         case .immediate(.metrics):
             return self.metrics(request: request, ending: ending)
         case .immediate(.document):
@@ -45,7 +45,7 @@ struct AnswerRenderer {
         case .unavailable:
             return self.respond(.serviceUnavailable, headers: ResponseHeaders(retryAfter: 1, cacheControl: .noStore), request: request, ending: ending)
         case .health(let health):
-            return self.health(health, request: request, ending: ending)
+            return self.health(health, keys: self.server.keySource?.health, request: request, ending: ending)
         case .streamEnd(let parts):
             var output = Output(stream: self.render(parts, for: request), status: 200)
             if !request.isHTTP10 && !request.isHead {
@@ -223,21 +223,39 @@ struct AnswerRenderer {
 
     /// Why Redis is unavailable goes only to the operator port (`metrics.port`) and the log: it
     /// names hosts, ports, users and settings that the API's callers have no business seeing, so
-    /// the public port says only the status, even when it also serves `/metrics`.
-    private func health(_ health: StoreHealth, request: PlannedRequest, ending: AnswerEnding) -> Output {
+    /// the public port says only the status, even when it also serves `/metrics`. The same holds
+    /// for the keys of `auth.jwt.jwks_url`: the front is not ready before a first fetch brought
+    /// them, and while fetches fail the operator port says so (the keys in use are kept).
+    private func health(
+        _ health: StoreHealth,
+        keys: (loaded: Bool, failure: JWKSRefreshMachine.Failure?)?,
+        request: PlannedRequest,
+        ending: AnswerEnding
+    ) -> Output {
+        let keysLoaded = keys?.loaded ?? true
+        let isReady = health.isReady && keysLoaded
+        let explains = self.server.isOperatorListener
         self.loop.bodyScratch.clear()
-        switch health {
-        case .ready:
-            self.loop.bodyScratch.writeStaticString(#"{"status":"up"}"#)
-        case .unavailable(let reason) where self.server.isOperatorListener:
-            self.loop.bodyScratch.writeStaticString(#"{"status":"unavailable","reason":"#)
+        self.loop.bodyScratch.writeStaticString(isReady ? #"{"status":"up""# : #"{"status":"unavailable""#)
+        if explains, case .unavailable(let reason) = health {
+            self.loop.bodyScratch.writeStaticString(#","reason":"#)
             self.loop.bodyScratch.writeJSONString(reason)
-            self.loop.bodyScratch.writeStaticString("}")
-        case .unavailable:
-            self.loop.bodyScratch.writeStaticString(#"{"status":"unavailable"}"#)
         }
-        let headers = ResponseHeaders(retryAfter: health.isReady ? nil : 1, cacheControl: .noStore)
-        return self.respond(health.isReady ? .ok : .serviceUnavailable, headers: headers, request: request, ending: ending)
+        if explains, let keys, !keysLoaded || keys.failure != nil {
+            self.loop.bodyScratch.writeStaticString(keysLoaded ? #","jwks":{"status":"stale""# : #","jwks":{"status":"none""#)
+            if let failure = keys.failure {
+                self.loop.bodyScratch.writeStaticString(#","error":"#)
+                self.loop.bodyScratch.writeJSONString(failure.reason)
+                self.loop.bodyScratch.writeStaticString(#","failed_attempts":"#)
+                self.loop.bodyScratch.writeString(String(failure.attempts))
+                self.loop.bodyScratch.writeStaticString(#","failing_for_seconds":"#)
+                self.loop.bodyScratch.writeString(String((ContinuousClock.now - failure.since).components.seconds))
+            }
+            self.loop.bodyScratch.writeStaticString("}")
+        }
+        self.loop.bodyScratch.writeStaticString("}")
+        let headers = ResponseHeaders(retryAfter: isReady ? nil : 1, cacheControl: .noStore)
+        return self.respond(isReady ? .ok : .serviceUnavailable, headers: headers, request: request, ending: ending)
     }
 
     /// The Prometheus text of every metric.

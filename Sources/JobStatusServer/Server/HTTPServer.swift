@@ -73,6 +73,7 @@ public final class HTTPServer: Service {
                     authentication: .none,
                     logger: self.logger,
                     metricsRegistry: self.metricsRegistry,
+                    keySource: self.authentication.keySource,
                     isOperatorListener: true
                 )
                 operatorChannel = try await self.bootstrap(group: group, quiesce: nil, server: operatorContext, loops: loops)

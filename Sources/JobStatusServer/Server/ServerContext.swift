@@ -7,6 +7,9 @@ import Prometheus
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let authentication: Authentication
+    /// The keys of `auth.jwt.jwks_url`, whose state `/health/ready` reports on every listener
+    /// (the operator's checks no tokens, but says why the keys may be missing or stale).
+    let keySource: JWKSSource?
     /// `meta.url`'s authority when a request carries no Host (HTTP/1.0).
     let defaultAuthority: String
     let logger: Logger
@@ -31,6 +34,7 @@ final class ServerContext: Sendable {
         authentication: Authentication,
         logger: Logger,
         metricsRegistry: PrometheusCollectorRegistry?,
+        keySource: JWKSSource? = nil,
         isOperatorListener: Bool = false
     ) {
         self.configuration = configuration
@@ -51,6 +55,7 @@ final class ServerContext: Sendable {
         let shortest = min(configuration.http.headerTimeout, configuration.http.idleTimeout, configuration.http.writeTimeout)
         self.tickInterval = max(.milliseconds(50), min(.seconds(1), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
         self.authentication = authentication
+        self.keySource = keySource ?? authentication.keySource
         let host = configuration.http.host == "0.0.0.0" || configuration.http.host == "::" ? "localhost" : configuration.http.host
         self.defaultAuthority = "\(host):\(configuration.http.port)"
         self.logger = logger

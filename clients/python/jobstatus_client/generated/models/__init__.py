@@ -15,6 +15,8 @@ from .job_link import JobLink
 from .job_link_entity import JobLinkEntity
 from .job_list_envelope import JobListEnvelope
 from .job_with_links_envelope import JobWithLinksEnvelope
+from .jwks_health import JWKSHealth
+from .jwks_health_status import JWKSHealthStatus
 from .link import Link
 from .list_meta import ListMeta
 from .list_meta_code import ListMetaCode
@@ -58,6 +60,8 @@ __all__ = (
     "JobLinkEntity",
     "JobListEnvelope",
     "JobWithLinksEnvelope",
+    "JWKSHealth",
+    "JWKSHealthStatus",
     "Link",
     "ListedFailedJob",
     "ListedFailedWithErrorJob",

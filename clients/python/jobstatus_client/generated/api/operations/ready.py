@@ -82,7 +82,8 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
 
 ) -> Response[ErrorEnvelope | Health]:
-    """ 200 when this instance's Redis connection answers PING, else 503
+    """ 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys),
+    else 503
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -108,7 +109,8 @@ def sync(
     client: AuthenticatedClient | Client,
 
 ) -> ErrorEnvelope | Health | None:
-    """ 200 when this instance's Redis connection answers PING, else 503
+    """ 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys),
+    else 503
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,7 +131,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 
 ) -> Response[ErrorEnvelope | Health]:
-    """ 200 when this instance's Redis connection answers PING, else 503
+    """ 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys),
+    else 503
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +158,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 
 ) -> ErrorEnvelope | Health | None:
-    """ 200 when this instance's Redis connection answers PING, else 503
+    """ 200 when this instance's Redis connection answers PING (and, with auth.jwt.jwks_url, it has keys),
+    else 503
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
