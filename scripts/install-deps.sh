@@ -46,6 +46,8 @@ python3 -c 'import kubernetes_validate' >/dev/null 2>&1 || python_missing+=('kub
 python3 -c 'import httpx' >/dev/null 2>&1 || python_missing+=('httpx>=0.23,<1')
 python3 -c 'import attrs' >/dev/null 2>&1 || python_missing+=('attrs>=22.2')
 python3 -c 'import pytest' >/dev/null 2>&1 || python_missing+=('pytest>=7')
+# The OTLP receiver of the tracing tests (scripts/testing/otlp_receiver.py) decodes what the front sends.
+python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' >/dev/null 2>&1 || python_missing+=('opentelemetry-proto>=1.20')
 [ "$(openapi-python-client --version 2>/dev/null | awk '{print $NF}')" = "0.29.1" ] || python_missing+=('openapi-python-client==0.29.1')
 if [ "${#python_missing[@]}" -gt 0 ]; then
     echo "installing Python packages: ${python_missing[*]}"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoreMetrics
+import Foundation
 import JobStatusConfiguration
 import JobStatusCore
 import JobStatusServer
@@ -95,17 +96,28 @@ struct ServeCommand: AsyncParsableCommand {
         if configuration.redis.tls?.verification == RedisTLSConfiguration.Verification.none {
             logger.warning("redis.tls.verify is none: any server, or anyone between, can pose as Redis; use this for local development only")
         }
+        let tracing: (tracer: RequestTracer, service: any Service)?
+        do {
+            tracing = try TracingSetup.make(environment: ProcessInfo.processInfo.environment, logger: logger)
+        } catch {
+            WriterOptions.report("\(error)")
+            throw ExitStatus.configuration
+        }
         let server = HTTPServer(
             configuration: configuration,
             authentication: authentication,
             logger: logger,
-            metricsRegistry: metrics
+            metricsRegistry: metrics,
+            tracer: tracing?.tracer
         )
         let reloader = CredentialReloader(authentication: authentication, interval: configuration.auth.reloadInterval, logger: logger)
-        var services: [any Service] = [server, reloader]
+        // Services stop in reverse order: the server first (its last requests still have the JWT
+        // keys' source), the exporter last (it sends the server's last spans).
+        var services: [any Service] = tracing.map { [$0.service] } ?? []
         if let keySource = authentication.keySource {
             services.append(keySource)
         }
+        services += [server, reloader]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()

@@ -14,6 +14,7 @@ struct JWKSRefreshMachineTests {
         case loopLooks
         case fetched(maxAge: Int?)
         case failed
+        case stop
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -41,6 +42,7 @@ struct JWKSRefreshMachineTests {
             case .loopLooks: answers.append(machine.fetchDue(now: now) ? "fetch" : "sleep")
             case .fetched(let maxAge): machine.fetched(maxAge: maxAge.map { .seconds($0) }, now: now)
             case .failed: machine.failed("503", now: now)
+            case .stop: machine.stop()
             }
         }
         return (answers, machine)
@@ -80,6 +82,11 @@ struct JWKSRefreshMachineTests {
             name: "a failed fetch is tried again after jwks_min_refresh; its failure is kept until one succeeds",
             events: [.failed, .advance(9), .loopLooks, .advance(1), .loopLooks, .failed, .advance(10), .loopLooks],
             answers: ["sleep", "fetch", "fetch"]
+        ),
+        Case(
+            name: "stopped (shutdown): nothing is fetched, unknown kids are decided at once, even with a fetch in flight",
+            events: [.stop, .unknownKey, .advance(3600), .loopLooks, .fetched(maxAge: 60), .advance(60), .loopLooks, .unknownKey],
+            answers: ["refuse", "sleep", "sleep", "refuse"]
         ),
     ]
 

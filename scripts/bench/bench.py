@@ -16,7 +16,8 @@ BENCH_BATCH_JOBS (jobs of the job-list run, default 100; 0 skips it), BENCH_BATC
 between two completions in it, default 0.05), BENCH_CLUSTER_WAITERS (the long-poll run again
 against a local Redis Cluster of 3 primaries with a replica each, beside the standalone one:
 wake-up latency, cluster bus messages per write, sharded subscriptions per node; default
-BENCH_WAITERS, 0 skips it).
+BENCH_WAITERS, 0 skips it), BENCH_TRACING (1, the default: the poll again with OpenTelemetry tracing
+on, sampled at 1 % and at 100 %, exporting to a local OTLP/HTTP sink; 0 skips it).
 """
 import json
 import os
@@ -44,6 +45,7 @@ BASELINE = os.environ.get("BENCH_BASELINE")
 BATCH_JOBS = int(os.environ.get("BENCH_BATCH_JOBS", "100"))
 BATCH_PACE = os.environ.get("BENCH_BATCH_PACE", "0.05")
 CLUSTER_WAITERS = int(os.environ.get("BENCH_CLUSTER_WAITERS", str(WAITERS)))
+TRACING = os.environ.get("BENCH_TRACING", "1") != "0"
 
 processes = []
 
@@ -190,6 +192,16 @@ def main():
         "REDIS_URL": f"rediss://127.0.0.1:{tls_port}", "REDIS_TLS_CA_FILE": str(certificates / "ca.crt")})
     quiet_front, quiet_port = start_front("jobstatus-no-heartbeat", {"REDIS_HEARTBEAT": "0"})
     baseline_front, baseline_port = start_front("baseline", executable=BASELINE) if BASELINE else (None, None)
+    traced = {}
+    if TRACING:
+        # An OTLP/HTTP sink that takes every export and decodes none: the cost measured is the front's.
+        sink_port = free_port()
+        start("otlp-sink", [sys.executable, ROOT / "scripts" / "testing" / "otlp_receiver.py", str(sink_port), "--discard"])
+        wait_for_port(sink_port)
+        for name, sampler in (("1%", {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.01"}),
+                              ("100%", {"OTEL_TRACES_SAMPLER": "always_on"})):
+            traced[name] = start_front(f"jobstatus-traced-{name[:-1]}pct",
+                                       {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}", **sampler})
     time.sleep(1)
     idle_rss = memory_mb(front.pid, "VmRSS")
 
@@ -245,6 +257,8 @@ http {{
     }
     if BASELINE:
         targets["baseline (303 poll)"] = (f"http://127.0.0.1:{baseline_port}/", HERE / "jobs.lua", job_env)
+    for name, (_, port) in traced.items():
+        targets[f"jobstatus (303, traced {name})"] = (f"http://127.0.0.1:{port}/", HERE / "jobs.lua", job_env)
     print(f"seeded {JOBS} processed jobs in {seeded:.1f}s; envelope {len(envelope)} bytes; "
           f"wrk -t1 -c{CONNECTIONS} -d{DURATION}s, {ROUNDS} interleaved rounds (medians)", flush=True)
     for url, script, env in targets.values():
@@ -253,7 +267,8 @@ http {{
     results = {name: [] for name in targets}
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
-            fronts = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front, "baseline": baseline_front}
+            fronts = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front, "baseline": baseline_front,
+                      **{f"traced {name})": process for name, (process, _) in traced.items()}}
             measured = next((process for key, process in fronts.items() if key in name), front)
             pid = measured.pid if name.startswith(("jobstatus", "baseline")) else None
             results[name].append(wrk(url, script, env, pid))
@@ -287,6 +302,10 @@ http {{
           f"{tls['cpu_us'] / median['jobstatus (303 poll)']['cpu_us']:.2f}x server CPU per request   (goal <= 20%)")
     print(f"heartbeat cost     = {1 - poll / median['jobstatus (303, heartbeat off)']['rps']:+.1%} of throughput "
           f"(no connection is idle at full load, so no PING is sent)")
+    for name in traced:
+        values = median[f"jobstatus (303, traced {name})"]
+        print(f"tracing {name:>4} cost = {1 - values['rps'] / poll:+.1%} of throughput, "
+              f"{values['cpu_us'] / median['jobstatus (303 poll)']['cpu_us']:.2f}x server CPU per request (tracing off: the 303 poll)")
     print(f"jobstatus RSS: idle {idle_rss:.1f} MB (target <= 40), peak under load {peak_rss:.1f} MB")
     if BASELINE:
         baseline = median["baseline (303 poll)"]

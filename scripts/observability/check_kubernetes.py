@@ -114,6 +114,11 @@ def main():
             directory_of, _, file = path.rpartition("/")
             if volumes.get(mounts.get(directory_of), {}).get("secret", {}).get("secretName") != secret_name or file not in files:
                 problems.append(f"{variable}={path} is not a file of the mounted Secret {secret_name} ({sorted(files)})")
+    for variable in container.get("env", []):
+        reference = variable.get("valueFrom", {}).get("configMapKeyRef")
+        if reference and (config_map is None or reference["name"] != config_map["metadata"]["name"]
+                          or reference["key"] not in config_map["data"]):
+            problems.append(f"{variable['name']} reads {reference['name']}/{reference['key']}, which the mounted ConfigMap does not hold")
     if environment.get("JOBSTATUS_CONFIG", "").rpartition("/")[0] not in mounts:
         problems.append(f"JOBSTATUS_CONFIG={environment.get('JOBSTATUS_CONFIG')} is not in a mounted volume")
 

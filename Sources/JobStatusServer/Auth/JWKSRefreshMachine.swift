@@ -14,6 +14,9 @@ struct JWKSRefreshMachine {
         case idle(due: ContinuousClock.Instant)
         /// A fetch is asked for or in flight, since `since`.
         case fetching(since: ContinuousClock.Instant)
+        /// The service stopped (shutdown): nothing is fetched any more, tokens are decided with
+        /// the keys there are.
+        case stopped
     }
 
     /// What a request whose token names a key the set lacks does.
@@ -58,6 +61,7 @@ struct JWKSRefreshMachine {
         switch self.state {
         case .fetching: true
         case .idle: now - self.lastStart >= self.minRefresh
+        case .stopped: false
         }
     }
 
@@ -66,6 +70,8 @@ struct JWKSRefreshMachine {
         switch self.state {
         case .fetching:
             return .wait
+        case .stopped:
+            return .refuse
         case .idle:
             guard now - self.lastStart >= self.minRefresh else { return .refuse }
             self.state = .fetching(since: now)
@@ -79,6 +85,8 @@ struct JWKSRefreshMachine {
         switch self.state {
         case .fetching:
             return true
+        case .stopped:
+            return false
         case .idle(let due):
             guard now >= due else { return false }
             self.state = .fetching(since: now)
@@ -87,8 +95,14 @@ struct JWKSRefreshMachine {
         }
     }
 
+    /// The service stops: no fetch from now on.
+    mutating func stop() {
+        self.state = .stopped
+    }
+
     /// The fetch brought a valid set, to be used for `maxAge` (its `Cache-Control`), within bounds.
     mutating func fetched(maxAge: Duration?, now: ContinuousClock.Instant) {
+        guard self.state != .stopped else { return }
         let lifetime = min(max(maxAge ?? self.cacheMax, self.cacheMin), self.cacheMax)
         self.state = .idle(due: now + lifetime)
         self.loadedAt = now
@@ -97,6 +111,7 @@ struct JWKSRefreshMachine {
 
     /// The fetch failed: the keys in use stay, and the next fetch is `jwks_min_refresh` away.
     mutating func failed(_ reason: String, now: ContinuousClock.Instant) {
+        guard self.state != .stopped else { return }
         self.state = .idle(due: now + self.minRefresh)
         self.failure = Failure(reason: reason, since: self.failure?.since ?? now, attempts: (self.failure?.attempts ?? 0) + 1)
     }

@@ -101,8 +101,13 @@ public final class JWKSSource: Service, Sendable {
             self.wake.finish()
             group.cancelAll()
         }
-        // Requests still waiting are decided with the keys there are.
-        for waiter in self.shared.withLock({ shared in defer { shared.waiters = [] }; return shared.waiters }) {
+        // Requests still waiting, and any that come later, are decided with the keys there are.
+        let waiters = self.shared.withLock { shared in
+            shared.machine.stop()
+            defer { shared.waiters = [] }
+            return shared.waiters
+        }
+        for waiter in waiters {
             waiter.succeed()
         }
     }

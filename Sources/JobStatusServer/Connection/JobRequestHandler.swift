@@ -35,6 +35,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     private var timer: Scheduled<Void>?
     /// The coarse check of the connection's clocks.
     private var tick: Scheduled<Void>?
+    /// The spans of the request in progress, while tracing is on.
+    private var trace: RequestTrace?
     /// Whether `run` is pumping the machine. An event that arrives meanwhile (a store that answers
     /// at once) carries out its own action and leaves the pumping to the loop already running, so
     /// a long pipeline answered synchronously cannot grow the stack.
@@ -163,6 +165,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
                 metadata: ["key": "\(self.server.configuration.jobs.keyPrefix)\(request.facts.jobID)", "reason": "\(reason)"]
             )
         }
+        self.trace?.endRead()
         // Carried out now, while the outcome (borrowed from the reply) is valid.
         self.run(self.machine.recordRead(RecordSummary(outcome), read: .job(outcome), now: context.eventLoop.now))
     }
@@ -172,6 +175,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         if case .refused(let message) = failure, let request = self.machine.currentRequest {
             self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
         }
+        self.trace?.endRead(failed: true)
         self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
     }
 
@@ -191,6 +195,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         if case .refused(let message) = failure {
             self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
         }
+        self.trace?.endRead(failed: failure != nil)
         guard failure == nil, let summary = list.finish(ifNoneMatch: request.facts.ifNoneMatch) else {
             self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
             return
@@ -236,7 +241,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         case .none:
             break
         case .plan(let head):
-            self.machine.planned(self.planner.plan(head, now: context.eventLoop.now) { context.channel.remoteAddress })
+            let request = self.planner.plan(head, now: context.eventLoop.now) { context.channel.remoteAddress }
+            self.trace = self.server.tracer.map { RequestTrace($0, request: request.facts, startedAgo: context.eventLoop.now - request.facts.startedAt) }
+            self.machine.planned(request)
         case .awaitKeys:
             // Completed on this loop when the fetch ends (or at once when none may start).
             let fetched = context.eventLoop.makePromise(of: Void.self)
@@ -248,6 +255,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             let replanned = self.planner.replan(request, head: head) { context.channel.remoteAddress }
             self.perform(self.machine.replanned(replanned, now: context.eventLoop.now), context: context)
         case .read(let request):
+            self.trace?.startRead(jobs: request.facts.list?.ids.count)
             if let list = request.facts.list {
                 // The list's If-None-Match names the whole list: checked once every record is in.
                 list.begin()
@@ -260,6 +268,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         case .probe:
             self.session?.probe()
         case .watch(let request, let generation, let timer):
+            self.trace?.startWait()
             self.schedule(timer, context: context)
             self.session?.watch(ids: request.facts.list?.storeIDs ?? [request.facts.jobID], generation: generation)
         case .scheduleTimer(let timer):
@@ -283,11 +292,13 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.answer(request, self.renderer.render(.immediate(refusal), for: request, ending: .close), ending: .close, context: context)
         case .abandon(let request):
             self.release(request)
+            self.abandonTrace()
         case .resumeReading:
             context.read()
         case .close(let abort, let abandoning):
             if let abandoning {
                 self.release(abandoning)
+                self.abandonTrace()
             }
             if abort {
                 // Discard what the peer never took instead of leaving it to the kernel.
@@ -315,6 +326,12 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.server.limits.stopWaiting(client)
             RequestMetrics.waiters.decrement()
         }
+    }
+
+    /// The request will never be answered: its spans end, marked so.
+    private func abandonTrace() {
+        self.trace?.abandon()
+        self.trace = nil
     }
 
     /// Writes (without flushing) an event stream's parts.
@@ -391,6 +408,11 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     private func requestAnswered(_ request: PlannedRequest, status: Int) {
         let elapsed = (self.context?.eventLoop.now ?? .now()) - request.facts.startedAt
         self.loop.metrics.record(route: request.facts.route, status: status, nanoseconds: elapsed.nanoseconds)
+        defer {
+            // After the access log line, which carries the span's trace id.
+            self.trace?.finish(request.facts, status: status)
+            self.trace = nil
+        }
         guard self.server.configuration.log.access else { return }
         let facts = request.facts
         self.log(request).info(
@@ -406,8 +428,10 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     private func log(_ request: PlannedRequest) -> Logger {
         var logger = self.server.logger
         logger[metadataKey: "request_id"] = "\(request.facts.meta.requestID)"
-        if let traceID = request.facts.traceID {
+        if let traceID = self.trace?.traceID {
             logger[metadataKey: "trace_id"] = "\(traceID)"
+        } else if let trace = request.facts.trace {
+            logger[metadataKey: "trace_id"] = "\(trace.traceID)"
         }
         return logger
     }

@@ -15,6 +15,20 @@ enum RouteLabel: Int, CaseIterable {
     case document
     case unknown
 
+    /// The route's template (OpenTelemetry's `http.route`), never the path itself: a job id in a
+    /// span name would make every name unique. Nil for paths that are no route.
+    var httpRoute: String? {
+        switch self {
+        case .job, .jobWait: "/api/jobs/{id}"
+        case .jobList, .jobListWait: "/api/jobs"
+        case .events: "/api/jobs/{id}/events"
+        case .health: "/health"
+        case .metrics: "/metrics"
+        case .document: "/openapi.yaml"
+        case .unknown: nil
+        }
+    }
+
     var name: String {
         switch self {
         case .job: "job"

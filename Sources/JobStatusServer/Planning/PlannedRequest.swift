@@ -104,8 +104,8 @@ struct RequestFacts {
     var waiterKey: String?
     var route = RouteLabel.unknown
     var method = ""
-    /// The trace id of a valid W3C `traceparent`, logged as `trace_id`.
-    var traceID: Substring?
+    /// The request's valid W3C trace context: its trace id is logged as `trace_id`.
+    var trace: TraceHeaders?
     var startedAt: NIODeadline
 
     init(meta: EnvelopeMeta, startedAt: NIODeadline) {

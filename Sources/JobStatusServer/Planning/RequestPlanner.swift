@@ -47,6 +47,7 @@ struct RequestPlanner {
         var presharedKey: String?
         var presharedKeyCount = 0
         var traceParent: String?
+        var traceState: String?
         /// The head's size on the wire at the least: each line as `name:value` and CRLF. Optional
         /// blanks around values are not counted; the decoder bounds those (`maxHeaderFieldSize`).
         var wireSize: Int
@@ -81,6 +82,9 @@ struct RequestPlanner {
                 case 11 where name.isASCIIEqualIgnoringCase("traceparent"):
                     // Two traceparent headers name no single trace: ignored.
                     self.traceParent = self.traceParent == nil ? value : ""
+                case 10 where name.isASCIIEqualIgnoringCase("tracestate"):
+                    // Several lines are one list (RFC 9110 §5.3).
+                    self.traceState = self.traceState.map { "\($0),\(value)" } ?? value
                 case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
                     self.forwardedProto = self.forwardedProto ?? value
                 case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
@@ -145,7 +149,7 @@ struct RequestPlanner {
         )
         facts.route = target.label
         facts.method = head.method.rawValue
-        facts.traceID = headers.traceParent.flatMap(TraceParent.traceID)
+        facts.trace = headers.traceParent.flatMap { TraceHeaders(parent: $0, state: headers.traceState) }
         var draft = Draft(facts: facts, connection: connection, isHTTP10: isHTTP10, mayAwaitKeys: mayAwaitKeys)
         let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft, peer: peer)
         return PlannedRequest(work: work, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: draft.connection, facts: draft.facts)

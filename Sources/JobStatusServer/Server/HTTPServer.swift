@@ -21,23 +21,27 @@ public final class HTTPServer: Service {
     private let authentication: Authentication
     private let logger: Logger
     private let metricsRegistry: PrometheusCollectorRegistry?
+    private let tracer: RequestTracer?
     private let onListening: @Sendable (Int) -> Void
 
     /// - Parameters:
     ///   - metricsRegistry: what `/metrics` serves (the registry behind the bootstrapped
     ///     swift-metrics factory); nil to serve no metrics.
+    ///   - tracer: the spans of each API request (`TracingSetup`); nil while tracing is off.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
         configuration: ServerConfiguration,
         authentication: Authentication,
         logger: Logger,
         metricsRegistry: PrometheusCollectorRegistry? = nil,
+        tracer: RequestTracer? = nil,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.authentication = authentication
         self.logger = logger
         self.metricsRegistry = metricsRegistry
+        self.tracer = tracer
         self.onListening = onListening
     }
 
@@ -56,7 +60,8 @@ public final class HTTPServer: Service {
             configuration: self.configuration,
             authentication: self.authentication,
             logger: self.logger,
-            metricsRegistry: self.metricsRegistry
+            metricsRegistry: self.metricsRegistry,
+            tracer: self.tracer
         )
         // Released before the event loops stop: its deinit completes a promise on one of them.
         var quiesce: ServerQuiescingHelper? = ServerQuiescingHelper(group: group)

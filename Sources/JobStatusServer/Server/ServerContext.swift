@@ -10,6 +10,8 @@ final class ServerContext: Sendable {
     /// The keys of `auth.jwt.jwks_url`, whose state `/health/ready` reports on every listener
     /// (the operator's checks no tokens, but says why the keys may be missing or stale).
     let keySource: JWKSSource?
+    /// The spans of each request; nil while tracing is off (`TracingSetup`).
+    let tracer: RequestTracer?
     /// `meta.url`'s authority when a request carries no Host (HTTP/1.0).
     let defaultAuthority: String
     let logger: Logger
@@ -35,6 +37,7 @@ final class ServerContext: Sendable {
         logger: Logger,
         metricsRegistry: PrometheusCollectorRegistry?,
         keySource: JWKSSource? = nil,
+        tracer: RequestTracer? = nil,
         isOperatorListener: Bool = false
     ) {
         self.configuration = configuration
@@ -56,6 +59,7 @@ final class ServerContext: Sendable {
         self.tickInterval = max(.milliseconds(50), min(.seconds(1), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
         self.authentication = authentication
         self.keySource = keySource ?? authentication.keySource
+        self.tracer = tracer
         let host = configuration.http.host == "0.0.0.0" || configuration.http.host == "::" ? "localhost" : configuration.http.host
         self.defaultAuthority = "\(host):\(configuration.http.port)"
         self.logger = logger

@@ -3,9 +3,10 @@ import Testing
 
 @testable import JobStatusServer
 
-/// W3C Trace Context `traceparent`: what is a trace id, and what is ignored.
+/// W3C Trace Context `traceparent` and `tracestate`, as swift-w3c-trace-context parses them: what
+/// is a trace, and what is ignored.
 @Suite("traceparent")
-struct TraceParentTests {
+struct TraceHeadersTests {
     static let trace = "4bf92f3577b34da6a3ce929d0e0e4736"
 
     @Test(
@@ -13,18 +14,29 @@ struct TraceParentTests {
         arguments: [
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09",
-            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-adds",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09",
         ]
     )
     func valid(value: String) {
-        #expect(TraceParent.traceID(value) == Self.trace[...])
+        #expect(TraceHeaders(parent: value, state: nil)?.traceID == Self.trace[...])
+    }
+
+    @Test("a tracestate is kept only when it is valid with its traceparent; an invalid one never costs the trace")
+    func state() {
+        let parent = "00-\(Self.trace)-00f067aa0ba902b7-01"
+        #expect(TraceHeaders(parent: parent, state: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")?.state == "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")
+        let invalid = TraceHeaders(parent: parent, state: "no equals sign here")
+        #expect(invalid?.traceID == Self.trace[...])
+        #expect(invalid?.state == nil)
     }
 
     @Test(
         "anything else is no trace",
         arguments: [
             "", "00", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            // Versions after 00 are not parsed by swift-w3c-trace-context 1.0.0.
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-adds",
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
@@ -41,7 +53,7 @@ struct TraceParentTests {
         ]
     )
     func invalid(value: String) {
-        #expect(TraceParent.traceID(value) == nil)
+        #expect(TraceHeaders(parent: value, state: nil) == nil)
     }
 
     @Test("the trace id is on every log line about the request, the access log's included; an invalid traceparent adds nothing")

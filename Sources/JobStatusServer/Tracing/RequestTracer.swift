@@ -1,0 +1,43 @@
+import Instrumentation
+import NIOCore
+import Tracing
+
+/// The front's spans (`OTEL_*`, `TracingSetup`): one server span per request, parented on its
+/// `traceparent`, and child spans for its Redis reads and for the wait of a long poll or stream.
+/// Shared by every connection; without tracing configured there is none and a request costs a nil
+/// check.
+public final class RequestTracer: Sendable {
+    private let tracer: any Tracer
+
+    init(_ tracer: any Tracer) {
+        self.tracer = tracer
+    }
+
+    /// The server span of a request planned now, begun when its first byte arrived (`startedAgo`).
+    func startRequest(_ facts: RequestFacts, startedAgo: TimeAmount) -> any Span {
+        var parent = ServiceContext.topLevel
+        if let trace = facts.trace {
+            self.tracer.extract(trace, into: &parent, using: TraceHeadersExtractor())
+        }
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let start = DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: now - min(now, UInt64(max(0, startedAgo.nanoseconds))))
+        let name = facts.route.httpRoute.map { "\(facts.method) \($0)" } ?? facts.method
+        return self.tracer.startSpan(name, context: parent, ofKind: .server, at: start)
+    }
+
+    /// A span inside `parent`, begun now.
+    func startChild(_ name: String, of parent: any Span, kind: SpanKind) -> any Span {
+        self.tracer.startSpan(name, context: parent.context, ofKind: kind, at: DefaultTracerClock.now)
+    }
+}
+
+/// Reads a request's validated trace headers for the tracer's W3C propagator.
+private struct TraceHeadersExtractor: Extractor {
+    func extract(key: String, from carrier: TraceHeaders) -> String? {
+        switch key {
+        case "traceparent": carrier.parent
+        case "tracestate": carrier.state
+        default: nil
+        }
+    }
+}
