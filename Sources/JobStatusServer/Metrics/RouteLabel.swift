@@ -29,6 +29,19 @@ enum RouteLabel: Int, CaseIterable {
         }
     }
 
+    /// The name of a request's span: the method and the route (`GET /api/jobs/{id}`); made once
+    /// for GET and HEAD, which is nearly every request.
+    func spanName(method: String) -> String {
+        switch method {
+        case "GET": Self.getSpanNames[self.rawValue]
+        case "HEAD": Self.headSpanNames[self.rawValue]
+        default: self.httpRoute.map { "\(method) \($0)" } ?? method
+        }
+    }
+
+    private static let getSpanNames = Self.allCases.map { $0.httpRoute.map { "GET \($0)" } ?? "GET" }
+    private static let headSpanNames = Self.allCases.map { $0.httpRoute.map { "HEAD \($0)" } ?? "HEAD" }
+
     var name: String {
         switch self {
         case .job: "job"

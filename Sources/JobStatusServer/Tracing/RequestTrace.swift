@@ -20,6 +20,8 @@ struct RequestTrace {
     var traceID: String? { self.server.context.otelTraceID }
 
     mutating func startRead(jobs: Int?) {
+        // A span the sampler dropped has children it drops too: they are not made at all.
+        guard self.server.isRecording else { return }
         self.read?.end()
         let read = self.tracer.startChild(jobs == nil ? "redis read job" : "redis read job list", of: self.server, kind: .client)
         read.attributes["db.system.name"] = "redis"
@@ -38,7 +40,7 @@ struct RequestTrace {
     /// A long poll or stream starts waiting for a change (once per request: a stream's re-watches
     /// are part of the same wait).
     mutating func startWait() {
-        guard self.wait == nil else { return }
+        guard self.server.isRecording, self.wait == nil else { return }
         self.wait = self.tracer.startChild("wait for a change", of: self.server, kind: .internal)
     }
 
@@ -48,6 +50,10 @@ struct RequestTrace {
         self.endRead()
         self.wait?.end()
         self.wait = nil
+        guard self.server.isRecording else {
+            self.server.end()
+            return
+        }
         let attributes: [(String, any SpanAttributeConvertible)?] = [
             ("http.request.method", facts.method),
             facts.route.httpRoute.map { ("http.route", $0) },

@@ -21,8 +21,7 @@ public final class RequestTracer: Sendable {
         }
         let now = DefaultTracerClock.now.nanosecondsSinceEpoch
         let start = DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: now - min(now, UInt64(max(0, startedAgo.nanoseconds))))
-        let name = facts.route.httpRoute.map { "\(facts.method) \($0)" } ?? facts.method
-        return self.tracer.startSpan(name, context: parent, ofKind: .server, at: start)
+        return self.tracer.startSpan(facts.route.spanName(method: facts.method), context: parent, ofKind: .server, at: start)
     }
 
     /// A span inside `parent`, begun now.
