@@ -18,21 +18,14 @@ extension RedisOnly {
             let port: Int
             let child: ChildProcess
 
-            static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../scripts/testing/blackhole_proxy.py").standardized.path
-
             init(to target: Int, idleSeconds: Double) async throws {
                 self.port = freePort()
-                self.child = try ChildProcess(
+                self.child = try await TestScript.start(
+                    "blackhole_proxy.py",
                     name: "blackhole-\(self.port)",
-                    executable: "/usr/bin/env",
-                    arguments: ["python3", Self.script, String(self.port), String(target), String(idleSeconds)],
+                    arguments: [String(self.port), String(target), String(idleSeconds)],
                     directory: makeTemporaryDirectory("blackhole")
                 )
-                let child = self.child
-                guard await eventually(timeout: .seconds(10), { child.log.contains("listening") }) else {
-                    throw TestFailure("the blackhole proxy did not start: \(child.log)")
-                }
             }
 
             /// Every flow open now stops forwarding (SIGUSR1), or only the subscriber's (SIGUSR2).

@@ -19,37 +19,32 @@ extension RedisOnly {
             let state: String
             let child: ChildProcess
 
-            static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../scripts/testing/jwks_server.py").standardized.path
-
             init(keys: [(P256.Signing.PrivateKey, String)], cacheControl: String?) async throws {
-                self.port = freePort()
-                self.state = makeTemporaryDirectory("jwks-url")
-                self.child = try ChildProcess(
-                    name: "jwks-\(self.port)",
-                    executable: "/usr/bin/env",
-                    arguments: ["python3", Self.script, String(self.port), self.state],
-                    directory: self.state
-                )
-                try self.publish(keys)
-                if let cacheControl { try self.set("cache-control", cacheControl) }
-                let child = self.child
-                guard await eventually(timeout: .seconds(10), { child.log.contains("listening") }) else {
-                    throw TestFailure("the JWKS server did not start: \(child.log)")
-                }
+                let port = freePort()
+                let state = makeTemporaryDirectory("jwks-url")
+                self.port = port
+                self.state = state
+                // What it serves is in place before it answers.
+                try Self.write("jwks.json", Self.jwks(keys), in: state)
+                if let cacheControl { try Self.write("cache-control", cacheControl, in: state) }
+                self.child = try await TestScript.start("jwks_server.py", name: "jwks-\(port)", arguments: [String(port), state], directory: state)
             }
 
             var url: String { "http://127.0.0.1:\(self.port)/jwks" }
 
             func publish(_ keys: [(P256.Signing.PrivateKey, String)]) throws {
-                try self.set("jwks.json", #"{"keys":[\#(keys.map { JWKText.es256($0.0, kid: $0.1) }.joined(separator: ","))]}"#)
+                try Self.write("jwks.json", Self.jwks(keys), in: self.state)
             }
 
             /// `up`, `down` (503) or `hang`.
-            func set(mode: String) throws { try self.set("mode", mode) }
+            func set(mode: String) throws { try Self.write("mode", mode, in: self.state) }
 
-            private func set(_ file: String, _ contents: String) throws {
-                try contents.write(toFile: "\(self.state)/\(file)", atomically: true, encoding: .utf8)
+            private static func jwks(_ keys: [(P256.Signing.PrivateKey, String)]) -> String {
+                #"{"keys":[\#(keys.map { JWKText.es256($0.0, kid: $0.1) }.joined(separator: ","))]}"#
+            }
+
+            private static func write(_ file: String, _ contents: String, in state: String) throws {
+                try contents.write(toFile: "\(state)/\(file)", atomically: true, encoding: .utf8)
             }
 
             /// The fetches it answered (or held) so far.

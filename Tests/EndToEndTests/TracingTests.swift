@@ -12,21 +12,12 @@ extension RedisOnly {
             let port: Int
             let child: ChildProcess
 
-            static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../scripts/testing/otlp_receiver.py").standardized.path
-
             init() async throws {
-                self.port = freePort()
-                self.child = try ChildProcess(
-                    name: "otlp-\(self.port)",
-                    executable: "/usr/bin/env",
-                    arguments: ["python3", Self.script, String(self.port)],
-                    directory: makeTemporaryDirectory("otlp")
+                let port = freePort()
+                self.port = port
+                self.child = try await TestScript.start(
+                    "otlp_receiver.py", name: "otlp-\(port)", arguments: [String(port)], directory: makeTemporaryDirectory("otlp")
                 )
-                let child = self.child
-                guard await eventually(timeout: .seconds(10), { child.log.contains("listening") }) else {
-                    throw TestFailure("the OTLP receiver did not start: \(child.log)")
-                }
             }
 
             var endpoint: String { "http://127.0.0.1:\(self.port)" }

@@ -70,7 +70,7 @@ struct RequestPlanner {
                 case 12 where name.isASCIIEqualIgnoringCase("x-request-id"):
                     self.requestID = self.requestID ?? value
                 case 13 where name.isASCIIEqualIgnoringCase("if-none-match"):
-                    self.ifNoneMatch = self.ifNoneMatch.map { "\($0), \(value)" } ?? value
+                    RequestPlanner.appendListElement(value, to: &self.ifNoneMatch)
                 case 13 where name.isASCIIEqualIgnoringCase("last-event-id"):
                     self.lastEventID = self.lastEventID ?? value
                 case 13 where name.isASCIIEqualIgnoringCase("x-consumer-id"):
@@ -84,7 +84,7 @@ struct RequestPlanner {
                     self.traceParent = self.traceParent == nil ? value : ""
                 case 10 where name.isASCIIEqualIgnoringCase("tracestate"):
                     // Several lines are one list (RFC 9110 §5.3).
-                    self.traceState = self.traceState.map { "\($0),\(value)" } ?? value
+                    RequestPlanner.appendListElement(value, to: &self.traceState)
                 case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
                     self.forwardedProto = self.forwardedProto ?? value
                 case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
@@ -93,6 +93,17 @@ struct RequestPlanner {
                     break
                 }
             }
+        }
+    }
+
+    /// Joins a repeated header's lines into one list, in place: a head of a thousand such lines
+    /// costs their length, not its square.
+    private static func appendListElement(_ value: String, to list: inout String?) {
+        if list == nil {
+            list = value
+        } else {
+            list?.append(", ")
+            list?.append(value)
         }
     }
 
