@@ -1,5 +1,5 @@
 # jobstatus — see README.md. Every target installs what it needs on a Debian machine.
-.PHONY: run test test-unit test-redis test-topologies test-tooling test-clients fuzz bench microbench topology topology-down build clean
+.PHONY: run test test-unit test-redis test-topologies test-tooling test-clients fuzz bench profile microbench topology topology-down build clean
 
 run:
 	scripts/run.sh
@@ -33,6 +33,10 @@ fuzz:
 
 bench:
 	scripts/bench.sh
+
+# A perf profile of the 303 poll under load: the report's top (scripts/bench/profile.py).
+profile:
+	scripts/bench.sh --profile
 
 topology:
 	scripts/topology.sh up

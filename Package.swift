@@ -197,6 +197,8 @@ let package = Package(
             name: "RedisWireTests",
             dependencies: [
                 "RedisWire",
+                // hiredis' command formatting is the oracle of RedisCommandEncoder's tests.
+                "CHiredis",
                 "RedisTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: installs the comparison tools from Debian (wrk, nginx, webdis), builds jobstatus in
 # release mode, and runs scripts/bench/bench.py. See the docstring there for the knobs.
+# make profile (--profile): perf instead of nginx and webdis, then scripts/bench/profile.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v webdis >/dev/null 2>&1 || missing+=(webdis)
+if [ "${1:-}" = "--profile" ]; then command -v perf >/dev/null 2>&1 || missing+=(linux-perf); fi
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -20,4 +22,5 @@ export PATH="$PATH:/usr/sbin"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 swift build -c release --product jobstatus
+if [ "${1:-}" = "--profile" ]; then exec python3 scripts/bench/profile.py; fi
 exec python3 scripts/bench/bench.py

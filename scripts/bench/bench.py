@@ -5,7 +5,9 @@ generator: random job ids and the bearer token for every target), plus the 304 p
 polls over TLS to Redis (rediss://, against the same Redis's --tls-port), a front without Redis
 heartbeats, a long-poll run with thousands of waiters, and the job-list run (scripts/bench/batch.py:
 100 jobs followed as one list long poll, as 100 single long polls and as 100 polls a second).
-Prints tables; asserts nothing.
+Prints tables; asserts nothing. Every row has the server's and Redis' CPU time per request; every
+wrk run is bounded (one that does not end within three times its duration is killed and reported
+as stuck, its row's medians taken over the runs that finished).
 
 Environment: BENCH_DURATION (seconds per wrk run, default 10), BENCH_ROUNDS (interleaved rounds,
 default 3; medians are reported), BENCH_JOBS (seeded jobs, default 100000), BENCH_WAITERS
@@ -87,26 +89,54 @@ def to_ms(text):
 
 
 def cpu_seconds(pid):
-    """User + system CPU time a process has used so far."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its children alive now (nginx's workers) have used so far."""
+    def own(process):
+        try:
+            fields = open(f"/proc/{process}/stat").read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return 0, None
+        return int(fields[11]) + int(fields[12]), int(fields[1])
+    ticks, _ = own(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pid:
+            child_ticks, parent = own(entry)
+            if parent == pid:
+                ticks += child_ticks
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url, script=None, env=None, measure_pid=None):
+STUCK = {"rps": float("nan"), "p50": float("nan"), "p99": float("nan"), "cpu_us": float("nan"), "redis_cpu_us": float("nan"),
+         "non2xx": 0, "socket_errors": ""}
+
+
+def wrk(url, script=None, env=None, measure_pid=None, redis_pid=None):
+    """One wrk run: req/s, latency, and the CPU the server (`measure_pid`) and Redis spent per request.
+    A run that does not end within three times its duration is killed and reported as stuck."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency"]
     if script:
         command += ["-s", str(script)]
     cpu_before = cpu_seconds(measure_pid) if measure_pid else None
-    output = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    redis_before = cpu_seconds(redis_pid) if redis_pid else None
+    try:
+        output = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                                timeout=3 * DURATION + 10).stdout
+    except subprocess.TimeoutExpired:
+        print(f"    wrk against {url} did not end within {3 * DURATION + 10} s: killed, reported as stuck", flush=True)
+        return {**STUCK, "socket_errors": "stuck (killed)"}
+    found = re.search(r"(\d+) requests in", output)
+    if not found or int(found.group(1)) == 0:
+        print(f"    wrk against {url} answered nothing usable: {output.strip()[-300:]}", flush=True)
+        return {**STUCK, "socket_errors": "no requests"}
+    requests = int(found.group(1))
     cpu_per_request = (cpu_seconds(measure_pid) - cpu_before) * 1e6 / requests if measure_pid else float("nan")
+    redis_per_request = (cpu_seconds(redis_pid) - redis_before) * 1e6 / requests if redis_pid else float("nan")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     # The latency distribution's own lines: "85.50%" at the end of the thread stats would match too.
     p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu_per_request, "non2xx": int(errors.group(1)) if errors else 0,
+    return {"rps": rps, "p50": p50, "p99": p99, "cpu_us": cpu_per_request, "redis_cpu_us": redis_per_request, "non2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
@@ -159,7 +189,7 @@ def main():
     tls_port = free_port()
     certificates = RUN / "certificates"
     subprocess.run(["sh", ROOT / "scripts" / "testing" / "make_test_certificates.sh", certificates], check=True)
-    start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    redis = start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", str(RUN), "--daemonize", "no", "--tls-port", str(tls_port),
                     "--tls-cert-file", str(certificates / "server.crt"), "--tls-key-file", str(certificates / "server.key"),
                     "--tls-ca-cert-file", str(certificates / "ca.crt"), "--tls-auth-clients", "no"])
@@ -234,13 +264,13 @@ http {{
   }}
 }}
 """)
-    start("nginx", ["nginx", "-c", str(RUN / "nginx.conf")])
+    nginx = start("nginx", ["nginx", "-c", str(RUN / "nginx.conf")])
     webdis_port = free_port()
     (RUN / "webdis.json").write_text(json.dumps({
         "redis_host": "127.0.0.1", "redis_port": redis_port, "redis_auth": None, "http_host": "127.0.0.1",
         "http_port": webdis_port, "threads": os.cpu_count(), "pool_size": 20, "daemonize": False, "database": 0,
         "verbosity": 0, "logfile": str(RUN / "webdis-internal.log")}))
-    start("webdis", ["webdis", str(RUN / "webdis.json")])
+    webdis = start("webdis", ["webdis", str(RUN / "webdis.json")])
     wait_for_port(nginx_port)
     wait_for_port(webdis_port)
 
@@ -267,19 +297,23 @@ http {{
     results = {name: [] for name in targets}
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
-            fronts = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front, "baseline": baseline_front,
-                      **{f"traced {name})": process for name, (process, _) in traced.items()}}
-            measured = next((process for key, process in fronts.items() if key in name), front)
-            pid = measured.pid if name.startswith(("jobstatus", "baseline")) else None
-            results[name].append(wrk(url, script, env, pid))
+            servers = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front, "baseline": baseline_front,
+                       "nginx": nginx, "webdis": webdis, **{f"traced {name})": process for name, (process, _) in traced.items()}}
+            measured = next((process for key, process in servers.items() if key in name), front)
+            results[name].append(wrk(url, script, env, measured.pid, redis.pid))
         print(f"  round {round_number + 1}: " + ", ".join(f"{name} {runs[-1]['rps']:.0f}"
                                                          for name, runs in results.items()), flush=True)
     peak_rss = memory_mb(front.pid, "VmHWM")
 
-    median = {name: {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99", "cpu_us")}
+    def median_of(values):
+        # A stuck run has no figures: the median is of the runs that finished.
+        finished = [value for value in values if value == value]
+        return statistics.median(finished) if finished else float("nan")
+    median = {name: {key: median_of([run[key] for run in runs]) for key in ("rps", "p50", "p99", "cpu_us", "redis_cpu_us")}
               for name, runs in results.items()}
     print()
-    print(f"{'target':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10}  notes")
+    print("CPU us/req: the server's (jobstatus, nginx with its workers, webdis) and Redis' CPU time per request answered")
+    print(f"{'target':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10} {'Redis us/req':>12}  notes")
     for name, values in median.items():
         runs = results[name]
         notes = []
@@ -287,8 +321,8 @@ http {{
             notes.append(f"{sum(run['non2xx'] for run in runs)} non-2xx/3xx")
         if any(run["socket_errors"] for run in runs):
             notes.append("socket errors: " + "; ".join(run["socket_errors"] for run in runs if run["socket_errors"]))
-        cpu = f"{values['cpu_us']:>10.1f}" if values["cpu_us"] == values["cpu_us"] else f"{'':>10}"
-        print(f"{name:34} {values['rps']:>9.0f} {values['p50']:>8.2f} {values['p99']:>8.2f} {cpu}  {' '.join(notes)}")
+        print(f"{name:34} {values['rps']:>9.0f} {values['p50']:>8.2f} {values['p99']:>8.2f} {values['cpu_us']:>10.1f} "
+              f"{values['redis_cpu_us']:>12.1f}  {' '.join(notes)}")
     poll = median["jobstatus (303 poll)"]["rps"]
     print()
     print(f"jobstatus / nginx  = {poll / median['nginx (static envelope)']['rps']:.2f}   (target >= 0.70)")

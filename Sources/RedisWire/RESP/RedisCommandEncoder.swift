@@ -1,8 +1,11 @@
-import CHiredis
 public import NIOCore
 
-/// Encodes Redis commands in RESP with hiredis' `redisFormatCommandArgv`, straight into a
-/// `ByteBuffer`, so that the wire format is hiredis' and never hand-rolled here.
+/// Encodes Redis commands in RESP (an array of bulk strings) straight into a `ByteBuffer`.
+///
+/// Written here rather than through hiredis' `redisFormatCommandArgv`, which formats every length
+/// with `sprintf` into a `malloc`ed buffer that is then copied (1.4 % of the poll's profile in
+/// `vfprintf` alone): RESP's request form is four lines of grammar, and the tests hold this
+/// encoder to hiredis' output byte for byte, on fixed and on random commands.
 ///
 /// The pointer-based entry point lets the hot path encode a command from bytes it already has
 /// (a key prefix, an id taken from the request URI) without building Swift arrays or strings.
@@ -15,30 +18,41 @@ public enum RedisCommandEncoder {
         into buffer: inout ByteBuffer
     ) {
         precondition(!arguments.isEmpty, "a Redis command needs at least its name")
-        // hiredis reads `length` bytes from each pointer; an empty argument still needs a valid one.
-        let emptyArgument = UnsafeRawPointer(("" as StaticString).utf8Start)
-        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: arguments.count) { argv in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: arguments.count) { lengths in
-                for (index, argument) in arguments.enumerated() {
-                    let base = argument.baseAddress ?? emptyArgument
-                    argv[index] = base.assumingMemoryBound(to: CChar.self)
-                    lengths[index] = argument.count
+        var size = 1 + 20 + 2
+        for argument in arguments {
+            size += 1 + 20 + 2 + argument.count + 2
+        }
+        buffer.reserveCapacity(minimumWritableBytes: size)
+        buffer.writeInteger(UInt8(ascii: "*"))
+        Self.writeDecimal(arguments.count, into: &buffer)
+        for argument in arguments {
+            buffer.writeInteger(UInt8(ascii: "$"))
+            Self.writeDecimal(argument.count, into: &buffer)
+            buffer.writeBytes(argument)
+            buffer.writeInteger(Self.crlf)
+        }
+    }
+
+    /// CR LF as one big-endian integer (`writeInteger`'s default byte order).
+    private static let crlf: UInt16 = 0x0D0A
+
+    /// A non-negative count in decimal, then CRLF.
+    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        if value < 10 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var rest = value
+                var start = 20
+                while rest > 0 {
+                    start -= 1
+                    digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
                 }
-                var formatted: UnsafeMutablePointer<CChar>?
-                let length = redisFormatCommandArgv(
-                    &formatted,
-                    Int32(arguments.count),
-                    UnsafeMutablePointer(mutating: argv.baseAddress!),
-                    lengths.baseAddress!
-                )
-                guard length > 0, let formatted else {
-                    // hiredis only fails when it cannot allocate; there is nothing sensible left to do.
-                    fatalError("redisFormatCommandArgv failed to allocate")
-                }
-                defer { redisFreeCommand(formatted) }
-                buffer.writeBytes(UnsafeRawBufferPointer(start: formatted, count: Int(length)))
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[start...]))
             }
         }
+        buffer.writeInteger(Self.crlf)
     }
 
     /// Appends one command given as strings: the convenient form for everything off the hot path.
