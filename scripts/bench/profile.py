@@ -2,7 +2,8 @@
 """make profile: a perf profile of the 303 poll under load. One release front, one Redis, 100,000
 seeded processed jobs, wrk -t1 -c64 (the bench's request generator) for PROFILE_SECONDS (default 15)
 while `perf record -g` samples the front; then the report's top, by symbol, without children.
-The report is left in .run/profile/perf.data (`perf report -i …` for more).
+The report is left in .run/profile/perf.data (`perf report -i …` for more). PROFILE_BINARY profiles
+another build's release binary instead (a parent commit's, for a before-and-after).
 """
 import hashlib
 import json
@@ -20,8 +21,8 @@ def main():
     run = ROOT / ".run" / "profile"
     run.mkdir(parents=True, exist_ok=True)
     bench.RUN = run
-    binary = ROOT / subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True,
-                                   text=True, cwd=ROOT).stdout.strip() / "jobstatus"
+    binary = os.environ.get("PROFILE_BINARY") or ROOT / subprocess.run(
+        ["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True, text=True, cwd=ROOT).stdout.strip() / "jobstatus"
     redis_port, front_port = free_port(), free_port()
     start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", str(run), "--daemonize", "no"])
@@ -43,9 +44,9 @@ def main():
                     "--", "sleep", str(SECONDS)], check=True, capture_output=True)
     output = load.communicate(timeout=SECONDS + 60)[0]
     print(next((line.strip() for line in output.splitlines() if "Requests/sec" in line), "wrk printed no rate"))
-    report = subprocess.run(["perf", "report", "-i", str(run / "perf.data"), "--no-children", "--stdio", "--sort", "symbol",
+    report = subprocess.run(["perf", "report", "-i", str(run / "perf.data"), "--no-children", "--stdio", "--fields", "overhead,sym",
                              "-g", "none", "--percent-limit", "0.7"], capture_output=True, text=True).stdout
-    print("\n".join(line for line in report.splitlines() if line and not line.startswith("#")))
+    print("\n".join(line.rstrip() for line in report.splitlines() if line.strip() and not line.startswith("#")))
 
 
 if __name__ == "__main__":
