@@ -95,7 +95,12 @@ public final class ScriptedRedisServer: Sendable {
     /// Closes every open connection, as a server restart or a network cut would.
     public func dropConnections() {
         let channels = self.state.withLockedValue { Array($0.channels.values) }
-        for channel in channels { channel.close(promise: nil) }
+        for channel in channels {
+            // shutdown(SHUT_WR) first: the FIN goes out even if a spawned process holds a copy of
+            // the socket (close only drops this process's reference).
+            channel.close(mode: .output, promise: nil)
+            channel.close(promise: nil)
+        }
     }
 
     /// The channels connections are subscribed to now, with how many subscribe to each.
