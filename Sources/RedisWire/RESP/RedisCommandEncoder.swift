@@ -18,41 +18,52 @@ public enum RedisCommandEncoder {
         into buffer: inout ByteBuffer
     ) {
         precondition(!arguments.isEmpty, "a Redis command needs at least its name")
-        var size = 1 + 20 + 2
+        // `*` count CRLF, then `$` length CRLF bytes CRLF per argument; a count has at most 19 digits.
+        var size = 1 + 19 + 2
         for argument in arguments {
-            size += 1 + 20 + 2 + argument.count + 2
+            size += 1 + 19 + 2 + argument.count + 2
         }
-        buffer.reserveCapacity(minimumWritableBytes: size)
-        buffer.writeInteger(UInt8(ascii: "*"))
-        Self.writeDecimal(arguments.count, into: &buffer)
-        for argument in arguments {
-            buffer.writeInteger(UInt8(ascii: "$"))
-            Self.writeDecimal(argument.count, into: &buffer)
-            buffer.writeBytes(argument)
-            buffer.writeInteger(Self.crlf)
-        }
-    }
-
-    /// CR LF as one big-endian integer (`writeInteger`'s default byte order).
-    private static let crlf: UInt16 = 0x0D0A
-
-    /// A non-negative count in decimal, then CRLF.
-    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        if value < 10 {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-                var rest = value
-                var start = 20
-                while rest > 0 {
-                    start -= 1
-                    digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[start...]))
+        // One write into the buffer's memory: a `writeInteger` per token would check the
+        // buffer's uniqueness and capacity some fifty times per poll.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { memory in
+            var offset = 0
+            func put(_ byte: UInt8) {
+                memory[offset] = byte
+                offset += 1
             }
+            func putLine(_ marker: UInt8, _ value: Int) {
+                put(marker)
+                if value < 10 {
+                    put(UInt8(ascii: "0") + UInt8(value))
+                } else {
+                    var digits = 0
+                    var rest = value
+                    while rest > 0 {
+                        digits += 1
+                        rest /= 10
+                    }
+                    rest = value
+                    for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+                        memory[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                    offset += digits
+                }
+                put(UInt8(ascii: "\r"))
+                put(UInt8(ascii: "\n"))
+            }
+            putLine(UInt8(ascii: "*"), arguments.count)
+            for argument in arguments {
+                putLine(UInt8(ascii: "$"), argument.count)
+                if let base = argument.baseAddress, !argument.isEmpty {
+                    (memory.baseAddress! + offset).copyMemory(from: base, byteCount: argument.count)
+                    offset += argument.count
+                }
+                put(UInt8(ascii: "\r"))
+                put(UInt8(ascii: "\n"))
+            }
+            return offset
         }
-        buffer.writeInteger(Self.crlf)
     }
 
     /// Appends one command given as strings: the convenient form for everything off the hot path.
