@@ -143,6 +143,33 @@ extension RedisOnly {
             #expect(try await front.operatorReadiness().body == #"{"status":"up"}"#)
         }
 
+        @Test("a key set larger than 1 MiB is refused unread: the keys in use stay, and the front's memory does not grow by it")
+        func hugeKeySet() async throws {
+            let key = P256.Signing.PrivateKey()
+            let provider = try await IdentityProvider(keys: [(key, "a")], cacheControl: "max-age=1")
+            defer { Task { await provider.child.kill() } }
+            let front = try await Self.front("jwks-huge", provider, ["AUTH_JWT_JWKS_CACHE_MIN": "1s", "AUTH_JWT_JWKS_MIN_REFRESH": "1s"])
+            defer { Task { await front.child.kill() } }
+            let token = try await ES256Token.sign(key, kid: "a")
+            #expect(await eventually { (try? await Self.status(front, token)) == 404 })
+            let before = Self.residentMB(front.child.pid)
+            try provider.set(mode: "huge")
+            #expect(await eventually { (try? await Self.metric(front, #"jobstatus_jwks_fetches_total{outcome="failed"}"#)) ?? 0 >= 3 })
+            let after = Self.residentMB(front.child.pid)
+            let readiness = try await front.operatorReadiness()
+            print("JWKS URL answering 2 MiB: \(readiness.body); front RSS \(before) MB before, \(after) MB after 3 refused fetches")
+            #expect(readiness.status == 200 && readiness.body.contains(#""status":"stale""#))
+            #expect(try await Self.status(front, token) == 404, "the keys in use stay")
+            #expect(after - before < 8, "a refused set is not kept")
+        }
+
+        /// A process's resident memory, in MB.
+        static func residentMB(_ pid: Int32) -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+        }
+
         @Test("a URL that never answers: a request waiting for a refresh is answered within jwks_timeout")
         func urlHangs() async throws {
             let key = P256.Signing.PrivateKey()

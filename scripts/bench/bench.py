@@ -65,6 +65,30 @@ def start(name, command, env=None):
     return process
 
 
+def release_binary():
+    """The release build's jobstatus (built by scripts/bench.sh)."""
+    return ROOT / subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True,
+                                 text=True, cwd=ROOT).stdout.strip() / "jobstatus"
+
+
+def start_front(name, executable, redis_url, extra=None):
+    """A front the bench token may poll, without per-client limits (one bench client makes every
+    request), listening; (process, port)."""
+    import hashlib
+    tokens = RUN / "tokens.json"
+    if not tokens.exists():
+        tokens.write_text(json.dumps({"tokens": [
+            {"client_id": "bench", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(), "scopes": ["job:read"]}]}))
+    port = free_port()
+    process = start(name, [str(executable), "serve"], {
+        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
+        "AUTH_TOKENS_FILE": str(tokens), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
+        "LIMITS_RATE": "0", "LIMITS_MAX_WAITERS_PER_CLIENT": "1000000", **(extra or {}),
+    })
+    wait_for_port(port)
+    return process, port
+
+
 def wait_for_port(port, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -182,8 +206,7 @@ def main():
             sys.exit(f"{tool} is missing (scripts/bench.sh installs it)")
     shutil.rmtree(RUN, ignore_errors=True)
     (RUN / "www").mkdir(parents=True)
-    binary = ROOT / subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True,
-                                   text=True, cwd=ROOT).stdout.strip() / "jobstatus"
+    binary = release_binary()
 
     redis_port = free_port()
     tls_port = free_port()
@@ -200,28 +223,17 @@ def main():
     subprocess.run([sys.executable, HERE / "seed.py", redis_url, str(JOBS), "bench-", RUN / "etags.txt"], check=True)
     seeded = time.monotonic() - began
 
-    import hashlib
-    (RUN / "tokens.json").write_text(json.dumps({"tokens": [
-        {"client_id": "bench", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(), "scopes": ["job:read"]}]}))
-    def start_front(name, extra=None, executable=binary):
-        port = free_port()
-        process = start(name, [str(executable), "serve"], {
-            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
-            "AUTH_TOKENS_FILE": str(RUN / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "",
-            # One bench client makes every request: no per-client limits in the way.
-            "LIMITS_RATE": "0", "LIMITS_MAX_WAITERS_PER_CLIENT": "1000000", **(extra or {}),
-        })
-        wait_for_port(port)
-        return process, port
+    def front_at(name, extra=None, executable=binary):
+        return start_front(name, executable, redis_url, extra)
 
-    front, front_port = start_front("jobstatus")
+    front, front_port = front_at("jobstatus")
     # The same front without metrics, to show what collecting them costs.
-    plain_front, plain_port = start_front("jobstatus-no-metrics", {"METRICS_ENABLED": "false"})
+    plain_front, plain_port = front_at("jobstatus-no-metrics", {"METRICS_ENABLED": "false"})
     # The same front over TLS to the same Redis, and one that never sends a heartbeat PING.
-    tls_front, tls_port_front = start_front("jobstatus-tls", {
+    tls_front, tls_port_front = front_at("jobstatus-tls", {
         "REDIS_URL": f"rediss://127.0.0.1:{tls_port}", "REDIS_TLS_CA_FILE": str(certificates / "ca.crt")})
-    quiet_front, quiet_port = start_front("jobstatus-no-heartbeat", {"REDIS_HEARTBEAT": "0"})
-    baseline_front, baseline_port = start_front("baseline", executable=BASELINE) if BASELINE else (None, None)
+    quiet_front, quiet_port = front_at("jobstatus-no-heartbeat", {"REDIS_HEARTBEAT": "0"})
+    baseline_front, baseline_port = front_at("baseline", executable=BASELINE) if BASELINE else (None, None)
     traced = {}
     if TRACING:
         # An OTLP/HTTP sink that takes every export and decodes none: the cost measured is the front's.
@@ -230,7 +242,7 @@ def main():
         wait_for_port(sink_port)
         for name, sampler in (("1%", {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.01"}),
                               ("100%", {"OTEL_TRACES_SAMPLER": "always_on"})):
-            traced[name] = start_front(f"jobstatus-traced-{name[:-1]}pct",
+            traced[name] = front_at(f"jobstatus-traced-{name[:-1]}pct",
                                        {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}", **sampler})
     time.sleep(1)
     idle_rss = memory_mb(front.pid, "VmRSS")
@@ -360,7 +372,7 @@ http {{
 
     if CLUSTER_WAITERS > 0:
         cluster_url = start_cluster()
-        cluster_front, cluster_port = start_front("jobstatus-cluster", {"REDIS_URL": cluster_url, "REDIS_MODE": "cluster"})
+        cluster_front, cluster_port = front_at("jobstatus-cluster", {"REDIS_URL": cluster_url, "REDIS_MODE": "cluster"})
         subprocess.run([sys.executable, HERE / "seed.py", cluster_url, str(CLUSTER_WAITERS), "clp-", "--pending", "--cluster"],
                        check=True)
         cluster_result = long_poll_run(cluster_port, cluster_front.pid, cluster_url, "clp-", cluster=True)

@@ -5,14 +5,12 @@ while `perf record -g` samples the front; then the report's top, by symbol, with
 The report is left in .run/profile/perf.data (`perf report -i …` for more). PROFILE_BINARY profiles
 another build's release binary instead (a parent commit's, for a before-and-after).
 """
-import hashlib
-import json
 import os
 import subprocess
 import sys
 
 import bench
-from bench import HERE, ROOT, TOKEN, free_port, start, wait_for_port
+from bench import HERE, ROOT, TOKEN, free_port, release_binary, start, start_front, wait_for_port
 
 SECONDS = int(os.environ.get("PROFILE_SECONDS", "15"))
 
@@ -21,20 +19,14 @@ def main():
     run = ROOT / ".run" / "profile"
     run.mkdir(parents=True, exist_ok=True)
     bench.RUN = run
-    binary = os.environ.get("PROFILE_BINARY") or ROOT / subprocess.run(
-        ["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True, text=True, cwd=ROOT).stdout.strip() / "jobstatus"
-    redis_port, front_port = free_port(), free_port()
+    binary = os.environ.get("PROFILE_BINARY") or release_binary()
+    redis_port = free_port()
     start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", str(run), "--daemonize", "no"])
     wait_for_port(redis_port)
     redis_url = f"redis://127.0.0.1:{redis_port}"
     subprocess.run([sys.executable, HERE / "seed.py", redis_url, "100000", "bench-", run / "etags.txt"], check=True)
-    (run / "tokens.json").write_text(json.dumps({"tokens": [
-        {"client_id": "bench", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(), "scopes": ["job:read"]}]}))
-    front = start("jobstatus", [str(binary), "serve"], {
-        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(front_port), "REDIS_URL": redis_url, "AUTH_MODE": "tokens",
-        "AUTH_TOKENS_FILE": str(run / "tokens.json"), "LOG_LEVEL": "warning", "JOBSTATUS_CONFIG": "", "LIMITS_RATE": "0"})
-    wait_for_port(front_port)
+    front, front_port = start_front("jobstatus", binary, redis_url)
     env = {**os.environ, "TOKEN": TOKEN, "ETAGS": str(run / "etags.txt")}
     url = f"http://127.0.0.1:{front_port}/"
     subprocess.run(["wrk", "-t1", "-c64", "-d2s", "-s", str(HERE / "jobs.lua"), url], capture_output=True, env=env)

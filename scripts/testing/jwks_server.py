@@ -3,7 +3,8 @@
 
 What it answers is read from files in STATE_DIR at each request, so a test changes it by writing
 them: `jwks.json` (the body), `cache-control` (the header, when the file exists) and `mode`:
-`up` (the default: 200), `down` (503) or `hang` (no answer for a minute). Every request is
+`up` (the default: 200), `down` (503), `hang` (no answer for a minute) or `huge` (the key set
+followed by 2 MiB of blanks: valid JSON, larger than the front reads). Every request is
 logged as one line, `fetch <mode>`, so a test counts the fetches.
 
     jwks_server.py PORT STATE_DIR
@@ -36,6 +37,8 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = read(state, "jwks.json", b'{"keys":[]}')
+        if mode == "huge":
+            body += b" " * (2 << 20)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

@@ -12,8 +12,8 @@ struct JWKSRefreshMachine {
     enum State: Equatable {
         /// No fetch in flight; the next one is due at `due`.
         case idle(due: ContinuousClock.Instant)
-        /// A fetch is asked for or in flight, since `since`.
-        case fetching(since: ContinuousClock.Instant)
+        /// A fetch is asked for or in flight (since `lastStart`).
+        case fetching
         /// The service stopped (shutdown): nothing is fetched any more, tokens are decided with
         /// the keys there are.
         case stopped
@@ -52,7 +52,7 @@ struct JWKSRefreshMachine {
         self.cacheMin = settings.jwksCacheMin
         self.cacheMax = settings.jwksCacheMax
         self.minRefresh = settings.jwksMinRefresh
-        self.state = .fetching(since: now)
+        self.state = .fetching
         self.lastStart = now
     }
 
@@ -74,7 +74,7 @@ struct JWKSRefreshMachine {
             return .refuse
         case .idle:
             guard now - self.lastStart >= self.minRefresh else { return .refuse }
-            self.state = .fetching(since: now)
+            self.state = .fetching
             self.lastStart = now
             return .fetch
         }
@@ -89,7 +89,7 @@ struct JWKSRefreshMachine {
             return false
         case .idle(let due):
             guard now >= due else { return false }
-            self.state = .fetching(since: now)
+            self.state = .fetching
             self.lastStart = now
             return true
         }

@@ -15,9 +15,16 @@ struct TraceHeaders {
 
     /// Nil when `parent` is not a valid `traceparent`.
     init?(parent: String, state: String?) {
-        guard (try? TraceContext(traceParentHeaderValue: parent)) != nil else { return nil }
+        // One parse in the usual cases (no tracestate, or a valid one); a second only to keep the
+        // traceparent of an invalid tracestate.
+        if let state, (try? TraceContext(traceParentHeaderValue: parent, traceStateHeaderValue: state)) != nil {
+            self.state = state
+        } else if (try? TraceContext(traceParentHeaderValue: parent)) != nil {
+            self.state = nil
+        } else {
+            return nil
+        }
         self.parent = parent
-        self.state = state.flatMap { (try? TraceContext(traceParentHeaderValue: parent, traceStateHeaderValue: $0)) != nil ? $0 : nil }
     }
 
     /// The trace id: characters 3..<35 of a valid `traceparent`, without copying them.
