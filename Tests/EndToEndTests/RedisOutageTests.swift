@@ -14,7 +14,7 @@ extension RedisOnly {
         @Test("Redis stopped: 503 service_unavailable with Retry-After; back within 2 s of Redis returning")
         func stoppedAndRestarted() async throws {
             let redis = try await RedisServer.start("outage")
-            let front = try await Front.start("outage", redis: redis)
+            let front = try await Front.start("outage", redis: redis, environment: Front.accessLog)
             defer { Task { await front.child.kill(); await redis.stop() } }
             let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
             let id = uniqueID()
@@ -24,8 +24,15 @@ extension RedisOnly {
 
             await redis.stop()
             let started = ContinuousClock.now
-            let response = try await front.get("/api/jobs/\(id)")
-            #expect(ContinuousClock.now - started < .seconds(1), "answered within the Redis timeout (500ms)")
+            let response = try await front.get("/api/jobs/\(id)", headers: [("X-Request-ID", "outage-stopped")])
+            let seen = ContinuousClock.now - started
+            // A stopped Redis refuses connections: the front knows at once and must not wait for
+            // its 500 ms timeout. Its own figure is the test (a fresh-clone run saw 1.15 s around
+            // the request while cluster tests loaded the machine); the test's is bounded loosely.
+            let answered = await front.answerDuration(requestID: "outage-stopped")
+            print("Redis stopped: the front answered in \(answered.map { "\($0)" } ?? "?"); the test saw \(seen)")
+            #expect(answered.map { $0 < .milliseconds(500) } == true, "answered before the Redis timeout (500ms)")
+            #expect(seen < .seconds(5))
             #expect(response.status == 503)
             #expect(response.header("Retry-After") == "1")
             #expect((response.json?["error"] as? [String: String])?["type"] == "service_unavailable")
@@ -92,7 +99,7 @@ extension RedisOnly {
         @Test("Redis paused (SIGSTOP): every poll answers 503 within the timeout; service resumes after SIGCONT")
         func paused() async throws {
             let redis = try await RedisServer.start("paused")
-            let front = try await Front.start("paused", redis: redis)
+            let front = try await Front.start("paused", redis: redis, environment: Front.accessLog)
             defer { Task { redis.resume(); await front.child.kill(); await redis.stop() } }
             let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
             let id = uniqueID()
@@ -102,13 +109,26 @@ extension RedisOnly {
             redis.pause()
             let clients = try (0..<8).map { _ in try front.client(timeout: .seconds(5)) }
             let started = ContinuousClock.now
-            for client in clients {
-                try client.send(HTTPTestClient.requestText("/api/jobs/\(id)", token: Tokens.owner))
+            for (index, client) in clients.enumerated() {
+                try client.send(HTTPTestClient.requestText("/api/jobs/\(id)", token: Tokens.owner, headers: [("X-Request-ID", "paused-\(index)")]))
             }
             for client in clients {
                 #expect(try await client.readResponse().status == 503)
             }
-            #expect(ContinuousClock.now - started < .milliseconds(1500), "500ms timeout plus scheduling slack")
+            let seen = ContinuousClock.now - started
+            // The front's own figures are the test; the time around the requests includes the test
+            // process's scheduling and is bounded loosely (see stoppedAndRestarted).
+            var answered: [Duration] = []
+            for index in clients.indices {
+                answered += await front.answerDuration(requestID: "paused-\(index)").map { [$0] } ?? []
+            }
+            print("Redis paused: the front answered 8 polls in \(answered.map { "\($0)" }); the test saw \(seen)")
+            #expect(answered.count == 8)
+            // The first poll's command times out after 500 ms; that resets the connection, which
+            // fails the commands queued behind it at once (a few ms short of their own 500 ms).
+            #expect(answered.max().map { $0 >= .milliseconds(500) } == true, "the timeout ended them, not something sooner")
+            #expect(answered.allSatisfy { $0 < .milliseconds(1500) }, "the 500ms timeout, plus scheduling slack")
+            #expect(seen < .seconds(5))
 
             redis.resume()
             #expect(await eventually(timeout: .seconds(5)) { (try? await front.get("/api/jobs/\(id)"))?.status == 200 })

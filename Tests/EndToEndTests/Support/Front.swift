@@ -187,6 +187,28 @@ final class Front: @unchecked Sendable {
         try await self.client().request(path, token: token, headers: headers)
     }
 
+    /// The environment of a front whose access log `answerDuration` reads: JSON lines, one per answer.
+    static let accessLog = ["LOG_FORMAT": "json", "LOG_ACCESS": "true"]
+
+    /// How long the front took to answer the request sent with `X-Request-ID: requestID`, as its
+    /// access log says (from the request's first byte to the answer; start it with `accessLog`):
+    /// the front's own figure, free of the test process's scheduling, which on a loaded machine
+    /// adds its own delay to a time the test measures around the request.
+    func answerDuration(requestID: String) async -> Duration? {
+        var found: Duration?
+        _ = await eventually(timeout: .seconds(2)) {
+            let line = self.child.log.split(separator: "\n").first {
+                $0.contains(#""message":"request""#) && $0.contains(#""request_id":"\#(requestID)""#)
+            }
+            guard let line, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let milliseconds = (object["duration_ms"] as? String).flatMap(Double.init)
+            else { return false }
+            found = .microseconds(Int64(milliseconds * 1000))
+            return true
+        }
+        return found
+    }
+
     /// `/health/ready` where operators read it, with why Redis is unavailable: the operator port
     /// (start the front with `METRICS_PORT`); the public port says only the status.
     func operatorReadiness() async throws -> HTTPTestResponse {
