@@ -22,6 +22,9 @@ let package = Package(
         // For the micro-benchmarks in Benchmarks/ (a package of their own).
         .library(name: "JobStatusCore", targets: ["JobStatusCore"]),
         .library(name: "RedisWire", targets: ["RedisWire"]),
+        .library(name: "JobStatusConfiguration", targets: ["JobStatusConfiguration"]),
+        .library(name: "JobStatusServer", targets: ["JobStatusServer"]),
+        .library(name: "JobStatusTestSupport", targets: ["JobStatusTestSupport"]),
         // A client of the API that polls well (docs/clients.md), generated from docs/openapi.yaml.
         .library(name: "JobStatusClient", targets: ["JobStatusClient"]),
     ],

@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(name: "jobstatus", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -16,9 +17,14 @@ let package = Package(
             name: "HotPath",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "JobStatusConfiguration", package: "jobstatus"),
                 .product(name: "JobStatusCore", package: "jobstatus"),
+                .product(name: "JobStatusServer", package: "jobstatus"),
+                .product(name: "JobStatusTestSupport", package: "jobstatus"),
                 .product(name: "RedisWire", package: "jobstatus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/HotPath",
             plugins: [

@@ -6,7 +6,6 @@ import JobStatusTestSupport
 import Logging
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 
 @testable import JobStatusServer
 
@@ -28,16 +27,7 @@ public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // Subscriptions are never available: long polls and streams answer from plain reads.
     store.watchBehaviour = .refuse
     store.fallback = { id in Fixtures.records[Int(id.utf8.last ?? 0) % Fixtures.records.count] }
-    let loop = LoopResources(store: store)
-    var limits = NIOHTTPDecoderLimitConfiguration()
-    limits.maxHeaderFieldSize = 16_384
-    limits.maxHeaderListSize = 16_384
-    let handler = JobRequestHandler(server: Fixtures.server, loop: loop)
-    try! channel.pipeline.syncOperations.addHandlers([
-        handler.makeGate(),
-        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
-        handler,
-    ])
+    try! ConnectionPipeline(server: Fixtures.server, loop: LoopResources(store: store)).install(on: channel)
     _ = try? channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
     _ = try? channel.writeInbound(ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size)))
     channel.embeddedEventLoop.run()

@@ -4,7 +4,6 @@ import JobStatusTestSupport
 import Logging
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 
 @testable import JobStatusServer
 
@@ -44,16 +43,8 @@ final class HandlerHarness {
             metricsRegistry: nil,
             isOperatorListener: operatorListener
         )
-        let handler = JobRequestHandler(server: self.server, loop: LoopResources(store: self.store))
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = configuration.http.maxHeaderSize
-        limits.maxHeaderListSize = configuration.http.maxHeaderSize
-        try self.channel.pipeline.syncOperations.addHandlers([
-            self.readCounter,
-            handler.makeGate(),
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
-            handler,
-        ])
+        try self.channel.pipeline.syncOperations.addHandler(self.readCounter)
+        try ConnectionPipeline(server: self.server, loop: LoopResources(store: self.store)).install(on: self.channel)
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
     }
 

@@ -5,7 +5,6 @@ public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 public import Prometheus
 import RedisWire
@@ -138,12 +137,6 @@ public final class HTTPServer: Service {
         let perAddress = self.configuration.limits.maxConnectionsPerAddress > 0
             ? AddressConnectionCounter(limit: self.configuration.limits.maxConnectionsPerAddress) : nil
         let writeTimeout = self.configuration.http.writeTimeout.wholeMilliseconds
-        let limits = {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldSize = self.configuration.http.maxHeaderSize
-            limits.maxHeaderListSize = self.configuration.http.maxHeaderSize
-            return limits
-        }()
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -185,11 +178,7 @@ public final class HTTPServer: Service {
                         value: SocketOptionValue(writeTimeout)
                     )
                     #endif
-                    let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
-                    let handler = JobRequestHandler(server: server, loop: loops.resources(on: channel.eventLoop))
-                    try channel.pipeline.syncOperations.addHandlers([
-                        handler.makeGate(), ByteToMessageHandler(decoder), handler,
-                    ])
+                    try ConnectionPipeline(server: server, loop: loops.resources(on: channel.eventLoop)).install(on: channel)
                 }
             }
     }
