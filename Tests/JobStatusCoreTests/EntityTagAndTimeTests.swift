@@ -11,7 +11,7 @@ struct EntityTagAndTimeTests {
         )
         guard let tag = EntityTag(version: record.view[.version], createdAt: record.view[.createdAt]) else { return nil }
         var buffer = ByteBuffer()
-        tag.write(into: &buffer)
+        buffer.writeBounded(maximumBytes: EntityTag.maximumCount) { tag.write(into: &$0) }
         return String(buffer: buffer)
     }
 

@@ -113,7 +113,7 @@ struct JobListEnvelopeTests {
     private static func text(_ tag: JobListTag?) -> String {
         guard let tag else { return "none" }
         var buffer = ByteBuffer()
-        tag.write(into: &buffer)
+        buffer.writeBounded(maximumBytes: EntityTag.maximumCount) { tag.write(into: &$0) }
         return String(buffer: buffer)
     }
 

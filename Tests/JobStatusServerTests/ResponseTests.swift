@@ -1,3 +1,4 @@
+import JobStatusCore
 import NIOCore
 import Testing
 
@@ -24,6 +25,33 @@ struct ResponseTests {
                 + "Date: Sat, 28 Nov 2026 08:27:15 GMT\r\nConnection: keep-alive\r\nRetry-After: 1\r\n"
                 + "Allow: GET, HEAD\r\nWWW-Authenticate: Bearer\r\nLocation: /x\r\n\r\n{\"a\":1}"
         )
+    }
+
+    @Test("every header at its widest fits the head's bound (a write past it would trap)")
+    func widestHead() {
+        let requestID = String(repeating: "r", count: 200)
+        let location = String(repeating: "/l", count: 1000)
+        var headers = ResponseHeaders(retryAfter: Int.max, allowGetHead: true, wwwAuthenticate: "Bearer", location: location)
+        headers.cacheControl = .privateMaxAge(Int.min)
+        headers.appliedWait = Int.max
+        let digits = Array(repeating: UInt8(ascii: "9"), count: 20)
+        let response = digits.withUnsafeBytes { digits in
+            headers.entityTag = EntityTag(version: digits, createdAt: digits).map { .job($0) }
+            return HTTPResponseComposer.compose(
+                status: .serviceUnavailable,
+                headers: headers,
+                requestID: requestID,
+                date: "Sat, 28 Nov 2026 08:27:15 GMT",
+                connection: .keepAliveHTTP10,
+                body: ByteBuffer(string: "{}"),
+                includeBody: true,
+                allocator: ByteBufferAllocator()
+            )
+        }
+        let text = String(buffer: response)
+        #expect(text.contains(#"ETag: W/"\#(String(repeating: "9", count: 20)).\#(String(repeating: "9", count: 20))""#))
+        #expect(text.contains("X-Request-ID: \(requestID)\r\n") && text.contains("Location: \(location)\r\n"))
+        #expect(text.contains("Cache-Control: private, max-age=\(Int.min)\r\n") && text.hasSuffix("\r\n\r\n{}"))
     }
 
     @Test("HEAD: the same headers, Content-Length included, and no body")

@@ -24,11 +24,19 @@ public struct EntityTag {
         self.version.reduce(0) { $0 &* 10 &+ Int64($1 &- UInt8(ascii: "0")) }
     }
 
+    /// The most bytes `write` writes: `W/"`, two 20-digit numbers, a dot and a quote (a job
+    /// list's tag, `JobListTag`, is shorter).
+    public static let maximumCount = 4 + 20 + 1 + 20
+
     /// Writes the header value, `W/"…"`.
-    public func write(into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("W/\"")
-        self.writeOpaque(into: &buffer)
-        buffer.writeStaticString("\"")
+    public func write(into output: inout BoundedOutput) {
+        output.write("W/\"")
+        output.write(self.version)
+        if let createdAt = self.createdAt {
+            output.write(".")
+            output.write(createdAt)
+        }
+        output.write("\"")
     }
 
     /// Whether an `If-None-Match` value matches this tag: `*`, or a list holding the same opaque
@@ -60,14 +68,6 @@ public struct EntityTag {
     /// The opaque text's parts, for a tag that covers several jobs (`JobListTag`).
     var parts: (version: UnsafeRawBufferPointer, createdAt: UnsafeRawBufferPointer?) {
         (self.version, self.createdAt)
-    }
-
-    private func writeOpaque(into buffer: inout ByteBuffer) {
-        buffer.writeBytes(self.version)
-        if let createdAt = self.createdAt {
-            buffer.writeStaticString(".")
-            buffer.writeBytes(createdAt)
-        }
     }
 
     private func opaqueEquals(_ candidate: UnsafeRawBufferPointer) -> Bool {

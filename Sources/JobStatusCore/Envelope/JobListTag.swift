@@ -52,10 +52,10 @@ public struct JobListTag: Equatable, Sendable {
     }
 
     /// Writes the header value, `W/"l…"`.
-    public func write(into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("W/\"")
-        self.withOpaque { _ = buffer.writeBytes($0) }
-        buffer.writeStaticString("\"")
+    public func write(into output: inout BoundedOutput) {
+        output.write("W/\"")
+        self.withOpaque { output.write($0) }
+        output.write("\"")
     }
 
     /// Whether an `If-None-Match` value matches this tag (`*`, or the same opaque text).

@@ -45,7 +45,7 @@ public enum RFC3339 {
     }
 
     /// Writes `milliseconds` since the epoch as `2026-11-28T10:45:16.000Z` (UTC, milliseconds).
-    static func writePublishedForm(milliseconds: Int64, into buffer: inout ByteBuffer) {
+    static func writePublishedForm(milliseconds: Int64, into output: inout BoundedOutput) {
         let clamped = min(max(milliseconds, self.writableMilliseconds.lowerBound), self.writableMilliseconds.upperBound)
         let (days, millisecondOfDay) = Self.floorDivide(clamped, 86_400_000)
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
@@ -53,24 +53,24 @@ public enum RFC3339 {
             var divisor: Int64 = 1
             for _ in 1..<count { divisor *= 10 }
             while divisor > 0 {
-                buffer.writeInteger(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+                output.write(byte: UInt8(ascii: "0") + UInt8((value / divisor) % 10))
                 divisor /= 10
             }
         }
         digits(year, 4)
-        buffer.writeInteger(UInt8(ascii: "-"))
+        output.write(byte: UInt8(ascii: "-"))
         digits(month, 2)
-        buffer.writeInteger(UInt8(ascii: "-"))
+        output.write(byte: UInt8(ascii: "-"))
         digits(day, 2)
-        buffer.writeInteger(UInt8(ascii: "T"))
+        output.write(byte: UInt8(ascii: "T"))
         digits(millisecondOfDay / 3_600_000, 2)
-        buffer.writeInteger(UInt8(ascii: ":"))
+        output.write(byte: UInt8(ascii: ":"))
         digits(millisecondOfDay / 60_000 % 60, 2)
-        buffer.writeInteger(UInt8(ascii: ":"))
+        output.write(byte: UInt8(ascii: ":"))
         digits(millisecondOfDay / 1000 % 60, 2)
-        buffer.writeInteger(UInt8(ascii: "."))
+        output.write(byte: UInt8(ascii: "."))
         digits(millisecondOfDay % 1000, 3)
-        buffer.writeInteger(UInt8(ascii: "Z"))
+        output.write(byte: UInt8(ascii: "Z"))
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {

@@ -39,47 +39,54 @@ enum HTTPResponseComposer {
         includeBody: Bool,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 384 + (includeBody ? body.readableBytes : 0))
-        buffer.writeStaticString(status.statusLine)
-        // A 304 has no content, so no content headers (RFC 9110 §15.4.5).
-        if status != .notModified {
-            buffer.writeStaticString("Content-Type: ")
-            buffer.writeStaticString(contentType.headerValue)
-            buffer.writeStaticString("\r\nContent-Length: ")
-            buffer.writeString(String(body.readableBytes))
-            buffer.writeStaticString("\r\n")
+        let bodyCount = includeBody && status != .notModified ? body.readableBytes : 0
+        // Everything but the values below is fixed text, well under the slack.
+        let maximumHead = 512 + requestID.utf8.count + date.utf8.count + (headers.location?.utf8.count ?? 0)
+            + (headers.wwwAuthenticate?.utf8CodeUnitCount ?? 0) + EntityTag.maximumCount
+            + 4 * BoundedOutput.maximumDecimalCount
+        var buffer = allocator.buffer(capacity: maximumHead + bodyCount)
+        buffer.writeBounded(maximumBytes: maximumHead) { output in
+            output.write(status.statusLine)
+            // A 304 has no content, so no content headers (RFC 9110 §15.4.5).
+            if status != .notModified {
+                output.write("Content-Type: ")
+                output.write(contentType.headerValue)
+                output.write("\r\nContent-Length: ")
+                output.writeDecimal(body.readableBytes)
+                output.write("\r\n")
+            }
+            output.write("X-Request-ID: ")
+            output.write(requestID)
+            output.write("\r\nDate: ")
+            output.write(date)
+            output.write("\r\n")
+            switch connection {
+            case .keepAlive: break
+            case .keepAliveHTTP10: output.write("Connection: keep-alive\r\n")
+            case .close: output.write("Connection: close\r\n")
+            }
+            if let retryAfter = headers.retryAfter {
+                output.write("Retry-After: ")
+                output.writeDecimal(retryAfter)
+                output.write("\r\n")
+            }
+            if headers.allowGetHead {
+                output.write("Allow: GET, HEAD\r\n")
+            }
+            if let challenge = headers.wwwAuthenticate {
+                output.write("WWW-Authenticate: ")
+                output.write(challenge)
+                output.write("\r\n")
+            }
+            if let location = headers.location {
+                output.write("Location: ")
+                output.write(location)
+                output.write("\r\n")
+            }
+            Self.writeCaching(headers, into: &output)
+            output.write("\r\n")
         }
-        buffer.writeStaticString("X-Request-ID: ")
-        buffer.writeString(requestID)
-        buffer.writeStaticString("\r\nDate: ")
-        buffer.writeString(date)
-        buffer.writeStaticString("\r\n")
-        switch connection {
-        case .keepAlive: break
-        case .keepAliveHTTP10: buffer.writeStaticString("Connection: keep-alive\r\n")
-        case .close: buffer.writeStaticString("Connection: close\r\n")
-        }
-        if let retryAfter = headers.retryAfter {
-            buffer.writeStaticString("Retry-After: ")
-            buffer.writeString(String(retryAfter))
-            buffer.writeStaticString("\r\n")
-        }
-        if headers.allowGetHead {
-            buffer.writeStaticString("Allow: GET, HEAD\r\n")
-        }
-        if let challenge = headers.wwwAuthenticate {
-            buffer.writeStaticString("WWW-Authenticate: ")
-            buffer.writeStaticString(challenge)
-            buffer.writeStaticString("\r\n")
-        }
-        if let location = headers.location {
-            buffer.writeStaticString("Location: ")
-            buffer.writeString(location)
-            buffer.writeStaticString("\r\n")
-        }
-        Self.writeCaching(headers, into: &buffer)
-        buffer.writeStaticString("\r\n")
-        if includeBody && status != .notModified {
+        if bodyCount > 0 {
             buffer.writeImmutableBuffer(body)
         }
         return buffer
@@ -102,31 +109,31 @@ enum HTTPResponseComposer {
         return buffer
     }
 
-    private static func writeCaching(_ headers: ResponseHeaders, into buffer: inout ByteBuffer) {
+    private static func writeCaching(_ headers: ResponseHeaders, into output: inout BoundedOutput) {
         if let tag = headers.entityTag {
-            buffer.writeStaticString("ETag: ")
+            output.write("ETag: ")
             switch tag {
-            case .job(let tag): tag.write(into: &buffer)
-            case .list(let tag): tag.write(into: &buffer)
+            case .job(let tag): tag.write(into: &output)
+            case .list(let tag): tag.write(into: &output)
             }
-            buffer.writeStaticString("\r\n")
+            output.write("\r\n")
         }
         switch headers.cacheControl {
         case .noCache:
-            buffer.writeStaticString("Cache-Control: no-cache\r\n")
+            output.write("Cache-Control: no-cache\r\n")
         case .noStore:
-            buffer.writeStaticString("Cache-Control: no-store\r\n")
+            output.write("Cache-Control: no-store\r\n")
         case .privateMaxAge(let seconds):
-            buffer.writeStaticString("Cache-Control: private, max-age=")
-            buffer.writeString(String(seconds))
-            buffer.writeStaticString("\r\n")
+            output.write("Cache-Control: private, max-age=")
+            output.writeDecimal(seconds)
+            output.write("\r\n")
         case nil:
             break
         }
         if let wait = headers.appliedWait {
-            buffer.writeStaticString("Preference-Applied: wait=")
-            buffer.writeString(String(wait))
-            buffer.writeStaticString("\r\n")
+            output.write("Preference-Applied: wait=")
+            output.writeDecimal(wait)
+            output.write("\r\n")
         }
     }
 }
