@@ -28,6 +28,30 @@ struct JSONScannerTests {
         #expect(JSONScanner.validate(text) == nil)
     }
 
+    @Test("a string's plain runs are skipped eight bytes at a time: whatever ends a run, at any offset of any word, is still seen")
+    func wordwiseRuns() {
+        // Each byte that ends a plain run, alone or as part of what follows it.
+        let enders: [[UInt8]] = [
+            [0x00], [0x01], [0x1F], [0x7F], [0x80], [0xFF], [0xC3, 0xA9], [0xF0, 0x9F, 0x8E, 0x89],
+            // an escaped quote, an escaped backslash, \n, \u00e9, a bad escape, a bare quote
+            [0x5C, 0x22], [0x5C, 0x5C], [0x5C, 0x6E], [0x5C, 0x75, 0x30, 0x30, 0x65, 0x39], [0x5C, 0x71],
+            [0x22], [0x20], [0x7E],
+        ]
+        var disagreements: [String] = []
+        for prefix in 0..<20 {
+            for ender in enders {
+                for suffix in [0, 1, 9] {
+                    let plain = { (count: Int) in (0..<count).map { UInt8(ascii: "a") + UInt8($0 % 26) } }
+                    let document = [UInt8(ascii: "\"")] + plain(prefix) + ender + plain(suffix) + [UInt8(ascii: "\"")]
+                    let scanned = document.withUnsafeBytes { JSONScanner.validate($0) } != nil
+                    let parsed = parsedJSON(String(decoding: document, as: UTF8.self)) != nil && String(validating: document, as: UTF8.self) != nil
+                    if scanned != parsed { disagreements.append("\(prefix) \(ender) \(suffix): scanner \(scanned), Foundation \(parsed)") }
+                }
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements)")
+    }
+
     @Test("invalid UTF-8 inside strings is refused")
     func invalidUTF8() {
         let cases: [[UInt8]] = [

@@ -65,9 +65,9 @@ public struct JSONScanner {
         var scanner = JSONScanner(bytes)
         scanner.skipWhitespace()
         let isError = scanner.scanObject(required: requiringInvalid ? 0b111 : 0b011, depth: 1) { name in
-            if name.elementsEqual("type".utf8) { return (.string, 0b001) }
-            if name.elementsEqual("message".utf8) { return (.string, 0b010) }
-            if name.elementsEqual("invalid".utf8) { return (.invalidEntries, 0b100) }
+            if name.equals("type") { return (.string, 0b001) }
+            if name.equals("message") { return (.string, 0b010) }
+            if name.equals("invalid") { return (.invalidEntries, 0b100) }
             return nil
         }
         scanner.skipWhitespace()
@@ -239,14 +239,14 @@ public struct JSONScanner {
             let element: Bool
             if case .invalidEntries = kind {
                 element = self.scanObject(required: 0b111, depth: depth + 1) { name in
-                    if name.elementsEqual("entry_type".utf8) { return (.string, 0b001) }
-                    if name.elementsEqual("entry".utf8) { return (.string, 0b010) }
-                    if name.elementsEqual("rules".utf8) { return (.rules, 0b100) }
+                    if name.equals("entry_type") { return (.string, 0b001) }
+                    if name.equals("entry") { return (.string, 0b010) }
+                    if name.equals("rules") { return (.rules, 0b100) }
                     return (.any, 0)
                 }
             } else {
                 element = self.scanObject(required: 0b1, depth: depth + 1) { name in
-                    name.elementsEqual("rule".utf8) ? (.string, 0b1) : (.any, 0)
+                    name.equals("rule") ? (.string, 0b1) : (.any, 0)
                 }
             }
             guard element else { return false }
@@ -271,9 +271,9 @@ public struct JSONScanner {
             let nameStart = self.position + 1
             guard self.scanString() else { return false }
             let name = UnsafeRawBufferPointer(rebasing: self.bytes[nameStart..<(self.position - 1)])
-            if name.elementsEqual("entity".utf8), !sawEntity {
+            if name.equals("entity"), !sawEntity {
                 sawEntity = true
-            } else if name.elementsEqual("href".utf8), !sawHref {
+            } else if name.equals("href"), !sawHref {
                 sawHref = true
             } else {
                 return false
@@ -283,7 +283,7 @@ public struct JSONScanner {
             self.skipWhitespace()
             let valueStart = self.position + 1
             guard self.current == UInt8(ascii: "\""), self.scanString() else { return false }
-            if name.elementsEqual("href".utf8) {
+            if name.equals("href") {
                 href = UnsafeRawBufferPointer(rebasing: self.bytes[valueStart..<(self.position - 1)])
             }
             self.skipWhitespace()
@@ -295,7 +295,7 @@ public struct JSONScanner {
         let length = literal.utf8CodeUnitCount
         guard self.bytes.count - self.position >= length else { return false }
         let candidate = UnsafeRawBufferPointer(rebasing: self.bytes[self.position..<(self.position + length)])
-        guard candidate.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: length)) else { return false }
+        guard candidate.equals(literal) else { return false }
         self.position += length
         return true
     }
@@ -361,6 +361,21 @@ public struct JSONScanner {
         guard let base = self.bytes.baseAddress else { return }
         var index = self.position
         let end = self.bytes.count
+        // Eight bytes at a time while none of them ends the run: the stored links are read on
+        // every poll (their scan was the costliest part of the record's check). A word with any
+        // byte below 0x20, from 0x80, a quote or a backslash goes on byte by byte below.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while end - index >= 8 {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+            let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+            let control = (word &- ones &* 0x20) & ~word
+            let quote = (quotes &- ones) & ~quotes
+            let backslash = (backslashes &- ones) & ~backslashes
+            guard (control | quote | backslash | word) & highs == 0 else { break }
+            index += 8
+        }
         while index < end {
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
             guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else { break }

@@ -20,10 +20,10 @@ public enum JobStatus: String, Sendable, CaseIterable {
     /// Recognises a stored status without creating a `String`.
     public init?(bytes: UnsafeRawBufferPointer) {
         switch bytes.count {
-        case 7 where bytes.elementsEqual("pending".utf8): self = .pending
-        case 9 where bytes.elementsEqual("processed".utf8): self = .processed
-        case 6 where bytes.elementsEqual("failed".utf8): self = .failed
-        case 17 where bytes.elementsEqual("failed_with_error".utf8): self = .failedWithError
+        case 7 where bytes.equals("pending"): self = .pending
+        case 9 where bytes.equals("processed"): self = .processed
+        case 6 where bytes.equals("failed"): self = .failed
+        case 17 where bytes.equals("failed_with_error"): self = .failedWithError
         default: return nil
         }
     }

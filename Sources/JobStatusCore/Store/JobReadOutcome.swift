@@ -69,7 +69,7 @@ public enum JobReadOutcome {
                 return .contractViolation("a failed record needs an error")
             }
             // A 422 is the validation object of the API, with its invalid array.
-            let isValidation = statusCode.elementsEqual("422".utf8)
+            let isValidation = statusCode.equals("422")
             let isErrorText = status == .failed && !isValidation && JSONScanner.validate(error) == .string
             guard isErrorText || JSONScanner.isErrorObject(error, requiringInvalid: isValidation) else {
                 return .contractViolation("error is not a JSON string (failed only, not 422) or a {type, message[, invalid]} object (422: with invalid)")
@@ -86,7 +86,7 @@ public enum JobReadOutcome {
         switch status {
         case .processed: return bytes[0] == UInt8(ascii: "2")
         case .failed: return bytes[0] == UInt8(ascii: "4") || bytes[0] == UInt8(ascii: "5")
-        case .failedWithError: return bytes.elementsEqual("500".utf8)
+        case .failedWithError: return bytes.equals("500")
         case .pending: return false
         }
     }

@@ -14,7 +14,7 @@ final class CachedRecord: Sendable {
 
     /// A copy of `record` if it is a pending record with a version; nil otherwise.
     init?(_ record: JobRecordView, readAt: NIODeadline) {
-        guard let status = record[.status], status.elementsEqual("pending".utf8),
+        guard let status = record[.status], status.equals("pending"),
             let version = EntityTag(version: record[.version], createdAt: record[.createdAt])?.versionNumber
         else { return nil }
         self.fields = JobRecordField.allCases.map { record[$0].map(Array.init) }
