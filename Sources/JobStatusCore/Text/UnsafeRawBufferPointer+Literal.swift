@@ -4,7 +4,11 @@ extension UnsafeRawBufferPointer {
     /// of the stored links' check on every poll.
     @inlinable
     public func equals(_ literal: StaticString) -> Bool {
-        self.count == literal.utf8CodeUnitCount
-            && self.elementsEqual(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        guard self.count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for index in 0..<self.count where self[index] != expected[index] {
+            return false
+        }
+        return true
     }
 }
