@@ -183,7 +183,8 @@ extension Tooling {
                 waiting.cancel()
                 let outcome = await waiting.result
                 #expect(throws: CancellationError.self) { try outcome.get() }
-                #expect(ContinuousClock.now - cancelled < .seconds(1))
+                // Against a 30 s wait; the bound leaves the loaded test process its own slack.
+                #expect(ContinuousClock.now - cancelled < .seconds(5))
             }
         }
     }

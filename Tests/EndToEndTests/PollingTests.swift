@@ -86,7 +86,9 @@ extension RedisOnly {
             let written = ContinuousClock.now
             _ = try await writer.processed(id: id, links: [JobLink(entity: "encounter", href: "/e/1")])
             let response = try await client.readResponse()
-            #expect(ContinuousClock.now - written < .seconds(1), "woken by the write, not the deadline")
+            // Bounds around a request of this process include its own scheduling (over a second
+            // was seen on a loaded machine): half the deadline tells a wake-up from a timeout.
+            #expect(ContinuousClock.now - written < .seconds(5), "woken by the write, not the 10 s deadline")
             #expect(response.status == 303)
             #expect(response.header("Preference-Applied") == "wait=10")
             #expect(response.body.contains("/e/1"))
@@ -136,7 +138,9 @@ extension RedisOnly {
             _ = try await writer.failed(id: id, statusCode: 404, error: .message("gone"))
             let started = ContinuousClock.now
             let terminal = try await front.get("/api/jobs/\(id)?wait=999")
-            #expect(ContinuousClock.now - started < .seconds(1))
+            // A wait would last the cap, 30 s; the bound leaves a loaded machine its slack (1.13 s
+            // around this request was seen in a fresh-clone run).
+            #expect(ContinuousClock.now - started < .seconds(5))
             #expect(terminal.status == 200)
             #expect(terminal.header("Preference-Applied") == "wait=30")
             #expect(try await front.get("/api/jobs/\(uniqueID())?wait=5").status == 404)
@@ -144,8 +148,8 @@ extension RedisOnly {
             let pending = uniqueID()
             _ = try await writer.create(id: pending)
             let begun = ContinuousClock.now
-            #expect(try await front.get("/api/jobs/\(pending)?wait=5", headers: [("If-None-Match", #"W/"0.0""#)]).status == 200)
-            #expect(ContinuousClock.now - begun < .seconds(1))
+            #expect(try await front.get("/api/jobs/\(pending)?wait=30", headers: [("If-None-Match", #"W/"0.0""#)]).status == 200)
+            #expect(ContinuousClock.now - begun < .seconds(5))
         }
 
         @Test("a wait that is not a non-negative integer is a 422 validation error; a bad Prefer is ignored")
@@ -167,7 +171,8 @@ extension RedisOnly {
             let ignored = try await front.get("/api/jobs/\(id)", headers: [("Prefer", "wait=soon")])
             #expect(ignored.status == 200)
             #expect(ignored.header("Preference-Applied") == nil)
-            #expect(ContinuousClock.now - started < .seconds(1))
+            // Not held: the pending job is answered at once (see immediateAnswers for the bound).
+            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 
