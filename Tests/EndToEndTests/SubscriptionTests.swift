@@ -40,21 +40,25 @@ extension RedisOnly {
             // lingering subscription makes the check below pass at once) answers from that read
             // instead of waiting out its 20 s.
             var tag = try await client.request("/api/jobs/\(id)", token: Tokens.owner).header("ETag") ?? ""
+            var released = ContinuousClock.now
             for round in 0..<5 {
                 try client.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=20", token: Tokens.owner, headers: [("If-None-Match", tag)]))
                 #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
                 _ = try await writer.progress(id: id)
                 let answer = try await client.readResponse()
+                released = ContinuousClock.now
                 #expect(answer.status == 200, "round \(round)")
                 tag = answer.header("ETag") ?? ""
             }
-            let subscribes = try await redis.calls(of: "subscribe") - subscribesBefore
-            let released = ContinuousClock.now
             #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 0 })
             let gone = ContinuousClock.now - released
+            let subscribes = try await redis.calls(of: "subscribe") - subscribesBefore
             print("subscription linger: 5 long polls in a row cost \(subscribes) SUBSCRIBE; unsubscribed \(gone) after the last answer")
             #expect(subscribes == 1)
-            #expect(gone >= .milliseconds(1500) && gone < .seconds(5))
+            // The linger runs from the front's answer; this process may read that answer late on a
+            // loaded machine (1.46 s was measured once, with a Redis call of the test counted in),
+            // so half the linger is what tells "lingered" from "dropped at once".
+            #expect(gone >= .seconds(1) && gone < .seconds(5))
             await PrivateEnvironment.stop(redis, front, writer)
         }
 
