@@ -70,7 +70,8 @@ extension RedisOnly {
             front.child.signal(SIGHUP)
             let reloaded = try await Self.time { try await Self.status(try front.client(), token: Self.added) == 404 }
             print("SIGHUP: the added token passed \(reloaded.map { "\($0)" } ?? "never") after the signal")
-            #expect(try #require(reloaded) < .seconds(1))
+            // As the other reloads here: 2 s, the slack of a loaded machine (1 s was missed once).
+            #expect(try #require(reloaded) < .seconds(2))
             #expect(front.child.isRunning, "SIGHUP is trapped, not fatal")
         }
 

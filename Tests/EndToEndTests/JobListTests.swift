@@ -132,7 +132,9 @@ extension RedisOnly {
             #expect(answer.status == 200)
             #expect(answer.header("Preference-Applied") == "wait=10")
             #expect(Self.items(answer)[3]["status"] as? String == "failed")
-            #expect(wokenAfter < .seconds(1))
+            // Half the 10 s deadline: the time around a request of this process includes its own
+            // scheduling, over a second on a loaded machine.
+            #expect(wokenAfter < .seconds(5))
 
             // With the tag: held while unchanged (a progress write is a change).
             let tag = try #require(answer.header("ETag"))
@@ -143,7 +145,7 @@ extension RedisOnly {
             let second = try await client.readResponse()
             let progressAfter = ContinuousClock.now - progressed
             #expect(second.status == 200 && second.header("ETag") != tag)
-            #expect(progressAfter < .seconds(1))
+            #expect(progressAfter < .seconds(5))
 
             // Nothing changes: 304 at the deadline, and every subscription is gone after.
             let started = ContinuousClock.now
