@@ -51,6 +51,17 @@ extension RedisOnly {
             var fetches: Int { self.child.log.split(separator: "\n").filter { $0.hasPrefix("fetch ") }.count }
         }
 
+        /// A provider serving key `a` (max-age 1 s) and a front refreshing from it every second,
+        /// once the key's token passes: what the failure tests start from.
+        static func refreshingEverySecond(_ name: String) async throws -> (IdentityProvider, Front, String) {
+            let key = P256.Signing.PrivateKey()
+            let provider = try await IdentityProvider(keys: [(key, "a")], cacheControl: "max-age=1")
+            let front = try await Self.front(name, provider, ["AUTH_JWT_JWKS_CACHE_MIN": "1s", "AUTH_JWT_JWKS_MIN_REFRESH": "1s"])
+            let token = try await ES256Token.sign(key, kid: "a")
+            #expect(await eventually { (try? await Self.status(front, token)) == 404 })
+            return (provider, front, token)
+        }
+
         static func front(_ name: String, _ provider: IdentityProvider, _ environment: [String: String] = [:]) async throws -> Front {
             let (redis, _, _) = try await SharedEnvironment.shared.get()
             var variables = ["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_URL": provider.url, "METRICS_PORT": "\(freePort())"]
@@ -119,13 +130,8 @@ extension RedisOnly {
 
         @Test("the URL down: the keys fetched before still pass, and /metrics and the operator's /health/ready say the keys are stale; back up, they are fresh again")
         func urlDown() async throws {
-            let key = P256.Signing.PrivateKey()
-            let provider = try await IdentityProvider(keys: [(key, "a")], cacheControl: "max-age=1")
-            defer { Task { await provider.child.kill() } }
-            let front = try await Self.front("jwks-down", provider, ["AUTH_JWT_JWKS_CACHE_MIN": "1s", "AUTH_JWT_JWKS_MIN_REFRESH": "1s"])
-            defer { Task { await front.child.kill() } }
-            let token = try await ES256Token.sign(key, kid: "a")
-            #expect(await eventually { (try? await Self.status(front, token)) == 404 })
+            let (provider, front, token) = try await Self.refreshingEverySecond("jwks-down")
+            defer { Task { await provider.child.kill(); await front.child.kill() } }
 
             try provider.set(mode: "down")
             #expect(await eventually { (try? await Self.metric(front, #"jobstatus_jwks_fetches_total{outcome="failed"}"#)) ?? 0 >= 2 })
@@ -145,13 +151,8 @@ extension RedisOnly {
 
         @Test("a key set larger than 1 MiB is refused unread: the keys in use stay, and the front's memory does not grow by it")
         func hugeKeySet() async throws {
-            let key = P256.Signing.PrivateKey()
-            let provider = try await IdentityProvider(keys: [(key, "a")], cacheControl: "max-age=1")
-            defer { Task { await provider.child.kill() } }
-            let front = try await Self.front("jwks-huge", provider, ["AUTH_JWT_JWKS_CACHE_MIN": "1s", "AUTH_JWT_JWKS_MIN_REFRESH": "1s"])
-            defer { Task { await front.child.kill() } }
-            let token = try await ES256Token.sign(key, kid: "a")
-            #expect(await eventually { (try? await Self.status(front, token)) == 404 })
+            let (provider, front, token) = try await Self.refreshingEverySecond("jwks-huge")
+            defer { Task { await provider.child.kill(); await front.child.kill() } }
             let before = Self.residentMB(front.child.pid)
             try provider.set(mode: "huge")
             #expect(await eventually { (try? await Self.metric(front, #"jobstatus_jwks_fetches_total{outcome="failed"}"#)) ?? 0 >= 3 })

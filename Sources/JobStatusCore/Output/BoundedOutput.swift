@@ -82,21 +82,14 @@ public struct BoundedOutput {
         self.write(byte: UInt8(ascii: "\""))
     }
 
-    /// Writes `text` escaped as the inside of a JSON string literal, without the quotes.
-    public mutating func writeJSONStringContents(_ text: String) {
+    /// Writes `text` (a `String` or a `Substring`) escaped as the inside of a JSON string
+    /// literal, without the quotes: from its UTF-8 storage in place, or from a native copy of a
+    /// text that has none (a bridged one).
+    public mutating func writeJSONStringContents(_ text: some StringProtocol) {
         let written: Void? = text.utf8.withContiguousStorageIfAvailable { self.writeJSONStringContents(UnsafeRawBufferPointer($0)) }
         if written == nil {
-            var text = text
-            text.withUTF8 { self.writeJSONStringContents(UnsafeRawBufferPointer($0)) }
-        }
-    }
-
-    /// Writes `text` escaped as the inside of a JSON string literal, without the quotes.
-    public mutating func writeJSONStringContents(_ text: Substring) {
-        let written: Void? = text.utf8.withContiguousStorageIfAvailable { self.writeJSONStringContents(UnsafeRawBufferPointer($0)) }
-        if written == nil {
-            var text = text
-            text.withUTF8 { self.writeJSONStringContents(UnsafeRawBufferPointer($0)) }
+            var copy = String(text)
+            copy.withUTF8 { self.writeJSONStringContents(UnsafeRawBufferPointer($0)) }
         }
     }
 

@@ -197,9 +197,7 @@ final class Front: @unchecked Sendable {
     func answerDuration(requestID: String) async -> Duration? {
         var found: Duration?
         _ = await eventually(timeout: .seconds(2)) {
-            let line = self.child.log.split(separator: "\n").first {
-                $0.contains(#""message":"request""#) && $0.contains(#""request_id":"\#(requestID)""#)
-            }
+            let line = self.accessLogLines(containing: #""request_id":"\#(requestID)""#).first
             guard let line, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                 let milliseconds = (object["duration_ms"] as? String).flatMap(Double.init)
             else { return false }
@@ -207,6 +205,11 @@ final class Front: @unchecked Sendable {
             return true
         }
         return found
+    }
+
+    /// The access log's lines (`log.access`, JSON) that contain `text`.
+    func accessLogLines(containing text: String) -> [Substring] {
+        self.child.log.split(separator: "\n").filter { $0.contains(#""message":"request""#) && $0.contains(text) }
     }
 
     /// `/health/ready` where operators read it, with why Redis is unavailable: the operator port
