@@ -28,9 +28,19 @@ extension RedisOnly {
                 )
             }
 
-            /// Every flow open now stops forwarding (SIGUSR1), or only the subscriber's (SIGUSR2).
-            func blackhole(subscriberOnly: Bool = false) {
+            /// Every flow open now stops forwarding (SIGUSR1), or only the subscriber's (SIGUSR2),
+            /// once they are idle (0.3 s without a byte, no reply awaited): returns when the proxy
+            /// says they are dead. The front then has no command to time out, only its heartbeats.
+            func blackhole(subscriberOnly: Bool = false) async throws {
+                let announced = self.announcements
                 self.child.signal(subscriberOnly ? SIGUSR2 : SIGUSR1)
+                guard await eventually(timeout: .seconds(5), { self.announcements > announced }) else {
+                    throw TestFailure("the proxy did not blackhole the flows within 5 s:\n\(self.child.log)")
+                }
+            }
+
+            private var announcements: Int {
+                self.child.log.split(separator: "\n").filter { $0.hasPrefix("blackholed ") }.count
             }
 
             func stop() async {
@@ -79,15 +89,18 @@ extension RedisOnly {
                 let waiter = try front.client(timeout: .seconds(30))
                 try waiter.send(HTTPTestClient.requestText("/api/jobs/\(id)?wait=25", token: Tokens.owner))
                 #expect(await eventually { (try? await redis.subscribers(of: "job:\(id)")) == 1 })
-                proxy.blackhole(subscriberOnly: subscriberOnly)
+                // The front reads the job once subscribed: the proxy lets that read through before
+                // the flows die, else the read's own timeout would find its connection dead.
+                try await proxy.blackhole(subscriberOnly: subscriberOnly)
                 try await Task.sleep(for: .milliseconds(200))
                 // Written past the proxy: the change is published on a flow that no longer forwards.
                 let written = ContinuousClock.now
                 _ = try await writer.processed(id: id, responseData: #"{"done":true}"#)
                 let answer = try await waiter.readResponse()
                 let woke = ContinuousClock.now - written
-                // Each dead connection is found by its own heartbeat; a poll in the meantime may meet
-                // one that is not found yet (and fail after redis.timeout, as it would without any).
+                // Each dead connection is idle (no command was in flight when it died), so each is
+                // found by its own heartbeat; a poll in the meantime may meet one that is not found
+                // yet (and fail after redis.timeout, as it would without any).
                 let dead = subscriberOnly ? 1.0 : 2.0
                 let found = await eventually(timeout: .seconds(5)) {
                     ((try? await front.metric("jobstatus_redis_heartbeat_failures_total")) ?? 0) >= dead
