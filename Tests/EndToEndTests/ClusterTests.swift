@@ -192,7 +192,8 @@ extension Topologies {
                 _ = try await writer.processed(id: id, responseData: #"{"node":\#(primary.port)}"#)
                 let response = try await client.readResponse()
                 #expect(response.status == 200)
-                #expect(ContinuousClock.now - written < .seconds(2), "woken by the write on \(primary.port)")
+                // Half the wait: woken by the write, not by the deadline.
+                #expect(ContinuousClock.now - written < .seconds(5), "woken by the write on \(primary.port)")
             }
             let streamed = RedisCluster.ids(inSlot: primaries[1].slots[0].lowerBound, count: 1)[0]
             _ = try await writer.create(id: streamed)
@@ -243,7 +244,9 @@ extension Topologies {
             let done = try #require(failoverDone, "the replica was not promoted")
             let back = try #require(serviceBack, "the front did not answer again")
             print("cluster failover: replica promoted \(done - killed) after the kill; the front answered again \(back - done) later")
-            #expect(back - done < .seconds(2))
+            // Both instants are the test's own 50 ms probes: 5 s tells "followed the promotion"
+            // from "stuck on the dead node" (0.004 s is typical) whatever the test's stalls.
+            #expect(back - done < .seconds(5))
             let result = try await load.finish()
             print("cluster failover: \(result.polls) polls during the failover, \(result.failed) answered 503 or failed while no primary served the slot")
             for id in ids {

@@ -85,7 +85,8 @@ extension Tooling {
                 let finished = try await result
                 let woke = ContinuousClock.now - written
                 print("JobPoller: the completion answered the held wait \(woke) after the write, \(recorder.statuses.count) request")
-                #expect(finished.isFinished && woke < .seconds(2))
+                // A third of the held wait (30 s): woken by the write, not by its deadline.
+                #expect(finished.isFinished && woke < .seconds(10))
                 #expect(recorder.statuses == [200])
             }
         }

@@ -41,7 +41,7 @@ extension RedisOnly {
             #expect(!response.body.contains("token-of"), "no secret ever reaches the metrics")
         }
 
-        @Test("jobstatus_redis_ready: 0 within 2 s of Redis stopping, 1 again once it is back")
+        @Test("jobstatus_redis_ready: 0 soon after Redis stops (sampled every second), 1 again once it is back")
         func readinessGauge() async throws {
             let (redis, front, writer) = try await PrivateEnvironment.start("ready-gauge")
             #expect(try await front.metric("jobstatus_redis_ready") == 1)
@@ -53,7 +53,9 @@ extension RedisOnly {
             let restarted = ContinuousClock.now
             let up = await eventually(timeout: .seconds(10)) { (try? await front.metric("jobstatus_redis_ready")) == 1 }
             print("jobstatus_redis_ready: 0 \(downAfter) after Redis stopped, 1 \(ContinuousClock.now - restarted) after it restarted")
-            #expect(down && downAfter < .seconds(2))
+            // Sampled every second, read through the test's own scrapes: 5 s tells "follows Redis"
+            // from "stuck", whatever the test process's stalls.
+            #expect(down && downAfter < .seconds(5))
             #expect(up)
             await PrivateEnvironment.stop(redis, front, writer)
         }
@@ -95,16 +97,19 @@ extension RedisOnly {
             let id = uniqueID()
             _ = try await writer.create(id: id)
             let client = try front.client()
-            // Nine requests in one write: the front decides them within milliseconds, however slowly
-            // this process runs, so no token comes back meanwhile (one a second). Sent one by one at
-            // two a second, a loaded run once let the sixth through: they had spanned a refill.
-            try client.send(String(repeating: HTTPTestClient.requestText("/api/jobs/\(id)", token: Tokens.owner), count: 9))
+            // Nine requests in one write, for an id that cannot exist (the limit is applied before the
+            // id is looked at, and such an id is answered 404 without Redis): the front decides them
+            // within milliseconds however slowly this process or the shared Redis runs, so no token
+            // comes back meanwhile (one a second). Sent one by one, a loaded run once let the sixth
+            // through; pipelined polls of a real job each wait for their Redis read, which a loaded
+            // shared Redis can stretch over a refill too.
+            try client.send(String(repeating: HTTPTestClient.requestText("/api/jobs/not.an.id", token: Tokens.owner), count: 9))
             var responses: [HTTPTestResponse] = []
             for _ in 0..<9 {
                 responses.append(try await client.readResponse())
             }
             let statuses = responses.map(\.status)
-            #expect(statuses.prefix(5).allSatisfy { $0 == 200 }, "\(statuses)")
+            #expect(statuses.prefix(5).allSatisfy { $0 == 404 }, "\(statuses)")
             #expect(statuses.suffix(4).allSatisfy { $0 == 429 }, "\(statuses)")
             let limited = responses[8]
             #expect((limited.json?["error"] as? [String: String])?["type"] == "too_many_requests")

@@ -88,7 +88,9 @@ extension RedisOnly {
             let response = try await waiter.readResponse()
             #expect(response.status == 200)
             #expect(response.header("ETag")?.hasPrefix("W/\"2.") == true, "answered with the write, not at the loss")
-            #expect(ContinuousClock.now - written < .seconds(2))
+            // Half the wait (20 s): woken by the write, not by the deadline, whatever the test
+            // process's own stalls around it.
+            #expect(ContinuousClock.now - written < .seconds(10))
             await PrivateEnvironment.stop(redis, front, writer)
         }
 

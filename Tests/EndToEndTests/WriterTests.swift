@@ -244,10 +244,16 @@ extension RedisOnly {
 
         @Test("the script loads itself: EVALSHA falls back to EVAL after SCRIPT FLUSH")
         func noScriptFallback() async throws {
-            let (redis, writer) = try await self.environment()
+            // A Redis of its own: SCRIPT FLUSH on the shared one would pull the script from under
+            // the contract tests that call it by EVALSHA in parallel.
+            let redis = try await RedisServer.start("script-flush")
+            let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
+            _ = try await writer.create()
             _ = try await redis.command(["SCRIPT", "FLUSH"])
             let result = try await writer.create()
             #expect(result.outcome == .created)
+            await writer.close()
+            await redis.stop()
         }
     }
 }

@@ -207,6 +207,28 @@ final class Front: @unchecked Sendable {
         return found
     }
 
+    /// When the front logged `message` (on a line that also contains `text`) first at or after
+    /// `since` (its JSON log's `ts`; start it with `LOG_FORMAT=json`): the front's own instant,
+    /// which a test compares with the wall clock it read when it caused the event. Read late,
+    /// that clock only makes the interval shorter.
+    func loggedInstant(of message: String, containing text: String = "", since: Date, timeout: Duration = .seconds(10)) async -> Date? {
+        let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        var found: Date?
+        _ = await eventually(timeout: timeout) {
+            found = self.child.log.split(separator: "\n").lazy
+                .filter { $0.contains(#""message":"\#(message)""#) && (text.isEmpty || $0.contains(text)) }
+                .compactMap { line -> Date? in
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                        let ts = object["ts"] as? String
+                    else { return nil }
+                    return try? format.parse(ts)
+                }
+                .first { $0 >= since.addingTimeInterval(-0.001) }
+            return found != nil
+        }
+        return found
+    }
+
     /// The access log's lines (`log.access`, JSON) that contain `text`.
     func accessLogLines(containing text: String) -> [Substring] {
         self.child.log.split(separator: "\n").filter { $0.contains(#""message":"request""#) && $0.contains(text) }
