@@ -54,7 +54,7 @@ extension RedisOnly {
             // The front's own figure (its log's instant): the test's requests around it may stall.
             let reconnected = await front.loggedInstant(of: "reconnected to Redis", since: restarting)
             let after = try #require(reconnected, "the front logs its reconnection").timeIntervalSince(back)
-            print("Redis restarted: the front reconnected \(after) s after (its log)")
+            print("Redis restarted: the front logged its reconnection \(after) s after the restart returned (its log; below 0: before the test saw Redis up)")
             #expect(after < 2, "reconnected within the backoff cap (1 s) and a second")
             // Every event loop reconnects on its own; readiness follows within the backoff cap.
             #expect(await eventually(timeout: .seconds(5)) { (try? await front.get("/health/ready", token: nil))?.status == 200 })
