@@ -83,6 +83,8 @@ async def main():
     def kill(subscribers_only):
         nonlocal chosen
         chosen = [flow for flow in flows if (flow.subscriber or not subscribers_only) and not flow.dead]
+        if not chosen:
+            print(f"blackholed 0 of {len(flows)} flows", flush=True)
 
     loop = asyncio.get_running_loop()
     # A parent may hand its blocked signals down (Swift's runtime blocks some in its threads).

@@ -21,6 +21,8 @@ final class RedisServer: @unchecked Sendable {
     var adminURL: String
 
     let extraArguments: [String]
+    /// The `SharedEnvironment`'s: every suite's commands meet on it at once (set before it is shared).
+    var isShared = false
     /// The configuration file given before the arguments (a sentinel's, which it rewrites).
     let configFile: String?
 

@@ -13,10 +13,12 @@ actor SharedEnvironment {
         if self.started == nil {
             self.started = Task {
                 let redis = try await RedisServer.start("shared")
+                redis.isShared = true
                 // Its tests are not about Redis timeouts (those have fronts of their own): on a 2-core
                 // machine running every suite at once, a stall over the usual 500 ms made this front
-                // drop its Redis connection and answer 503 to unrelated tests for seconds.
-                let front = try await Front.start("shared", redis: redis, environment: ["REDIS_TIMEOUT": "2s"])
+                // drop its Redis connection and answer 503 to unrelated tests for seconds. Every
+                // front on this Redis gets the same timeout (`Front.start(_:redis:)`).
+                let front = try await Front.start("shared", redis: redis)
                 let writer = try await JobWriter.connect(url: try RedisURL(parsing: redis.url), eventLoop: TestEventLoop.shared, logger: quietLogger)
                 return (redis, front, writer)
             }
