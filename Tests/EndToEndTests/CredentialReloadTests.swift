@@ -46,13 +46,10 @@ extension RedisOnly {
             return loaded.timeIntervalSince(after)
         }
 
-        /// JSON lines, so the front's log says when it reloaded (`Front.loggedInstant`).
-        static let json = ["LOG_FORMAT": "json"]
-
         @Test("the tokens file edited under a running front: an added token passes and a removed one is refused within a second or two, also on a keep-alive connection that used it; a broken file keeps the tokens in use")
         func tokensFileEdited() async throws {
             let (redis, _, _) = try await SharedEnvironment.shared.get()
-            let front = try await Front.start("reload-tokens", redis: redis, environment: Self.json.merging(["AUTH_RELOAD_INTERVAL": "1s"]) { $1 })
+            let front = try await Front.start("reload-tokens", redis: redis, environment: ["AUTH_RELOAD_INTERVAL": "1s", "LOG_FORMAT": "json"])
             defer { Task { await front.child.kill() } }
             let tokensFile = "\(front.directory)/tokens.json"
             let removedsConnection = try front.client()
@@ -79,7 +76,7 @@ extension RedisOnly {
         @Test("with reload_interval 0 the file is read again on SIGHUP only")
         func sighup() async throws {
             let (redis, _, _) = try await SharedEnvironment.shared.get()
-            let front = try await Front.start("reload-sighup", redis: redis, environment: Self.json.merging(["AUTH_RELOAD_INTERVAL": "0s"]) { $1 })
+            let front = try await Front.start("reload-sighup", redis: redis, environment: ["AUTH_RELOAD_INTERVAL": "0s", "LOG_FORMAT": "json"])
             defer { Task { await front.child.kill() } }
             try Self.rotatedTokens.write(toFile: "\(front.directory)/tokens.json", atomically: true, encoding: .utf8)
             try await Task.sleep(for: .milliseconds(1500))
@@ -101,7 +98,7 @@ extension RedisOnly {
             try #"{"keys":[\#(JWKText.es256(first, kid: "a"))]}"#.write(toFile: jwksFile, atomically: true, encoding: .utf8)
             let front = try await Front.start(
                 "reload-jwks", redis: redis,
-                environment: Self.json.merging(["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_FILE": jwksFile, "AUTH_RELOAD_INTERVAL": "1s"]) { $1 }
+                environment: ["AUTH_MODE": "jwt", "AUTH_JWT_JWKS_FILE": jwksFile, "AUTH_RELOAD_INTERVAL": "1s", "LOG_FORMAT": "json"]
             )
             defer { Task { await front.child.kill() } }
             let byFirst = try await ES256Token.sign(first, kid: "a")

@@ -113,7 +113,7 @@ extension RedisOnly {
             #expect(held.attributes["jobstatus.wait_seconds"] == .number(1))
             #expect(spans.contains { $0.name == "wait for a change" && $0.parent_span_id == held.span_id })
 
-            let accessLines = front.accessLogLines(containing: id)
+            let accessLines = front.logLines("request", containing: id)
             #expect(accessLines.count == 3)
             #expect(accessLines.allSatisfy { $0.contains(#""trace_id":"\#(Self.traceID)""#) }, "\(accessLines)")
         }

@@ -200,10 +200,8 @@ final class Front: @unchecked Sendable {
     func answerDuration(requestID: String) async -> Duration? {
         var found: Duration?
         _ = await eventually(timeout: .seconds(2)) {
-            let line = self.accessLogLines(containing: #""request_id":"\#(requestID)""#).first
-            guard let line, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let milliseconds = (object["duration_ms"] as? String).flatMap(Double.init)
-            else { return false }
+            let entry = self.logEntries("request", containing: #""request_id":"\#(requestID)""#).first
+            guard let milliseconds = (entry?["duration_ms"] as? String).flatMap(Double.init) else { return false }
             found = .microseconds(Int64(milliseconds * 1000))
             return true
         }
@@ -218,23 +216,23 @@ final class Front: @unchecked Sendable {
         let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         var found: Date?
         _ = await eventually(timeout: timeout) {
-            found = self.child.log.split(separator: "\n").lazy
-                .filter { $0.contains(#""message":"\#(message)""#) && (text.isEmpty || $0.contains(text)) }
-                .compactMap { line -> Date? in
-                    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                        let ts = object["ts"] as? String
-                    else { return nil }
-                    return try? format.parse(ts)
-                }
+            found = self.logEntries(message, containing: text)
+                .compactMap { ($0["ts"] as? String).flatMap { try? format.parse($0) } }
                 .first { $0 >= since.addingTimeInterval(-0.001) }
             return found != nil
         }
         return found
     }
 
-    /// The access log's lines (`log.access`, JSON) that contain `text`.
-    func accessLogLines(containing text: String) -> [Substring] {
-        self.child.log.split(separator: "\n").filter { $0.contains(#""message":"request""#) && $0.contains(text) }
+    /// The lines of the front's JSON log (`LOG_FORMAT=json`) with `message` that contain `text`;
+    /// the access log's are `"request"` (`log.access`).
+    func logLines(_ message: String, containing text: String = "") -> [Substring] {
+        self.child.log.split(separator: "\n").filter { $0.contains(#""message":"\#(message)""#) && (text.isEmpty || $0.contains(text)) }
+    }
+
+    /// `logLines`, parsed.
+    func logEntries(_ message: String, containing text: String = "") -> [[String: Any]] {
+        self.logLines(message, containing: text).compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
     /// `/health/ready` where operators read it, with why Redis is unavailable: the operator port
