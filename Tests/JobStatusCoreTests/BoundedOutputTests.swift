@@ -15,7 +15,9 @@ struct BoundedOutputTests {
     @Test("escaping: every byte of text that needs it six times over fits, and the literal is valid JSON")
     func escaping() throws {
         var buffer = ByteBuffer()
-        Self.invalidUTF8.withUnsafeBytes { buffer.writeJSONString($0) }
+        Self.invalidUTF8.withUnsafeBytes { bytes in
+            buffer.writeBounded(maximumBytes: 2 + BoundedOutput.maximumEscapedCount(bytes.count)) { $0.writeJSONString(bytes) }
+        }
         buffer.writeJSONString(Self.worst)
         #expect(buffer.readableBytes == 2 + 6 * 300 + 2 + 6 * 200)
         let text = String(buffer: buffer).replacingOccurrences(of: #""""#, with: #"",""#)

@@ -6,7 +6,9 @@ import Testing
 struct JSONStringTests {
     private func escaped(_ bytes: [UInt8]) -> String {
         var buffer = ByteBuffer()
-        bytes.withUnsafeBytes { buffer.writeJSONString($0) }
+        bytes.withUnsafeBytes { bytes in
+            buffer.writeBounded(maximumBytes: 2 + BoundedOutput.maximumEscapedCount(bytes.count)) { $0.writeJSONString(bytes) }
+        }
         return String(buffer: buffer)
     }
 

@@ -17,7 +17,7 @@ enum WholePoll {
     /// The record `scripts/bench/seed.py` writes: processed, three links, version 2.
     static let record: [JobRecordField: String] = [
         .status: "processed", .eta: "2026-11-28T10:45:16.000Z", .statusCode: "200",
-        .links: #"[{"entity":"encounter","href":"/api/patients/3da18c10-d2ca-469e-bde5-7413201cea2/encounters/90a9e15b-b71b-4caf-8f2e-000000000001"},{"entity":"condition","href":"/api/patients/3da18c10-d2ca-469e-bde5-7413201cea2/conditions/df112200-64da-451b-bf77-000000000001"},{"entity":"observation","href":"/api/patients/3da18c10-d2ca-469e-bde5-7413201cea2/observations/d118cc02-3b9b-4d1a-b728-000000000001"}]"#,
+        .links: Fixture.links,
         .version: "2", .createdAt: "1795855073327",
     ]
 

@@ -1,5 +1,3 @@
-public import NIOCore
-
 /// The entity tag of a job's state: `W/"<version>.<created_at>"`.
 ///
 /// It names the state, not the response: two polls of an unchanged job get the same tag although

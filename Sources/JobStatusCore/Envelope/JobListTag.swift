@@ -1,5 +1,3 @@
-public import NIOCore
-
 /// The entity tag of a job list's state (`GET /api/jobs?ids=…`): `W/"l<16 hex digits>"`, a
 /// 64-bit FNV-1a hash over every item in order — its id and its state (the job's own tag, or
 /// that it was not found, or broke the contract).

@@ -14,7 +14,6 @@ public struct BoundedOutput {
     @usableFromInline let capacity: Int
     /// The bytes written so far.
     @usableFromInline var written = 0
-    public var count: Int { self.written }
 
     @inlinable init(start: UnsafeMutableRawPointer, capacity: Int) {
         self.start = start

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Reads RFC 3339 timestamps (`2026-11-28T10:45:16.000Z`, `2026-11-28T12:45:16+02:00`) as
 /// milliseconds since the epoch, without Foundation: the front turns a job's eta into
 /// `Retry-After` on every pending poll. Writes the one form the published job schema allows, so
