@@ -1,5 +1,5 @@
 # jobstatus — see README.md. Every target installs what it needs on a Debian machine.
-.PHONY: run test test-unit test-redis test-topologies test-tooling test-clients fuzz bench profile microbench topology topology-down build clean
+.PHONY: run test test-unit test-redis test-topologies test-tooling test-clients fuzz bench profile retains microbench topology topology-down build clean
 
 run:
 	scripts/run.sh
@@ -37,6 +37,10 @@ bench:
 # A perf profile of the 303 poll under load: the report's top (scripts/bench/profile.py).
 profile:
 	scripts/bench.sh --profile
+
+# Retains and releases per 303 poll, and their callers, counted under gdb (scripts/bench/retains.py).
+retains:
+	scripts/bench.sh --retains
 
 topology:
 	scripts/topology.sh up

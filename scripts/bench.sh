@@ -2,6 +2,7 @@
 # make bench: installs the comparison tools from Debian (wrk, nginx, webdis), builds jobstatus in
 # release mode, and runs scripts/bench/bench.py. See the docstring there for the knobs.
 # make profile (--profile): perf instead of nginx and webdis, then scripts/bench/profile.py.
+# make retains (--retains): gdb, then scripts/bench/retains.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v webdis >/dev/null 2>&1 || missing+=(webdis)
 if [ "${1:-}" = "--profile" ]; then command -v perf >/dev/null 2>&1 || missing+=(linux-perf); fi
+if [ "${1:-}" = "--retains" ]; then command -v gdb >/dev/null 2>&1 || missing+=(gdb); fi
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -23,4 +25,5 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 swift build -c release --product jobstatus
 if [ "${1:-}" = "--profile" ]; then exec python3 scripts/bench/profile.py; fi
+if [ "${1:-}" = "--retains" ]; then exec python3 scripts/bench/retains.py; fi
 exec python3 scripts/bench/bench.py

@@ -1,0 +1,49 @@
+"""Loaded into gdb by scripts/bench/retains.py: counts the front's calls of swift_retain and
+swift_release by their three nearest callers, while the phase file names a phase ("poll" or
+"idle"), and writes the counts (count, phase, symbol, callers…, tab-separated) when the front exits.
+
+A breakpoint whose `stop` returns False never stops the front: gdb runs this for each call and
+lets it go on, so a poll is slowed (about 0.3 s each) but not changed.
+"""
+import collections
+import os
+
+import gdb
+
+PHASE_FILE = os.environ["RETAINS_PHASE_FILE"]
+COUNTS_FILE = os.environ["RETAINS_COUNTS_FILE"]
+counts = collections.Counter()
+
+
+class CountingBreakpoint(gdb.Breakpoint):
+    def stop(self):
+        try:
+            with open(PHASE_FILE) as phase_file:
+                phase = phase_file.read()
+        except OSError:
+            return False
+        if not phase:
+            return False
+        callers = []
+        frame = gdb.newest_frame().older()
+        while frame is not None and len(callers) < 3:
+            callers.append(frame.name() or hex(frame.pc()))
+            frame = frame.older()
+        counts[(phase, self.location, *callers)] += 1
+        return False
+
+
+def write_counts(_event):
+    with open(COUNTS_FILE, "w") as out:
+        for key, count in counts.most_common():
+            out.write("\t".join([str(count), *key]) + "\n")
+
+
+CountingBreakpoint("swift_retain")
+CountingBreakpoint("swift_release")
+gdb.events.exited.connect(write_counts)
+# Armed: the front goes on once gdb runs its next command (`continue`).
+with open(PHASE_FILE, "w") as phase_file:
+    phase_file.write("")
+with open(PHASE_FILE + ".armed", "w"):
+    pass
