@@ -179,7 +179,7 @@ struct ConnectionStateMachineDriver {
             isHead: path == "/head-stream",
             isHTTP10: isHTTP10,
             connection: head.isKeepAlive ? (isHTTP10 ? .keepAliveHTTP10 : .keepAlive) : .close,
-            facts: facts
+            facts: RequestFacts.Box(facts)
         )
     }
 

@@ -55,12 +55,12 @@ struct PlannedRequest {
         _read { yield self.factsBox.value }
     }
 
-    init(work: Work, isHead: Bool, isHTTP10: Bool, connection: HTTPResponseComposer.Connection, facts: RequestFacts) {
+    init(work: Work, isHead: Bool, isHTTP10: Bool, connection: HTTPResponseComposer.Connection, facts: RequestFacts.Box) {
         self.work = work
         self.isHead = isHead
         self.isHTTP10 = isHTTP10
         self.connection = connection
-        self.factsBox = RequestFacts.Box(facts)
+        self.factsBox = facts
     }
 
     /// Whether the connection closes after this request's answer.
@@ -114,9 +114,11 @@ struct RequestFacts {
     }
 
     /// One allocation per request, so that moving a `PlannedRequest` copies a reference rather
-    /// than every string above.
+    /// than every string above. `RequestPlanner` fills it in place while planning (a copy of the
+    /// facts into a box would retain each of their strings); once a `PlannedRequest` holds it, it
+    /// is only read.
     final class Box {
-        let value: RequestFacts
+        var value: RequestFacts
 
         init(_ value: RequestFacts) {
             self.value = value

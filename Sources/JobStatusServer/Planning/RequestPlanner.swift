@@ -23,15 +23,28 @@ struct RequestPlanner {
     /// What a request being planned has so far: the facts its answer is rendered from, and
     /// whether its connection stays open.
     private struct Draft {
-        var facts: RequestFacts
+        /// The request's facts, boxed from the start and filled in place: a copy of them into a
+        /// box (or out of a draft) would retain each of their strings.
+        let factsBox: RequestFacts.Box
         var connection: HTTPResponseComposer.Connection
         let isHTTP10: Bool
         /// Whether a JWT naming an unknown key may wait for the keys to be fetched: once per request.
         let mayAwaitKeys: Bool
+
+        var facts: RequestFacts {
+            _read { yield self.factsBox.value }
+            nonmutating _modify { yield &self.factsBox.value }
+        }
+
+        func planned(_ work: PlannedRequest.Work, isHead: Bool) -> PlannedRequest {
+            PlannedRequest(work: work, isHead: isHead, isHTTP10: self.isHTTP10, connection: self.connection, facts: self.factsBox)
+        }
     }
 
-    /// The headers a request's handling depends on, found in one pass.
-    private struct RequestHeaders {
+    /// The headers a request's handling depends on, found in one pass. Noncopyable: a copy
+    /// retains each of its strings (a dozen reference counts per copy, per request), so the
+    /// planning steps borrow it.
+    private struct RequestHeaders: ~Copyable {
         var host: String?
         var hostCount = 0
         var authorization: String?
@@ -154,16 +167,17 @@ struct RequestPlanner {
                 authority = forwarded
             }
         }
-        var facts = RequestFacts(
-            meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID),
-            startedAt: now
+        var draft = Draft(
+            factsBox: RequestFacts.Box(RequestFacts(meta: EnvelopeMeta(scheme: scheme, host: authority, path: target.path, requestID: requestID), startedAt: now)),
+            connection: connection,
+            isHTTP10: isHTTP10,
+            mayAwaitKeys: mayAwaitKeys
         )
-        facts.route = target.label
-        facts.method = head.method.rawValue
-        facts.trace = headers.traceParent.flatMap { TraceHeaders(parent: $0, state: headers.traceState) }
-        var draft = Draft(facts: facts, connection: connection, isHTTP10: isHTTP10, mayAwaitKeys: mayAwaitKeys)
+        draft.facts.route = target.label
+        draft.facts.method = head.method.rawValue
+        draft.facts.trace = headers.traceParent.flatMap { TraceHeaders(parent: $0, state: headers.traceState) }
         let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft, peer: peer)
-        return PlannedRequest(work: work, isHead: head.method == .HEAD, isHTTP10: isHTTP10, connection: draft.connection, facts: draft.facts)
+        return draft.planned(work, isHead: head.method == .HEAD)
     }
 
     /// The request that answers bytes the decoder could not parse (400, 431), after the
@@ -176,7 +190,7 @@ struct RequestPlanner {
             isHead: false,
             isHTTP10: false,
             connection: .close,
-            facts: RequestFacts(meta: meta, startedAt: now)
+            facts: RequestFacts.Box(RequestFacts(meta: meta, startedAt: now))
         )
         return (request, refusal)
     }
@@ -184,7 +198,7 @@ struct RequestPlanner {
     private mutating func decideWork(
         head: HTTPRequestHead,
         target: RequestTarget,
-        headers: RequestHeaders,
+        headers: borrowing RequestHeaders,
         draft: inout Draft,
         peer: () -> SocketAddress?
     ) -> PlannedRequest.Work {
@@ -275,7 +289,7 @@ struct RequestPlanner {
     /// The refusal of a request for jobs that may not read them (or its wait for the JWT keys),
     /// nil when it may.
     private mutating func refusal(
-        _ headers: RequestHeaders,
+        _ headers: borrowing RequestHeaders,
         head: HTTPRequestHead,
         draft: inout Draft,
         peer: () -> SocketAddress?
@@ -295,7 +309,7 @@ struct RequestPlanner {
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
     /// `polling.max_wait`).
-    private func poll(target: RequestTarget, headers: RequestHeaders, limitKey: String, draft: inout Draft) -> PlannedRequest.Work {
+    private func poll(target: RequestTarget, headers: borrowing RequestHeaders, limitKey: String, draft: inout Draft) -> PlannedRequest.Work {
         draft.facts.ifNoneMatch = headers.ifNoneMatch
         let requestedWait: Int?
         switch target.wait {
@@ -358,7 +372,7 @@ struct RequestPlanner {
         case refused(Refusal)
     }
 
-    private mutating func authorize(_ headers: RequestHeaders, draft: inout Draft) -> Authorization {
+    private mutating func authorize(_ headers: borrowing RequestHeaders, draft: inout Draft) -> Authorization {
         let decision: AuthorizationDecision
         switch self.server.authentication {
         case .none:
