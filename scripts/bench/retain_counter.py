@@ -1,5 +1,5 @@
-"""Loaded into gdb by scripts/bench/retains.py: counts the front's calls of swift_retain and
-swift_release by their three nearest callers, while the phase file names a phase ("poll" or
+"""Loaded into gdb by scripts/bench/retains.py: counts the front's calls of the runtime functions
+named in RETAINS_SYMBOLS (swift_retain and swift_release, unless told) by their three nearest callers, while the phase file names a phase ("poll" or
 "idle"), and writes the counts (count, phase, symbol, callers…, tab-separated) when the front exits.
 
 A breakpoint whose `stop` returns False never stops the front: gdb runs this for each call and
@@ -39,8 +39,8 @@ def write_counts(_event):
             out.write("\t".join([str(count), *key]) + "\n")
 
 
-CountingBreakpoint("swift_retain")
-CountingBreakpoint("swift_release")
+for symbol in os.environ["RETAINS_SYMBOLS"].split(","):
+    CountingBreakpoint(symbol)
 gdb.events.exited.connect(write_counts)
 # Armed: the front goes on once gdb runs its next command (`continue`).
 with open(PHASE_FILE, "w") as phase_file:

@@ -8,7 +8,9 @@ swift_release (scripts/bench/retain_counter.py). RETAINS_POLLS polls (default 20
 the other on one keep-alive connection, as wrk sends them; then the front is left idle for as long
 as the polls took, and what it did idle (timers, the credential reloader) is subtracted. Prints the
 calls per poll, then the callers that make at least 1.5 of them per poll. RETAINS_BINARY counts
-another build's release binary (a parent commit's, for a before-and-after).
+another build's release binary (a parent commit's, for a before-and-after); RETAINS_SYMBOLS counts
+other functions' calls (comma-separated: swift_beginAccess, malloc, …); RETAINS_DEPTH=2 or 3 names
+more callers per line.
 """
 import collections
 import os
@@ -23,6 +25,7 @@ from bench import HERE, ROOT, TOKEN, free_port, release_binary, start, start_fro
 
 POLLS = int(os.environ.get("RETAINS_POLLS", "20"))
 DEPTH = int(os.environ.get("RETAINS_DEPTH", "1"))
+SYMBOLS = os.environ.get("RETAINS_SYMBOLS", "swift_retain,swift_release")
 
 
 def poll(connection, job_id, port):
@@ -54,7 +57,7 @@ def report(counts_file):
         key = (symbol.removeprefix("swift_"), *(names.get(name, name)[:100] for name in callers[:DEPTH]))
         per_caller[key] += int(count) if phase == "poll" else -int(count)
     total = sum(per_caller.values()) / POLLS
-    print(f"retains and releases per 303 poll: {total:.0f} ({POLLS} polls, less as long idle)")
+    print(f"calls of {SYMBOLS} per 303 poll: {total:.0f} ({POLLS} polls, less as long idle)")
     for key, count in per_caller.most_common():
         if count / POLLS < 1.5:
             break
@@ -86,7 +89,8 @@ def main():
     gdb = subprocess.Popen(["gdb", "-q", "-batch", "-p", str(front.pid), "-ex", "set pagination off",
                             "-x", str(HERE / "retain_counter.py"), "-ex", "continue"],
                            stdout=open(run / "gdb.log", "w"), stderr=subprocess.STDOUT,
-                           env={**os.environ, "RETAINS_PHASE_FILE": str(phase_file), "RETAINS_COUNTS_FILE": str(counts_file)})
+                           env={**os.environ, "RETAINS_PHASE_FILE": str(phase_file), "RETAINS_COUNTS_FILE": str(counts_file),
+                                "RETAINS_SYMBOLS": SYMBOLS})
     # gdb reads the symbols and sets its breakpoints (the front stopped meanwhile): polls sent
     # after that are counted.
     armed = pathlib.Path(str(phase_file) + ".armed")
