@@ -108,8 +108,15 @@ def main():
     phase_file.write_text("idle")
     time.sleep(took)
     phase_file.write_text("")
-    front.terminate()
-    gdb.wait(timeout=120)
+    deadline = time.monotonic() + 120
+    while not counts_file.exists():
+        if time.monotonic() > deadline or gdb.poll() is not None:
+            sys.exit(f"gdb wrote no counts; see {run / 'gdb.log'}")
+        time.sleep(0.5)
+    # The front dies with its breakpoints in place; then gdb has nothing left to do.
+    front.kill()
+    front.wait()
+    gdb.kill()
     report(counts_file)
 
 
