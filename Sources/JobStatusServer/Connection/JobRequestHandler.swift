@@ -71,7 +71,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.perform(self.machine.channelInactive(), context: context)
+        self.perform(self.machine.channelInactive(), context: context, now: context.eventLoop.now)
         self.session?.close()
         self.session = nil
         self.timer?.cancel()
@@ -89,12 +89,13 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.run(self.machine.channelInactive())
+        self.run(self.machine.channelInactive(), now: context.eventLoop.now)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.run(self.machine.received(self.unwrapInboundIn(data), now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.received(self.unwrapInboundIn(data), now: now), now: now)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -104,7 +105,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        self.run(self.machine.writabilityChanged(isWritable: context.channel.isWritable))
+        self.run(self.machine.writabilityChanged(isWritable: context.channel.isWritable), now: context.eventLoop.now)
         context.fireChannelWritabilityChanged()
     }
 
@@ -119,7 +120,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             return
         }
         let refusal: APIError = parserError == .headerOverflow ? .headersTooLarge : .malformedRequest
-        self.run(self.machine.parserError(refusal, now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.parserError(refusal, now: now), now: now)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -127,7 +129,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        self.run(self.machine.quiesce(now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.quiesce(now: now), now: now)
     }
 
     /// From `RequestBytesGate`: `count` bytes go to the decoder now.
@@ -140,14 +143,14 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     func didDecode() {
         let action = self.machine.decoded { self.context?.eventLoop.now ?? .now() }
         if case .none = action { return }
-        self.run(action)
+        self.run(action, now: self.context?.eventLoop.now ?? .now())
     }
 
     /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.
     func inputArrived(_ count: Int) -> InputVerdict {
         let verdict = self.machine.inputArrived(count) { self.context?.eventLoop.now ?? .now() }
         if verdict == .close {
-            self.run(self.machine.closeNow(abort: false))
+            self.run(self.machine.closeNow(abort: false), now: self.context?.eventLoop.now ?? .now())
         }
         return verdict
     }
@@ -167,7 +170,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         }
         self.trace?.endRead()
         // Carried out now, while the outcome (borrowed from the reply) is valid.
-        self.run(self.machine.recordRead(RecordSummary(outcome), read: .job(outcome), now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.recordRead(RecordSummary(outcome), read: .job(outcome), now: now), now: now)
     }
 
     func recordUnavailable(_ failure: JobStoreFailure) {
@@ -176,7 +180,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
         }
         self.trace?.endRead(failed: true)
-        self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.recordUnavailable(now: now), now: now)
     }
 
     func listItemRead(at index: Int, _ outcome: JobReadOutcome) {
@@ -196,38 +201,43 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.log(request).error("the job store refused the read", metadata: ["redis_error": "\(message)"])
         }
         self.trace?.endRead(failed: failure != nil)
+        let now = context.eventLoop.now
         guard failure == nil, let summary = list.finish(ifNoneMatch: request.facts.ifNoneMatch) else {
-            self.run(self.machine.recordUnavailable(now: context.eventLoop.now))
+            self.run(self.machine.recordUnavailable(now: now), now: now)
             return
         }
-        self.run(self.machine.recordRead(summary, read: .list(list), now: context.eventLoop.now))
+        self.run(self.machine.recordRead(summary, read: .list(list), now: now), now: now)
     }
 
     func probed(_ health: StoreHealth) {
         guard let context = self.context else { return }
-        self.run(self.machine.probed(health, now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.probed(health, now: now), now: now)
     }
 
     func watchEvent(_ event: JobWatchEvent, generation: UInt64) {
         guard let context = self.context else { return }
-        self.run(self.machine.watchEvent(event, generation: generation, now: context.eventLoop.now))
+        let now = context.eventLoop.now
+        self.run(self.machine.watchEvent(event, generation: generation, now: now), now: now)
     }
 
     // MARK: - Carrying out actions
 
     /// Carries out `action`, then (unless an outer call already does) whatever the machine has to
     /// do next about queued input, until it has nothing.
-    private func run(_ action: Action) {
+    ///
+    /// `now` is when the event that returned `action` happened, as the caller read it: the clock
+    /// is read once per event, and everything the event starts or answers (a request planned from
+    /// the pipeline, an answer's duration) is timed from that reading.
+    private func run(_ action: Action, now: NIODeadline) {
         guard let context = self.context else { return }
-        self.perform(action, context: context)
+        self.perform(action, context: context, now: now)
         guard !self.pumping else { return }
         self.pumping = true
-        // One reading of the clock for the whole pump: everything it starts starts now.
-        let now = context.eventLoop.now
         while true {
             let next = self.machine.pump(now: now)
             if case .none = next { break }
-            self.perform(next, context: context)
+            self.perform(next, context: context, now: now)
         }
         self.pumping = false
         if let gate = self.gate, gate.isHolding, self.machine.acceptsInput {
@@ -236,24 +246,24 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         }
     }
 
-    private func perform(_ action: Action, context: ChannelHandlerContext) {
+    private func perform(_ action: Action, context: ChannelHandlerContext, now: NIODeadline) {
         switch action {
         case .none:
             break
         case .plan(let head):
-            let request = self.planner.plan(head, now: context.eventLoop.now) { context.channel.remoteAddress }
+            let request = self.planner.plan(head, now: now) { context.channel.remoteAddress }
             self.trace = self.server.tracer.map { RequestTrace($0, request: request.facts, startedAgo: context.eventLoop.now - request.facts.startedAt) }
             self.machine.planned(request)
         case .awaitKeys:
             // Completed on this loop when the fetch ends (or at once when none may start).
             let fetched = context.eventLoop.makePromise(of: Void.self)
-            fetched.futureResult.assumeIsolated().whenComplete { _ in self.run(self.machine.keysArrived()) }
+            fetched.futureResult.assumeIsolated().whenComplete { _ in self.run(self.machine.keysArrived(), now: context.eventLoop.now) }
             if self.server.keySource?.awaitKeys(fetched) != true {
                 fetched.succeed()
             }
         case .replan(let request, let head):
             let replanned = self.planner.replan(request, head: head) { context.channel.remoteAddress }
-            self.perform(self.machine.replanned(replanned, now: context.eventLoop.now), context: context)
+            self.perform(self.machine.replanned(replanned, now: now), context: context, now: now)
         case .read(let request):
             self.trace?.startRead(jobs: request.facts.list?.ids.count)
             if let list = request.facts.list {
@@ -278,18 +288,18 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             context.flush()
             switch next {
             case .read:
-                self.perform(.read(request), context: context)
+                self.perform(.read(request), context: context, now: now)
             case .park(let timer):
                 self.schedule(timer, context: context)
             case .watch(let generation, let timer):
-                self.perform(.watch(request, generation: generation, timer: timer), context: context)
+                self.perform(.watch(request, generation: generation, timer: timer), context: context, now: now)
             }
         case .finish(let request, let answer, let ending):
             self.release(request)
-            self.answer(request, self.renderer.render(answer, for: request, ending: ending), ending: ending, context: context)
+            self.answer(request, self.renderer.render(answer, for: request, ending: ending), ending: ending, context: context, now: now)
         case .refuse(let error):
-            let (request, refusal) = self.planner.unparsed(error, now: context.eventLoop.now)
-            self.answer(request, self.renderer.render(.immediate(refusal), for: request, ending: .close), ending: .close, context: context)
+            let (request, refusal) = self.planner.unparsed(error, now: now)
+            self.answer(request, self.renderer.render(.immediate(refusal), for: request, ending: .close), ending: .close, context: context, now: now)
         case .abandon(let request):
             self.release(request)
             self.abandonTrace()
@@ -310,7 +320,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             let halfClosed = context.eventLoop.makePromise(of: Void.self)
             halfClosed.futureResult.assumeIsolated().whenFailure { _ in
                 // No half-close on this channel: close as before.
-                self.run(self.machine.closeNow(abort: false))
+                self.run(self.machine.closeNow(abort: false), now: context.eventLoop.now)
             }
             context.close(mode: .output, promise: halfClosed)
             context.read()
@@ -346,9 +356,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
 
     /// Writes a rendered answer and records it; when the connection closes after it, the machine
     /// learns once it is out.
-    private func answer(_ request: PlannedRequest, _ output: AnswerRenderer.Output, ending: AnswerEnding, context: ChannelHandlerContext) {
+    private func answer(_ request: PlannedRequest, _ output: AnswerRenderer.Output, ending: AnswerEnding, context: ChannelHandlerContext, now: NIODeadline) {
         self.write(output.stream, context: context)
-        self.requestAnswered(request, status: output.status)
+        self.requestAnswered(request, status: output.status, now: now)
         self.write(output.last, ending: ending, context: context)
     }
 
@@ -365,7 +375,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             written.futureResult.assumeIsolated().whenComplete { result in
                 guard let context = self.context else { return }
                 let succeeded = (try? result.get()) != nil
-                self.run(self.machine.closeWritten(succeeded: succeeded, now: context.eventLoop.now))
+                let now = context.eventLoop.now
+                self.run(self.machine.closeWritten(succeeded: succeeded, now: now), now: now)
             }
             context.writeAndFlush(self.wrapOutboundOut(response ?? context.channel.allocator.buffer(capacity: 0)), promise: written)
         }
@@ -379,7 +390,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: timer.deadline) {
             self.timer = nil
             guard let context = self.context else { return }
-            self.run(self.machine.timerFired(generation: generation, now: context.eventLoop.now))
+            let now = context.eventLoop.now
+            self.run(self.machine.timerFired(generation: generation, now: now), now: now)
         }
     }
 
@@ -389,13 +401,15 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             self.tick = nil
             guard let context = self.context, context.channel.isActive else { return }
             guard self.machine.needsOutputSample else {
-                self.run(self.machine.tick(now: context.eventLoop.now, output: nil))
+                let now = context.eventLoop.now
+                self.run(self.machine.tick(now: now, output: nil), now: now)
                 self.scheduleTick(context: context)
                 return
             }
             OutputProbe.sample(context.channel).assumeIsolated().whenSuccess { sample in
                 guard let context = self.context else { return }
-                self.run(self.machine.tick(now: context.eventLoop.now, output: sample))
+                let now = context.eventLoop.now
+                self.run(self.machine.tick(now: now, output: sample), now: now)
                 self.scheduleTick(context: context)
             }
         }
@@ -405,8 +419,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
 
     /// Records the answered request in the metrics and, when `log.access` is on, the access log:
     /// who asked what, the answer, how long it took.
-    private func requestAnswered(_ request: PlannedRequest, status: Int) {
-        let elapsed = (self.context?.eventLoop.now ?? .now()) - request.facts.startedAt
+    private func requestAnswered(_ request: PlannedRequest, status: Int, now: NIODeadline) {
+        let elapsed = now - request.facts.startedAt
         self.loop.metrics.record(route: request.facts.route, status: status, nanoseconds: elapsed.nanoseconds)
         defer {
             // After the access log line, which carries the span's trace id.
