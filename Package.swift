@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // hiredis, the oracle of RedisWire's tests (the product links none of it).
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",
@@ -78,7 +79,6 @@ let package = Package(
         .target(
             name: "RedisWire",
             dependencies: [
-                "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -208,7 +208,7 @@ let package = Package(
             name: "RedisWireTests",
             dependencies: [
                 "RedisWire",
-                // hiredis' command formatting is the oracle of RedisCommandEncoder's tests.
+                // hiredis is the oracle of RedisCommandEncoder's and RedisReplyParser's tests.
                 "CHiredis",
                 "RedisTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),

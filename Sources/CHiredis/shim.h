@@ -1,5 +1,5 @@
-// hiredis is only the RESP codec here: commands are formatted with redisFormatCommandArgv and
-// replies are parsed with redisReader*. All I/O is SwiftNIO's.
+// hiredis is the oracle of RedisWire's tests: RedisCommandEncoder is held to its
+// redisFormatCommandArgv, RedisReplyParser to its redisReader*. The product links none of it.
 #ifndef JOBSTATUS_CHIREDIS_SHIM_H
 #define JOBSTATUS_CHIREDIS_SHIM_H
 #include <hiredis.h>

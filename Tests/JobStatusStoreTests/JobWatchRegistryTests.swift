@@ -381,7 +381,7 @@ private final class ScriptedRouter: RedisRouter {
     private static func withReply(_ text: String, _ body: (RedisReply) -> Void) {
         let reader = RedisReplyReader()
         let count = try? { () throws(RedisError) -> Int in
-            try reader.feed(ByteBuffer(string: text))
+            reader.feed(ByteBuffer(string: text))
             return try reader.drainReplies(body)
         }()
         #expect(count == 1, "not one whole reply: \(text)")

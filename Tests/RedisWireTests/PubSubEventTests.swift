@@ -9,7 +9,7 @@ struct PubSubEventTests {
     /// The event each reply of `wire` is, as a line; "none" for a reply that is no Pub/Sub event.
     static func events(_ wire: String) throws -> [String] {
         let reader = RedisReplyReader()
-        try reader.feed(ByteBuffer(string: wire))
+        reader.feed(ByteBuffer(string: wire))
         var lines: [String] = []
         _ = try reader.drainReplies { reply in
             switch PubSubEvent(reply) {

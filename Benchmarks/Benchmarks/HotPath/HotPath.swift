@@ -4,14 +4,14 @@ import NIOCore
 import RedisWire
 
 /// The whole poll (request bytes in, response bytes out: `WholePoll.swift`), then the pieces of it
-/// that are ours: decoding the HMGET reply (hiredis), checking the record, writing the envelope,
+/// that are ours: decoding the HMGET reply, checking the record, writing the envelope,
 /// encoding the command. Reported with allocations, which the hot path keeps low: a change that
 /// adds one per poll shows here without a load test.
 ///
 /// Retain and release counts are not among the metrics: on Linux with Swift 6.3 the runtime's
 /// retain hooks crash the process (ordo-one/benchmark issue 349), and the interposer the package
 /// uses instead (ordo-one/swift-runtime-interposer) is not in this project's package mirror.
-/// `make profile` shows their share of the poll's CPU instead.
+/// `make retains` counts them on a release front instead.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .throughput],
@@ -35,7 +35,7 @@ let benchmarks: @Sendable () -> Void = {
         var output = ByteBuffer()
         output.reserveCapacity(4096)
         for _ in benchmark.scaledIterations {
-            try reader.feed(processedReply)
+            reader.feed(processedReply)
             try reader.drainReplies { reply in
                 Fixture.answer(reply, meta: meta, into: &output)
             }
@@ -49,7 +49,7 @@ let benchmarks: @Sendable () -> Void = {
         var output = ByteBuffer()
         output.reserveCapacity(4096)
         for _ in benchmark.scaledIterations {
-            try reader.feed(pendingReply)
+            reader.feed(pendingReply)
             try reader.drainReplies { reply in
                 Fixture.answer(reply, meta: meta, into: &output, caller: "mis-1")
             }
@@ -58,10 +58,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("hiredis reply decode only: HMGET of a processed job") { benchmark in
+    Benchmark("reply decode only: HMGET of a processed job") { benchmark in
         let reader = RedisReplyReader()
         for _ in benchmark.scaledIterations {
-            try reader.feed(processedReply)
+            reader.feed(processedReply)
             try reader.drainReplies { reply in blackHole(reply.count) }
         }
     }
@@ -70,7 +70,7 @@ let benchmarks: @Sendable () -> Void = {
         var output = ByteBuffer()
         output.reserveCapacity(4096)
         let reader = RedisReplyReader()
-        try reader.feed(processedReply)
+        reader.feed(processedReply)
         try reader.drainReplies { reply in
             guard let view = Fixture.view(reply), case .found(let job) = JobReadOutcome.decide(view, caller: nil) else { return }
             var id = "NBXk9EyErUZv1RhXgyvgg"

@@ -7,7 +7,7 @@ import NIOTLS
 ///
 /// Commands are appended to one outbound buffer and flushed once per event-loop tick, so the
 /// commands of all HTTP requests that arrived in the same tick leave in a single write. Replies
-/// are parsed by hiredis and handed to each command's receiver in place.
+/// are parsed in place (`RedisReplyReader`) and handed to each command's receiver.
 ///
 /// A command that outlives its deadline means the server stalled: replies are strictly ordered,
 /// so the only safe recovery is to fail everything queued and close the connection (the owning
@@ -119,7 +119,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         let bytes = self.unwrapInboundIn(data)
         var unexpectedReply = false
         do {
-            try self.reader.feed(bytes)
+            self.reader.feed(bytes)
             let now = context.eventLoop.now
             try self.reader.drainReplies { reply in
                 if let pushReceiver = self.pushReceiver, let event = PubSubEvent(reply) {

@@ -1,13 +1,11 @@
-import CHiredis
-
-/// A borrowed view of one reply parsed by hiredis.
+/// A borrowed view of one reply parsed by `RedisReplyReader`.
 ///
-/// The view is only valid inside the `RedisReplyReceiver.receive(_:)` call that hands it out: the
-/// connection frees the hiredis reply object right after. Reading it in place is what lets the
-/// front turn a reply into an HTTP response without copying the fields into Swift values first;
-/// call `value` when an owned copy is needed.
+/// The view is only valid inside the `RedisReplyReceiver.receive(_:)` call that hands it out: it
+/// points into the reader's bytes and its table of the reply's elements, both reused for the
+/// next reply. Reading it in place is what lets the front turn a reply into an HTTP response
+/// without copying the fields into Swift values first; call `value` when an owned copy is needed.
 public struct RedisReply {
-    /// The RESP2 reply kinds that hiredis 0.14 produces.
+    /// The RESP2 reply kinds.
     public enum Kind: Sendable, Equatable {
         case bulkString
         case array
@@ -17,50 +15,66 @@ public struct RedisReply {
         case error
     }
 
-    private let pointer: UnsafePointer<redisReply>
-
-    init(_ pointer: UnsafePointer<redisReply>) {
-        self.pointer = pointer
+    /// One element of a parsed reply, in a flat table in pre-order: an array's elements follow
+    /// it, each followed by its own elements.
+    struct Element {
+        var kind: Kind
+        /// Where a string's payload starts, from the start of the reply's bytes.
+        var offset = 0
+        /// A string's payload length, or an array's element count.
+        var length = 0
+        var integer: Int64 = 0
+        /// The index in the table just past this element and everything inside it.
+        var end = 0
     }
 
-    public var kind: Kind {
-        switch self.pointer.pointee.type {
-        case REDIS_REPLY_STRING: .bulkString
-        case REDIS_REPLY_ARRAY: .array
-        case REDIS_REPLY_INTEGER: .integer
-        case REDIS_REPLY_STATUS: .simpleString
-        case REDIS_REPLY_ERROR: .error
-        default: .null
-        }
+    private let elements: UnsafePointer<Element>
+    private let index: Int
+    private let bytesBase: UnsafeRawPointer?
+
+    init(elements: UnsafePointer<Element>, index: Int, bytes: UnsafeRawPointer?) {
+        self.elements = elements
+        self.index = index
+        self.bytesBase = bytes
     }
+
+    public var kind: Kind { self.elements[self.index].kind }
 
     /// True for a null bulk string or null array.
     public var isNull: Bool { self.kind == .null }
 
     /// The payload of a bulk string, simple string or error; empty for other kinds.
     public var bytes: UnsafeRawBufferPointer {
-        switch self.kind {
+        let element = self.elements[self.index]
+        switch element.kind {
         case .bulkString, .simpleString, .error:
-            UnsafeRawBufferPointer(start: self.pointer.pointee.str, count: self.pointer.pointee.len)
+            return UnsafeRawBufferPointer(start: self.bytesBase.map { $0 + element.offset }, count: element.length)
         case .array, .integer, .null:
-            UnsafeRawBufferPointer(start: nil, count: 0)
+            return UnsafeRawBufferPointer(start: nil, count: 0)
         }
     }
 
     /// The value of an integer reply; zero for other kinds.
     public var integer: Int64 {
-        self.kind == .integer ? self.pointer.pointee.integer : 0
+        let element = self.elements[self.index]
+        return element.kind == .integer ? element.integer : 0
     }
 
     /// The number of elements of an array reply; zero for other kinds.
     public var count: Int {
-        self.kind == .array ? self.pointer.pointee.elements : 0
+        let element = self.elements[self.index]
+        return element.kind == .array ? element.length : 0
     }
 
-    /// The element at `index` of an array reply.
+    /// The element at `index` of an array reply. Found by skipping the elements before it (and
+    /// what they hold): replies are read front to back, and the front's are a few fields long.
     public subscript(index: Int) -> RedisReply {
         precondition(index >= 0 && index < self.count, "reply element \(index) out of range")
-        return RedisReply(UnsafePointer(self.pointer.pointee.element[index]!))
+        var position = self.index + 1
+        for _ in 0..<index {
+            position = self.elements[position].end
+        }
+        return RedisReply(elements: self.elements, index: position, bytes: self.bytesBase)
     }
 
     /// The payload decoded as UTF-8 text (invalid sequences become U+FFFD).
@@ -78,12 +92,20 @@ public struct RedisReply {
     /// An owned copy of the reply, safe to keep after the callback returns.
     public var value: RESPValue {
         switch self.kind {
-        case .bulkString: .bulkString(Array(self.bytes))
-        case .simpleString: .simpleString(self.string)
-        case .error: .error(self.string)
-        case .integer: .integer(self.integer)
-        case .null: .null
-        case .array: .array((0..<self.count).map { self[$0].value })
+        case .bulkString: return .bulkString(Array(self.bytes))
+        case .simpleString: return .simpleString(self.string)
+        case .error: return .error(self.string)
+        case .integer: return .integer(self.integer)
+        case .null: return .null
+        case .array:
+            var values: [RESPValue] = []
+            values.reserveCapacity(self.count)
+            var position = self.index + 1
+            for _ in 0..<self.count {
+                values.append(RedisReply(elements: self.elements, index: position, bytes: self.bytesBase).value)
+                position = self.elements[position].end
+            }
+            return .array(values)
         }
     }
 }
