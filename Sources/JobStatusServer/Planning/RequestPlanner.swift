@@ -214,8 +214,11 @@ struct RequestPlanner {
             return .immediate(.refuse(.missingHost, ResponseHeaders(cacheControl: .noStore)))
         }
         let isReadMethod = head.method == .GET || head.method == .HEAD
-        let routeNotFound = PlannedRequest.Work.immediate(.refuse(.routeNotFound, ResponseHeaders(cacheControl: .noStore)))
-        // Built only when needed: its message interpolates the method, which allocates.
+        // Refusals are built only when needed: a refusal is boxed (an allocation), and this one's
+        // message interpolates the method.
+        func routeNotFound() -> PlannedRequest.Work {
+            .immediate(.refuse(.routeNotFound, ResponseHeaders(cacheControl: .noStore)))
+        }
         func methodNotAllowed() -> PlannedRequest.Work {
             .immediate(.refuse(.methodNotAllowed(head.method.rawValue), ResponseHeaders(allowGetHead: true, cacheControl: .noStore)))
         }
@@ -223,18 +226,18 @@ struct RequestPlanner {
             // The operator port serves metrics and health, nothing else.
             switch target.route {
             case .metrics, .healthLive, .healthReady: break
-            case .job, .jobList, .jobEvents, .document, .unknown: return routeNotFound
+            case .job, .jobList, .jobEvents, .document, .unknown: return routeNotFound()
             }
         }
         switch target.route {
         case .unknown:
-            return routeNotFound
+            return routeNotFound()
         case .healthLive:
             return isReadMethod ? .immediate(.live) : methodNotAllowed()
         case .healthReady:
             return isReadMethod ? .probe : methodNotAllowed()
         case .metrics:
-            guard self.server.servesMetrics else { return routeNotFound }
+            guard self.server.servesMetrics else { return routeNotFound() }
             return isReadMethod ? .immediate(.metrics) : methodNotAllowed()
         case .document:
             return isReadMethod ? .immediate(.document) : methodNotAllowed()
