@@ -7,7 +7,10 @@ release front, one Redis, gdb attached with a counting breakpoint on swift_retai
 swift_release (scripts/bench/retain_counter.py). RETAINS_POLLS polls (default 20) go one after
 the other on one keep-alive connection, as wrk sends them; then the front is left idle for as long
 as the polls took, and what it did idle (timers, the credential reloader) is subtracted. Prints the
-calls per poll, then the callers that make at least 1.5 of them per poll. RETAINS_BINARY counts
+calls per poll, then the callers that make at least 1.5 of them per poll. The lines of the
+request path are exact; the event loop's timers (NIO's ScheduledTask heap, the connection's tick)
+run by the clock, and a poll slowed by gdb to about 0.5 s may wake them more than the idle time
+does, so their lines and the total move from run to run. RETAINS_BINARY counts
 another build's release binary (a parent commit's, for a before-and-after); RETAINS_SYMBOLS counts
 other functions' calls (comma-separated: swift_beginAccess, malloc, …); RETAINS_DEPTH=2 or 3 names
 more callers per line.
