@@ -294,6 +294,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "JobStatusTestSupport",
+                "RedisTestSupport",
                 "JobStatusWriter",
                 "JobStatusCore",
                 "JobStatusClient",

@@ -1,5 +1,6 @@
 import CHiredis
 import NIOCore
+import RedisTestSupport
 import Testing
 
 @testable import RedisWire
@@ -8,22 +9,9 @@ import Testing
 /// replies of every kind, fed in random pieces, come out of both alike.
 @Suite("Reply parsing, against hiredis")
 struct RedisReplyParserTests {
-    /// A reproducible sequence (SplitMix64), so a failing seed can be run again.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = self.state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-    }
-
     /// A random reply, at most `depth` arrays deep, and its bytes on the wire.
-    static func randomReply(depth: Int, using generator: inout Generator) -> [UInt8] {
-        let line = { (generator: inout Generator) -> [UInt8] in
+    static func randomReply(depth: Int, using generator: inout SeededGenerator) -> [UInt8] {
+        let line = { (generator: inout SeededGenerator) -> [UInt8] in
             // Any byte but CR and LF: a simple string or an error is one line.
             (0..<Int.random(in: 0...40, using: &generator)).map { _ in
                 var byte = UInt8.random(in: 0...255, using: &generator)
@@ -95,7 +83,7 @@ struct RedisReplyParserTests {
     @Test("random replies (every kind, arrays 4 deep, any byte), fed in random pieces, parse as hiredis parses them")
     func matchesHiredis() throws {
         for seed in UInt64(1)...300 {
-            var generator = Generator(state: seed)
+            var generator = SeededGenerator(seed: seed)
             let wire = (0..<Int.random(in: 1...20, using: &generator)).flatMap { _ in Self.randomReply(depth: 4, using: &generator) }
             let pieces = (0..<Int.random(in: 0...12, using: &generator)).map { _ in Int.random(in: 1...64, using: &generator) }
             let expected = Self.hiredis(wire)
@@ -109,7 +97,7 @@ struct RedisReplyParserTests {
 
     @Test("a large bulk string arriving in many reads comes out whole, once")
     func largeBulk() throws {
-        var generator = Generator(state: 7)
+        var generator = SeededGenerator(seed: 7)
         let payload = (0..<1_048_576).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let wire = Array("*2\r\n$\(payload.count)\r\n".utf8) + payload + Array("\r\n:1\r\n".utf8)
         let values = try Self.parsed(wire, pieces: Array(repeating: 4096, count: wire.count / 4096))

@@ -1,23 +1,13 @@
+import RedisTestSupport
+
 /// Random calls of the write script, near the edges of the contract: valid values of every
 /// argument, and the same values bent — a byte changed, dropped or doubled, a member repeated,
 /// a surrogate or an invalid UTF-8 sequence slipped in, a number pushed out of range.
 struct RandomWrites {
-    /// SplitMix64: small, fast, and the same sequence for the same seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var z = self.state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    var random: Generator
+    var random: SeededGenerator
 
     init(seed: UInt64, keyPrefix: String) {
-        self.random = Generator(state: seed)
+        self.random = SeededGenerator(seed: seed)
         self.keyPrefix = keyPrefix
     }
 
