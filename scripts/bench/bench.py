@@ -403,9 +403,10 @@ http {{
                       f"{row['front_cpu_ms_per_job']:>8.3f} {row['learned_after_ms_p50']:>15.1f} {row['learned_after_ms_max']:>8.1f}")
 
 
-if __name__ == "__main__":
+def run(entry):
+    """Runs `entry`, then stops every process it started (bench, profile, retains)."""
     try:
-        main()
+        entry()
     finally:
         for process in processes:
             process.terminate()
@@ -414,3 +415,7 @@ if __name__ == "__main__":
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+if __name__ == "__main__":
+    run(main)

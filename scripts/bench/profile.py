@@ -42,8 +42,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        for process in bench.processes:
-            process.terminate()
+    bench.run(main)
