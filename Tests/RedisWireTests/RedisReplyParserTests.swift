@@ -114,9 +114,10 @@ struct RedisReplyParserTests {
         ]
     )
     func refuses(wire: String) {
-        #expect(throws: RedisError.self) {
+        let error = #expect(throws: RedisError.self) {
             try Self.parsed(Array(wire.utf8), pieces: [])
         }
+        print("reply parser: \(wire.utf8.count) bytes starting \(String(wire.prefix(12)).debugDescription) refused: \(error.map { "\($0)" } ?? "not refused")")
     }
 
     @Test("arrays nested 7 deep under the reply's own, as hiredis allows, are read")
