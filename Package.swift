@@ -277,6 +277,7 @@ let package = Package(
                 "JobStatusServer",
                 "JobStatusCore",
                 "JobStatusTestSupport",
+                "RedisTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

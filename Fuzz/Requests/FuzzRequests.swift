@@ -9,10 +9,9 @@ import NIOEmbedded
 
 @testable import JobStatusServer
 
-/// libFuzzer target: any bytes a client may send, through the real pipeline (NIOHTTP1's decoder,
-/// the byte observer, the request handler and its state machine) with the job store replaced by
-/// canned records. The server must not
-/// crash, and everything it writes must be HTTP/1.1 responses whose JSON bodies parse.
+/// libFuzzer target: any bytes a client may send, through the real pipeline (the bytes gate and
+/// its request parser, the request handler and its state machine) with the job store replaced by
+/// canned records. The server must not crash, and everything it writes must be HTTP/1.1 responses whose JSON bodies parse.
 /// The process entry point (see `runFuzzer`).
 @_cdecl("FuzzRequests_main")
 public func fuzzRequestsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {

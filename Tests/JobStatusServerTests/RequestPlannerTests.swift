@@ -145,15 +145,6 @@ struct RequestPlannerTests {
         #expect(plan(&apiPlanner, "GET /metrics") == "refuse 404 not_found route=metrics")
     }
 
-    @Test("a head larger on the wire than http.max_header_size is refused with 431 and closes")
-    func headWireSize() throws {
-        let server = try Self.server { $0.http.maxHeaderSize = 200 }
-        var planner = RequestPlanner(server: server, requestIDs: RequestIDGenerator())
-        let lines = (0..<40).map { ("a\($0)", "") }
-        let planned = planner.plan(Self.head("GET /api/jobs/a1", [("Host", "x")] + lines), now: .now()) { nil }
-        #expect(Self.describe(planned) == "refuse 431 request_header_fields_too_large route=job close")
-    }
-
     @Test("an acceptable X-Request-ID is kept; a missing or unacceptable one is replaced by the loop's generator")
     func requestIDs() throws {
         var planner = RequestPlanner(server: try Self.server(), requestIDs: RequestIDGenerator())

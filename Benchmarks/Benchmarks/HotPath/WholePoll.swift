@@ -8,7 +8,7 @@ import NIOCore
 import NIOEmbedded
 
 /// The whole poll on the front's real connection pipeline (`ConnectionPipeline`: the bytes gate,
-/// NIOHTTP1's decoder, the request handler), on an embedded channel over an in-memory store:
+/// which parses the requests, the request handler), on an embedded channel over an in-memory store:
 /// the request's bytes in, the response's bytes out, as `make bench` sends them (a bearer token,
 /// an `If-None-Match` that never matches, or the job's own tag for the 304).
 enum WholePoll {

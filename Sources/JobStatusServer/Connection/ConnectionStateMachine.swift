@@ -17,7 +17,7 @@ import NIOHTTP1
 /// - `idle`: no request in progress; closed after `http.idle_timeout`.
 /// - `receivingHead`: bytes of a request arrived, its head is not complete; closed after
 ///   `http.header_timeout`, refused (431) once more bytes than `http.max_header_size` went to the
-///   decoder without completing it.
+///   parser without completing it.
 /// - `receiving`: the head is planned, the rest of the request (its body, ignored) is awaited; same clock.
 /// - `awaitingKeys`: the request's JWT names a key not yet known; a fetch of `auth.jwt.jwks_url` is
 ///   awaited (bounded by `auth.jwt.jwks_timeout`), then the request is planned again.
@@ -42,7 +42,7 @@ struct ConnectionStateMachine<Read> {
     enum State {
         case opened(since: NIODeadline)
         case idle(since: NIODeadline)
-        /// `bytes`: what the decoder was given of this head (at most one read slice short: see `decoding`).
+        /// `bytes`: what the parser was given of this head (at most one read slice short: see `decoding`).
         case receivingHead(since: NIODeadline, bytes: Int)
         case receiving(PlannedRequest, since: NIODeadline)
         case awaitingKeys(PlannedRequest, HTTPRequestHead)
@@ -240,7 +240,7 @@ struct ConnectionStateMachine<Read> {
 
     // MARK: - Input
 
-    /// A part of a request, from the decoder. With nothing queued before it, a head is planned
+    /// A part of a request, from the parser. With nothing queued before it, a head is planned
     /// and an end executes at once; otherwise the part waits its turn in the queue (`pump`).
     mutating func received(_ part: HTTPServerRequestPart, now: NIODeadline) -> Action {
         let inbound = Inbound.part(part)
@@ -251,10 +251,10 @@ struct ConnectionStateMachine<Read> {
         return action
     }
 
-    /// `count` raw bytes go to the decoder: a request has begun, so the header clock starts (if
+    /// `count` raw bytes go to the parser: a request has begun, so the header clock starts (if
     /// none is running; `now` is only read then), and while its head is incomplete they count
-    /// toward `maxHeadBytes` — the head as sent, blanks and all, which the decoder itself does not
-    /// count. Bytes given while a request is being received or answered are not counted; nor are
+    /// toward `maxHeadBytes` — the head as sent, with the empty lines before it, which the parser
+    /// skips uncounted. Bytes given while a request is being received or answered are not counted; nor are
     /// those that follow a head planned in the same slice, so a count falls short of the head by
     /// at most one slice and never counts another request's bytes.
     mutating func decoding(_ count: Int, now: () -> NIODeadline) {
@@ -268,7 +268,7 @@ struct ConnectionStateMachine<Read> {
         }
     }
 
-    /// The decoder took the bytes: a head still incomplete past `maxHeadBytes` is refused (431).
+    /// The parser took the bytes: a head still incomplete past `maxHeadBytes` is refused (431).
     mutating func decoded(now: () -> NIODeadline) -> Action {
         guard case .receivingHead(_, let bytes) = self.state, bytes > self.limits.maxHeadBytes else { return .none }
         self.queue.removeAll()
@@ -296,20 +296,20 @@ struct ConnectionStateMachine<Read> {
         return false
     }
 
-    /// Whether more request bytes may be read and decoded now: the peer takes its answers, the
-    /// queue has room, the connection is not ending, and the decoder has not failed (what follows
-    /// a parse error is never decoded: it waits in the gate, and the lingering close drops it).
+    /// Whether more request bytes may be read and parsed now: the peer takes its answers, the
+    /// queue has room, the connection is not ending, and the parser has not refused (what follows
+    /// a refusal is never parsed: it waits in the gate, and the lingering close drops it).
     var acceptsInput: Bool {
         !self.isEnding && self.isWritable && self.queue.count < self.limits.maxQueuedParts && !self.isRefusing
     }
 
-    /// Whether the decoder failed and the refusal waits its turn in the queue.
+    /// Whether the parser refused the bytes and the refusal waits its turn in the queue.
     private var isRefusing: Bool {
         if case .malformed = self.queue.last { return true }
         return false
     }
 
-    /// The decoder found bytes that are not HTTP: whatever follows the last complete request is
+    /// The parser found bytes that are not HTTP/1.1: whatever follows the last complete request is
     /// dropped, and once the requests before it are answered the connection is refused and closed.
     mutating func parserError(_ error: APIError, now: NIODeadline) -> Action {
         while let last = self.queue.last, !last.isEnd {
@@ -369,7 +369,7 @@ struct ConnectionStateMachine<Read> {
         case (.receiving(let request, _), .part(.end)):
             return .taken(self.execute(request, now: now))
         case (.receiving, .part(.head)), (.receiving, .malformed):
-            // The decoder ends every request before the next begins, and a parser error resets
+            // The parser ends every request before the next begins, and a refusal resets
             // `receiving`: neither can happen.
             return .taken(.none)
         case (.awaitingKeys, _), (.probing, _), (.reading, _), (.waiting, _), (.closing, _), (.lingering, _), (.closed, _):

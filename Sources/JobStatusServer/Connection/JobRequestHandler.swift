@@ -1,7 +1,6 @@
 import JobStatusCore
 import Logging
 import NIOCore
-import NIOHTTP1
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +16,9 @@ import Glibc
 /// the response buffer: the store hands the outcome over in place, the machine passes it on in
 /// its answer, and the envelope is written from it directly.
 final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
-    typealias InboundIn = HTTPServerRequestPart
+    /// Nothing arrives through the pipeline: the gate before it hands the parsed parts over
+    /// directly (`received`).
+    typealias InboundIn = Never
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     typealias Action = ConnectionMachine.Action
@@ -29,7 +30,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     private let renderer: AnswerRenderer
     private var context: ChannelHandlerContext?
     private var session: (any JobStoreSession)?
-    /// Where request bytes enter, before the decoder (`makeGate`).
+    /// Where request bytes enter and are parsed (`makeGate`).
     private var gate: RequestBytesGate?
     /// The machine's timer: a long poll's deadline or a stream's heartbeat.
     private var timer: Scheduled<Void>?
@@ -51,9 +52,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.renderer = AnswerRenderer(server: server, loop: loop, allocator: ByteBufferAllocator())
     }
 
-    /// The gate to put before the decoder in this connection's pipeline.
+    /// The gate to put before this handler in the connection's pipeline.
     func makeGate() -> RequestBytesGate {
-        let gate = RequestBytesGate(connection: self)
+        let gate = RequestBytesGate(connection: self, maxHeadSize: self.server.configuration.http.maxHeaderSize)
         self.gate = gate
         return gate
     }
@@ -93,10 +94,6 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let now = context.eventLoop.now
-        self.run(self.machine.received(self.unwrapInboundIn(data), now: now), now: now)
-    }
 
     func read(context: ChannelHandlerContext) {
         if self.machine.readRequested(), !(self.gate?.deferRead() ?? false) {
@@ -110,18 +107,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if case .dataReceivedInErrorState = error as? ByteToMessageDecoderError {
-            // Bytes after a parse error: the refusal is already on its way, and its lingering
-            // close drops them. Closing here would reset that answer away.
-            return
-        }
-        guard let parserError = error as? HTTPParserError else {
-            context.close(promise: nil)
-            return
-        }
-        let refusal: APIError = parserError == .headerOverflow ? .headersTooLarge : .malformedRequest
-        let now = context.eventLoop.now
-        self.run(self.machine.parserError(refusal, now: now), now: now)
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -133,12 +119,23 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.quiesce(now: now), now: now)
     }
 
-    /// From `RequestBytesGate`: `count` bytes go to the decoder now.
+    /// From `RequestBytesGate`: a part of a request, or the parser's refusal of the bytes.
+    func received(_ event: HTTPRequestParser.Event) {
+        guard let context = self.context else { return }
+        let now = context.eventLoop.now
+        switch event {
+        case .head(let head): self.run(self.machine.received(.head(head), now: now), now: now)
+        case .end: self.run(self.machine.received(.end(nil), now: now), now: now)
+        case .refused(let refusal): self.run(self.machine.parserError(refusal.apiError, now: now), now: now)
+        }
+    }
+
+    /// From `RequestBytesGate`: `count` bytes go to the parser now.
     func willDecode(_ count: Int) {
         self.machine.decoding(count) { self.context?.eventLoop.now ?? .now() }
     }
 
-    /// From `RequestBytesGate`: the decoder took them (and answered any request they completed).
+    /// From `RequestBytesGate`: the parser took them (and any request they completed was handed on).
     /// Nothing to do, no clock read, unless a head outgrew its bound.
     func didDecode() {
         let action = self.machine.decoded { self.context?.eventLoop.now ?? .now() }

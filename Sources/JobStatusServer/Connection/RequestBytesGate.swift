@@ -1,38 +1,39 @@
 import NIOCore
 
-/// Where request bytes enter the connection, before the HTTP decoder: it starts the header clock
-/// and hands the decoder only as much as the connection takes.
+/// Where request bytes enter the connection: it starts the header clock, parses the requests
+/// (`HTTPRequestParser`) and hands their parts to the connection, only as many as it takes.
 ///
 /// One socket read cycle can bring hundreds of kilobytes — thousands of pipelined requests, each
-/// costing far more once decoded than as bytes. While the connection takes no more input (its
+/// costing far more once parsed than as bytes. While the connection takes no more input (its
 /// queue is full, or its peer does not read its answers) the gate keeps the bytes as they came
-/// and stops reading from the socket; it hands them on a slice at a time as the connection asks
+/// and stops reading from the socket; it parses them a slice at a time as the connection asks
 /// (`release`). The first byte of a request starts its header clock (`http.header_timeout`), so
-/// a head that trickles in is bounded however slowly it comes, and what the decoder is given of
-/// an incomplete head counts toward `http.max_header_size` (the decoder itself counts only names
-/// and values). Once the connection's last answer is out, what still arrives is dropped unread
-/// (the lingering close).
+/// a head that trickles in is bounded however slowly it comes, and what the parser is given of
+/// an incomplete head counts toward `http.max_header_size` (empty lines before a request line
+/// included, which the parser skips). Once the connection's last answer is out, what still
+/// arrives is dropped unread (the lingering close).
 ///
-/// Inbound only, so answers do not pass through it; the connection asks it before letting a
-/// socket read through (`deferRead`).
+/// The parts go to the connection directly, not through the pipeline: the gate is the last
+/// inbound handler. The connection asks it before letting a socket read through (`deferRead`).
 final class RequestBytesGate: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
 
-    /// The most bytes decoded at once while the connection is behind.
+    /// The most bytes parsed at once while the connection is behind.
     static let sliceSize = 4096
 
     /// Unowned: the connection holds the gate, and both leave the pipeline together, after the
     /// last read.
     private unowned let connection: JobRequestHandler
     private var context: ChannelHandlerContext?
+    private var parser: HTTPRequestParser
     private var held: ByteBuffer?
     /// A socket read was asked for while bytes were held: forwarded once they are handed on.
     private var readOwed = false
     private var releasing = false
 
-    init(connection: JobRequestHandler) {
+    init(connection: JobRequestHandler, maxHeadSize: Int) {
         self.connection = connection
+        self.parser = HTTPRequestParser(maxHeadSize: maxHeadSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -50,7 +51,7 @@ final class RequestBytesGate: ChannelInboundHandler {
         case .drop, .close:
             return
         case .decode where self.held == nil && bytes.readableBytes <= Self.sliceSize:
-            self.decode(bytes, context: context)
+            self.decode(bytes)
             return
         case .decode, .hold:
             break
@@ -67,15 +68,20 @@ final class RequestBytesGate: ChannelInboundHandler {
     /// Whether bytes wait to be handed on.
     var isHolding: Bool { self.held != nil }
 
-    /// Hands `bytes` to the decoder, telling the connection before (the head's size and clock) and
-    /// after (a head still incomplete past `http.max_header_size` is refused).
-    private func decode(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+    /// Parses `bytes` and hands on what they complete, telling the connection before (the head's
+    /// size and clock) and after (a head still incomplete past `http.max_header_size` is refused).
+    /// The parser is not accessed while the connection handles a part, which may bring more bytes
+    /// here (`release`): those are parsed after the ones before them, by the loop already running.
+    private func decode(_ bytes: ByteBuffer) {
         self.connection.willDecode(bytes.readableBytes)
-        context.fireChannelRead(self.wrapInboundOut(bytes))
+        self.parser.append(bytes)
+        while let event = self.parser.next() {
+            self.connection.received(event)
+        }
         self.connection.didDecode()
     }
 
-    /// The connection answered its last request: what was held will never be decoded.
+    /// The connection answered its last request: what was held will never be parsed.
     func dropHeld() {
         self.held = nil
         self.readOwed = false
@@ -89,7 +95,7 @@ final class RequestBytesGate: ChannelInboundHandler {
         return true
     }
 
-    /// Hands held bytes to the decoder, a slice at a time, for as long as the connection takes
+    /// Parses held bytes, a slice at a time, for as long as the connection takes
     /// input; then the read that waited for them, if one did.
     func release() {
         guard !self.releasing, let context = self.context else { return }
@@ -98,7 +104,7 @@ final class RequestBytesGate: ChannelInboundHandler {
         while var held = self.held, self.connection.acceptsInput {
             let slice = held.readSlice(length: min(Self.sliceSize, held.readableBytes))!
             self.held = held.readableBytes > 0 ? held : nil
-            self.decode(slice, context: context)
+            self.decode(slice)
         }
         if self.held == nil && self.readOwed {
             self.readOwed = false
@@ -109,7 +115,7 @@ final class RequestBytesGate: ChannelInboundHandler {
 
 /// What to do with bytes that just arrived from the socket.
 enum InputVerdict: Equatable {
-    /// Hand them to the decoder now.
+    /// Parse them now.
     case decode
     /// Keep them until the connection takes input again (`acceptsInput`).
     case hold

@@ -61,15 +61,9 @@ struct RequestPlanner {
         var presharedKeyCount = 0
         var traceParent: String?
         var traceState: String?
-        /// The head's size on the wire at the least: each line as `name:value` and CRLF. Optional
-        /// blanks around values are not counted; the decoder bounds those (`maxHeaderFieldSize`).
-        var wireSize: Int
 
         init(_ head: HTTPRequestHead) {
-            // "GET /path HTTP/1.1" CRLF, and the CRLF that ends the head.
-            self.wireSize = head.method.rawValue.utf8.count + 1 + head.uri.utf8.count + 1 + 8 + 2 + 2
             for (name, value) in head.headers {
-                self.wireSize += name.utf8.count + 1 + value.utf8.count + 2
                 switch name.utf8.count {
                 case 4 where name.isASCIIEqualIgnoringCase("host"):
                     self.host = value
@@ -180,7 +174,7 @@ struct RequestPlanner {
         return draft.planned(work, isHead: head.method == .HEAD)
     }
 
-    /// The request that answers bytes the decoder could not parse (400, 431), after the
+    /// The request that answers bytes the parser refused (400, 431), after the
     /// requests before it, and its answer; its connection closes.
     func unparsed(_ error: APIError, now: NIODeadline) -> (request: PlannedRequest, answer: PlannedRequest.Immediate) {
         let meta = EnvelopeMeta(scheme: "http", host: self.server.defaultAuthority, path: "", requestID: self.requestIDs.next())
@@ -202,11 +196,6 @@ struct RequestPlanner {
         draft: inout Draft,
         peer: () -> SocketAddress?
     ) -> PlannedRequest.Work {
-        if headers.wireSize > self.server.configuration.http.maxHeaderSize {
-            // The decoder counts only names and values: thousands of tiny lines pass it.
-            draft.connection = .close
-            return .immediate(.refuse(.headersTooLarge, ResponseHeaders(cacheControl: .noStore)))
-        }
         if !draft.isHTTP10 && headers.hostCount != 1 {
             // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
             // different ones starts: answer, then close rather than trust the rest of the stream.

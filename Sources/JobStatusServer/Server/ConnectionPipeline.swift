@@ -2,10 +2,9 @@ public import JobStatusConfiguration
 public import JobStatusCore
 public import Logging
 public import NIOCore
-import NIOHTTP1
 
-/// The handlers of one front connection, in order: the request-bytes gate, NIOHTTP1's decoder,
-/// the request handler. The listener installs it on every accepted channel; the micro-benchmarks
+/// The handlers of one front connection, in order: the request-bytes gate (which parses the
+/// requests), the request handler. The listener installs it on every accepted channel; the micro-benchmarks
 /// in Benchmarks/ install it on an embedded channel over an in-memory store, so the whole poll
 /// path (request bytes in, response bytes out) is measured without a socket or a Redis.
 public struct ConnectionPipeline {
@@ -28,14 +27,7 @@ public struct ConnectionPipeline {
 
     /// Adds the handlers to `channel`; call it on the channel's event loop.
     public func install(on channel: any Channel) throws {
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = self.server.configuration.http.maxHeaderSize
-        limits.maxHeaderListSize = self.server.configuration.http.maxHeaderSize
         let handler = JobRequestHandler(server: self.server, loop: self.loop)
-        try channel.pipeline.syncOperations.addHandlers([
-            handler.makeGate(),
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)),
-            handler,
-        ])
+        try channel.pipeline.syncOperations.addHandlers([handler.makeGate(), handler])
     }
 }
