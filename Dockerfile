@@ -1,4 +1,5 @@
-# jobstatus: build with the Swift toolchain and libhiredis-dev, run on a slim Debian with libhiredis.
+# jobstatus: build with the Swift toolchain, run on a slim Debian. The binary links no hiredis (the
+# front parses RESP itself); libhiredis-dev is there for the package's test-only CHiredis target.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
@@ -12,7 +13,7 @@ RUN swift build -c release --product jobstatus --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libhiredis0.14 ca-certificates \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/jobstatus /usr/local/bin/jobstatus
 COPY Config /etc/jobstatus
