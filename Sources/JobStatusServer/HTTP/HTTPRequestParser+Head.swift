@@ -1,3 +1,4 @@
+import JobStatusCore
 import NIOHTTP1
 
 extension HTTPRequestParser {
@@ -85,7 +86,7 @@ extension HTTPRequestParser {
 
     /// `HTTP/1.0` or `HTTP/1.1` and the CRLF after it.
     private static func version(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(HTTPRequestRefusal) -> HTTPVersion {
-        guard bytes.count - index >= 10, bytes[index..<(index + 5)].elementsEqual("HTTP/".utf8) else { throw .requestLine }
+        guard bytes.count - index >= 10, UnsafeRawBufferPointer(rebasing: bytes[index..<(index + 5)]).equals("HTTP/") else { throw .requestLine }
         let major = bytes[index + 5]
         let dot = bytes[index + 6]
         let minor = bytes[index + 7]
@@ -101,8 +102,8 @@ extension HTTPRequestParser {
 
     /// The method, without a string for the two the front serves.
     private static func method(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
-        if bytes.elementsEqual("GET".utf8) { return .GET }
-        if bytes.elementsEqual("HEAD".utf8) { return .HEAD }
+        if bytes.equals("GET") { return .GET }
+        if bytes.equals("HEAD") { return .HEAD }
         return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
     }
 
