@@ -12,7 +12,6 @@ struct ConnectionStateMachineDriver {
         /// A whole request: head and end.
         case request(String, version: HTTPVersion = .http1_1, method: HTTPMethod = .GET, keepAlive: Bool = true)
         case head(String)
-        case body
         case end
         case bytes
         /// Raw bytes handed to the decoder, and the decoder done with them (no head completed).
@@ -63,16 +62,13 @@ struct ConnectionStateMachineDriver {
     mutating func apply(_ event: Event) {
         switch event {
         case .request(let path, let version, let method, let keepAlive):
-            var head = HTTPRequestHead(version: version, method: method, uri: path)
-            if !keepAlive { head.headers.add(name: "Connection", value: "close") }
+            let head = RequestHead(method: method, target: path, version: version, headers: keepAlive ? [] : [("Connection", "close")])
             self.run(self.machine.received(.head(head), now: self.now))
-            self.run(self.machine.received(.end(nil), now: self.now))
+            self.run(self.machine.received(.end, now: self.now))
         case .head(let path):
-            self.run(self.machine.received(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path)), now: self.now))
-        case .body:
-            self.run(self.machine.received(.body(ByteBuffer(string: "x")), now: self.now))
+            self.run(self.machine.received(.head(RequestHead(method: .GET, target: path, headers: [])), now: self.now))
         case .end:
-            self.run(self.machine.received(.end(nil), now: self.now))
+            self.run(self.machine.received(.end, now: self.now))
         case .bytes:
             let now = self.now
             self.machine.decoding(1) { now }
@@ -138,13 +134,17 @@ struct ConnectionStateMachineDriver {
         case .none:
             return
         case .plan(let head):
-            self.trace.append("plan \(head.uri)")
+            self.trace.append("plan \(head.target)")
             self.machine.planned(Self.plan(head, now: self.now))
         case .replan(let request, let head):
             // Planned again with the keys: `/keys/poll` is now `/poll`.
             self.trace.append("replan \(request.facts.meta.path)")
-            var planned = head
-            planned.uri = String(head.uri.dropFirst("/keys".count))
+            let planned = RequestHead(
+                method: head.method,
+                target: String(head.target.dropFirst("/keys".count)),
+                version: head.version,
+                headers: head.isKeepAlive ? [] : [("Connection", "close")]
+            )
             self.record(self.machine.replanned(Self.plan(planned, now: self.now), now: self.now))
         default:
             self.trace.append(self.describe(action))
@@ -154,8 +154,8 @@ struct ConnectionStateMachineDriver {
     /// The planner: `/live`, `/ready`, `/poll`, `/wait/<seconds>`, `/stream[?last=<id>]`,
     /// `/head-stream`, `/keys/<any of those>` (waits for the JWT keys, then is that path); a
     /// `Connection: close` header or HTTP/1.0 without keep-alive closes.
-    static func plan(_ head: HTTPRequestHead, now: NIODeadline) -> PlannedRequest {
-        let path = head.uri
+    static func plan(_ head: RequestHead, now: NIODeadline) -> PlannedRequest {
+        let path = head.target
         let work: PlannedRequest.Work
         if path.hasPrefix("/keys/") {
             work = .awaitKeys(head)

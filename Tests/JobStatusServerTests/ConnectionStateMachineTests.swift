@@ -60,12 +60,6 @@ struct ConnectionStateMachineTests {
             state: "idle"
         ),
         Case(
-            name: "a body is skipped",
-            events: [.head("/poll"), .body, .body, .end, .record(.missing)],
-            trace: ["plan /poll", "read /poll", "finish /poll record"],
-            state: "idle"
-        ),
-        Case(
             name: "a token naming an unknown key waits for the keys, then the request is planned again and answered",
             events: [.request("/keys/poll"), .keysArrived, pending],
             trace: ["plan /keys/poll", "await keys", "replan /keys/poll", "read /poll", "finish /poll record"],

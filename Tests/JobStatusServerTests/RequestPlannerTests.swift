@@ -39,12 +39,10 @@ struct RequestPlannerTests {
         )
     }
 
-    static func head(_ line: String, _ headers: [(String, String)] = [("Host", "x")]) -> HTTPRequestHead {
+    static func head(_ line: String, _ headers: [(String, String)] = [("Host", "x")]) -> RequestHead {
         let parts = line.split(separator: " ")
         let version: HTTPVersion = parts.count > 2 && parts[2] == "HTTP/1.0" ? .http1_0 : .http1_1
-        var head = HTTPRequestHead(version: version, method: HTTPMethod(rawValue: String(parts[0])), uri: String(parts[1]))
-        for (name, value) in headers { head.headers.add(name: name, value: value) }
-        return head
+        return RequestHead(method: HTTPMethod(rawValue: String(parts[0])), target: String(parts[1]), version: version, headers: headers)
     }
 
     static let bearer = ("Authorization", "Bearer secret-1")

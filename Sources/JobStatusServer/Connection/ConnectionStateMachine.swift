@@ -1,6 +1,5 @@
 import JobStatusCore
 import NIOCore
-import NIOHTTP1
 
 /// The protocol of one HTTP connection, as a value.
 ///
@@ -45,7 +44,7 @@ struct ConnectionStateMachine<Read> {
         /// `bytes`: what the parser was given of this head (at most one read slice short: see `decoding`).
         case receivingHead(since: NIODeadline, bytes: Int)
         case receiving(PlannedRequest, since: NIODeadline)
-        case awaitingKeys(PlannedRequest, HTTPRequestHead)
+        case awaitingKeys(PlannedRequest, RequestHead)
         case probing(PlannedRequest)
         case reading(PlannedRequest)
         case waiting(PlannedRequest, Waiter)
@@ -120,12 +119,15 @@ struct ConnectionStateMachine<Read> {
     }
 
     /// A request part, or the parser's verdict that the rest of the stream is not HTTP.
+    /// What the parser hands over: a request's head, its end (after its body, if any), or the
+    /// refusal of bytes that are not HTTP/1.1.
     enum Inbound {
-        case part(HTTPServerRequestPart)
+        case head(RequestHead)
+        case end
         case malformed(APIError)
 
         var isEnd: Bool {
-            if case .part(.end) = self { return true }
+            if case .end = self { return true }
             return false
         }
     }
@@ -172,11 +174,11 @@ struct ConnectionStateMachine<Read> {
     enum Action {
         case none
         /// Plan the request from its head and report the plan with `planned`.
-        case plan(HTTPRequestHead)
+        case plan(RequestHead)
         /// Wait for the JWT keys to be fetched again, then report it with `keysArrived`.
         case awaitKeys
         /// Plan the head again now that the keys were fetched, and report the plan with `replanned`.
-        case replan(PlannedRequest, HTTPRequestHead)
+        case replan(PlannedRequest, RequestHead)
         /// Read the request's job record.
         case read(PlannedRequest)
         /// Probe the store (`/health/ready`).
@@ -240,10 +242,9 @@ struct ConnectionStateMachine<Read> {
 
     // MARK: - Input
 
-    /// A part of a request, from the parser. With nothing queued before it, a head is planned
-    /// and an end executes at once; otherwise the part waits its turn in the queue (`pump`).
-    mutating func received(_ part: HTTPServerRequestPart, now: NIODeadline) -> Action {
-        let inbound = Inbound.part(part)
+    /// A request's head or end, from the parser. With nothing queued before it, a head is
+    /// planned and an end executes at once; otherwise it waits its turn in the queue (`pump`).
+    mutating func received(_ inbound: Inbound, now: NIODeadline) -> Action {
         guard self.queue.isEmpty, case .taken(let action) = self.take(inbound, now: now) else {
             if !self.isEnding { self.queue.append(inbound) }
             return .none
@@ -348,7 +349,7 @@ struct ConnectionStateMachine<Read> {
     /// What the next input means in the current state.
     private mutating func take(_ input: Inbound, now: NIODeadline) -> Step {
         switch (self.state, input) {
-        case (.opened, .part(.head(let head))), (.idle, .part(.head(let head))), (.receivingHead, .part(.head(let head))):
+        case (.opened, .head(let head)), (.idle, .head(let head)), (.receivingHead, .head(let head)):
             guard self.isWritable else { return .waits }
             // The header clock runs from the request's first byte; bytes that were buffered while
             // the previous request was answered start it now.
@@ -357,18 +358,15 @@ struct ConnectionStateMachine<Read> {
             case .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed: break
             }
             return .taken(.plan(head))
-        case (.opened, .part(.body)), (.opened, .part(.end)), (.idle, .part(.body)), (.idle, .part(.end)),
-            (.receivingHead, .part(.body)), (.receivingHead, .part(.end)):
+        case (.opened, .end), (.idle, .end), (.receivingHead, .end):
             // What is left of a request that was refused or abandoned.
             return .taken(.none)
         case (.opened, .malformed(let error)), (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
             self.queue.removeAll()
             return .taken(self.refuse(error, now: now))
-        case (.receiving, .part(.body)):
-            return .taken(.none)
-        case (.receiving(let request, _), .part(.end)):
+        case (.receiving(let request, _), .end):
             return .taken(self.execute(request, now: now))
-        case (.receiving, .part(.head)), (.receiving, .malformed):
+        case (.receiving, .head), (.receiving, .malformed):
             // The parser ends every request before the next begins, and a refusal resets
             // `receiving`: neither can happen.
             return .taken(.none)

@@ -125,7 +125,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         let now = context.eventLoop.now
         switch event {
         case .head(let head): self.run(self.machine.received(.head(head), now: now), now: now)
-        case .end: self.run(self.machine.received(.end(nil), now: now), now: now)
+        case .end: self.run(self.machine.received(.end, now: now), now: now)
         case .refused(let refusal): self.run(self.machine.parserError(refusal.apiError, now: now), now: now)
         }
     }

@@ -4,12 +4,13 @@ import NIOHTTP1
 extension HTTPRequestParser {
     /// A complete head, and how the body after it is framed.
     struct ParsedHead {
-        let head: HTTPRequestHead
+        let head: RequestHead
         let framing: BodyFraming
     }
 
     /// Parses a whole head: the request line and the header lines, each ended by CRLF (the
-    /// parser has checked that every LF follows a CR), without the blank line that ends it.
+    /// parser has checked that every LF follows a CR), without the blank line that ends it. The
+    /// framing lines are read here; the others go to the head (`RequestHead.take`).
     static func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPRequestRefusal) -> ParsedHead {
         var index = 0
         while HTTPBytes.isToken(bytes[index]) { index += 1 }
@@ -22,9 +23,8 @@ extension HTTPRequestParser {
         let target = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<index]), as: UTF8.self)
         index += 1
         let version = try Self.version(bytes, at: &index)
+        let head = RequestHead(method: method, version: version, target: target)
 
-        var headers: [(String, String)] = []
-        headers.reserveCapacity(12)
         var contentLength: Int?
         var transferEncoding: (present: Bool, chunkedLast: Bool) = (false, false)
         while index < bytes.count {
@@ -39,9 +39,8 @@ extension HTTPRequestParser {
                 // Several lines are one list: the last coding of the last line is the one that frames.
                 transferEncoding = (true, Self.endsWithChunked(value))
             default:
-                break
+                head.take(name: name, value: value)
             }
-            headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             index = line.next
         }
 
@@ -53,10 +52,7 @@ extension HTTPRequestParser {
         } else {
             framing = contentLength.map { .length($0) } ?? .none
         }
-        return ParsedHead(
-            head: HTTPRequestHead(version: version, method: method, uri: target, headers: HTTPHeaders(headers)),
-            framing: framing
-        )
+        return ParsedHead(head: head, framing: framing)
     }
 
     /// The ranges of one header line (`name ":" OWS value OWS CRLF`) that starts at `start`, and

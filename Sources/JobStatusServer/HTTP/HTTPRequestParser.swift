@@ -13,8 +13,8 @@ import Darwin
 ///
 /// Written for the poll path rather than taken from NIOHTTP1, whose decoder (llhttp behind a
 /// `ByteToMessageHandler`, a callback per header and a pipeline hop per part) cost about a
-/// tenth of the front's CPU per poll. It knows only what the front needs: a head becomes an
-/// `HTTPRequestHead`; a body, framed by `Content-Length` or chunked, is skipped unread; the end of
+/// tenth of the front's CPU per poll. It knows only what the front needs: a head becomes a
+/// `RequestHead`, with strings for only the lines the front reads; a body, framed by `Content-Length` or chunked, is skipped unread; the end of
 /// each request is an event of its own.
 ///
 /// Pulled, not pushed (`append`, then `next` until nil): whatever a consumer does between two
@@ -30,8 +30,8 @@ import Darwin
 /// Work and memory are bounded by the bytes received: a head's end is looked for once per byte
 /// however it trickles in, and at most `maxHeadSize` bytes (or a chunk line's 4 KiB) are kept.
 struct HTTPRequestParser {
-    enum Event: Equatable {
-        case head(HTTPRequestHead)
+    enum Event {
+        case head(RequestHead)
         /// The request's body (if any) has been read: the next byte starts another request.
         case end
         /// The bytes are not HTTP/1.1: nothing more is parsed on this connection.

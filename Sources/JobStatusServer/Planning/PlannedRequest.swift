@@ -1,6 +1,5 @@
 import JobStatusCore
 import NIOCore
-import NIOHTTP1
 
 /// A request as `RequestPlanner` planned it from its head: what work it asks for, and what its
 /// answer says about itself. The connection's state machine carries it from the head to the
@@ -15,8 +14,8 @@ struct PlannedRequest {
         /// An answer from the head alone.
         case immediate(Immediate)
         /// The JWT names a key a fetch of `auth.jwt.jwks_url` may bring: wait for it, then plan
-        /// the head again (boxed: rare).
-        indirect case awaitKeys(HTTPRequestHead)
+        /// the head again.
+        case awaitKeys(RequestHead)
         /// `/health/ready`: one probe of the job store.
         case probe
         /// A job poll, of one job or of a list (`RequestFacts.list`); with `wait`, a long poll

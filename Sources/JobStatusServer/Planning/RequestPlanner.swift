@@ -41,123 +41,49 @@ struct RequestPlanner {
         }
     }
 
-    /// The headers a request's handling depends on, found in one pass. Noncopyable: a copy
-    /// retains each of its strings (a dozen reference counts per copy, per request), so the
-    /// planning steps borrow it.
-    private struct RequestHeaders: ~Copyable {
-        var host: String?
-        var hostCount = 0
-        var authorization: String?
-        var requestID: String?
-        var forwardedProto: String?
-        var forwardedHost: String?
-        var ifNoneMatch: String?
-        var prefer: [String] = []
-        var accept: String?
-        var lastEventID: String?
-        var consumerID: String?
-        var consumerIDCount = 0
-        var presharedKey: String?
-        var presharedKeyCount = 0
-        var traceParent: String?
-        var traceState: String?
-
-        init(_ head: HTTPRequestHead) {
-            for (name, value) in head.headers {
-                switch name.utf8.count {
-                case 4 where name.isASCIIEqualIgnoringCase("host"):
-                    self.host = value
-                    self.hostCount += 1
-                case 6 where name.isASCIIEqualIgnoringCase("prefer"):
-                    self.prefer.append(value)
-                case 6 where name.isASCIIEqualIgnoringCase("accept"):
-                    self.accept = self.accept ?? value
-                case 13 where name.isASCIIEqualIgnoringCase("authorization"):
-                    self.authorization = self.authorization ?? value
-                case 12 where name.isASCIIEqualIgnoringCase("x-request-id"):
-                    self.requestID = self.requestID ?? value
-                case 13 where name.isASCIIEqualIgnoringCase("if-none-match"):
-                    RequestPlanner.appendListElement(value, to: &self.ifNoneMatch)
-                case 13 where name.isASCIIEqualIgnoringCase("last-event-id"):
-                    self.lastEventID = self.lastEventID ?? value
-                case 13 where name.isASCIIEqualIgnoringCase("x-consumer-id"):
-                    self.consumerID = self.consumerID ?? value
-                    self.consumerIDCount += 1
-                case 12 where name.isASCIIEqualIgnoringCase("x-custom-psk"):
-                    self.presharedKey = self.presharedKey ?? value
-                    self.presharedKeyCount += 1
-                case 11 where name.isASCIIEqualIgnoringCase("traceparent"):
-                    // Two traceparent headers name no single trace: ignored.
-                    self.traceParent = self.traceParent == nil ? value : ""
-                case 10 where name.isASCIIEqualIgnoringCase("tracestate"):
-                    // Several lines are one list (RFC 9110 §5.3).
-                    RequestPlanner.appendListElement(value, to: &self.traceState)
-                case 17 where name.isASCIIEqualIgnoringCase("x-forwarded-proto"):
-                    self.forwardedProto = self.forwardedProto ?? value
-                case 16 where name.isASCIIEqualIgnoringCase("x-forwarded-host"):
-                    self.forwardedHost = self.forwardedHost ?? value
-                default:
-                    break
-                }
-            }
-        }
-    }
-
-    /// Joins a repeated header's lines into one list, in place: a head of a thousand such lines
-    /// costs their length, not its square.
-    private static func appendListElement(_ value: String, to list: inout String?) {
-        if list == nil {
-            list = value
-        } else {
-            list?.append(", ")
-            list?.append(value)
-        }
-    }
-
     /// What the request asks for, decided from its head: routing, authorization, the limits.
     ///
     /// - Parameter peer: the connection's remote address, asked at most once per connection, and
     ///   only by a request limited by its address.
-    mutating func plan(_ head: HTTPRequestHead, now: NIODeadline, peer: () -> SocketAddress?) -> PlannedRequest {
+    mutating func plan(_ head: RequestHead, now: NIODeadline, peer: () -> SocketAddress?) -> PlannedRequest {
         self.plan(head, requestID: nil, startedAt: now, mayAwaitKeys: true, peer: peer)
     }
 
     /// Plans again a request that waited for the JWT keys (`.awaitKeys`): the same request (its
     /// id, its clock), decided with the keys there are now.
-    mutating func replan(_ request: PlannedRequest, head: HTTPRequestHead, peer: () -> SocketAddress?) -> PlannedRequest {
+    mutating func replan(_ request: PlannedRequest, head: RequestHead, peer: () -> SocketAddress?) -> PlannedRequest {
         self.plan(head, requestID: request.facts.meta.requestID, startedAt: request.facts.startedAt, mayAwaitKeys: false, peer: peer)
     }
 
     private mutating func plan(
-        _ head: HTTPRequestHead,
+        _ head: RequestHead,
         requestID knownRequestID: String?,
         startedAt now: NIODeadline,
         mayAwaitKeys: Bool,
         peer: () -> SocketAddress?
     ) -> PlannedRequest {
-        let headers = RequestHeaders(head)
         let requestID: String
         if let knownRequestID {
             requestID = knownRequestID
-        } else if let clientRequestID = headers.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
+        } else if let clientRequestID = head.requestID, RequestIDGenerator.isAcceptable(clientRequestID) {
             requestID = clientRequestID
         } else {
             requestID = self.requestIDs.next()
         }
-        let isHTTP10 = head.version.major == 1 && head.version.minor == 0
+        let isHTTP10 = head.isHTTP10
         let connection: HTTPResponseComposer.Connection = !head.isKeepAlive ? .close : (isHTTP10 ? .keepAliveHTTP10 : .keepAlive)
-        let target = RequestTarget(uri: head.uri, maxListedIDs: self.server.configuration.polling.maxBatch)
+        let target = RequestTarget(uri: head.target, maxListedIDs: self.server.configuration.polling.maxBatch)
         var scheme = "http"
         // Without exactly one Host line there is no trustworthy authority: the answer (a 400) names
         // this server instead.
         // A Host of any other shape than an authority is not repeated into `meta.url` either.
-        var authority = (headers.hostCount == 1 ? headers.host : nil).flatMap { HostAuthority.isValid($0) ? $0 : nil }
+        var authority = (head.hostCount == 1 ? head.host : nil).flatMap { HostAuthority.isValid($0) ? $0 : nil }
             ?? self.server.defaultAuthority
         if self.server.configuration.http.trustForwardedHeaders {
-            if let proto = headers.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
+            if let proto = head.forwardedProto.map(Self.firstListElement), proto == "https" || proto == "http" {
                 scheme = String(proto)
             }
-            if let forwarded = headers.forwardedHost.map(Self.firstListElement).map(String.init), HostAuthority.isValid(forwarded) {
+            if let forwarded = head.forwardedHost.map(Self.firstListElement).map(String.init), HostAuthority.isValid(forwarded) {
                 authority = forwarded
             }
         }
@@ -169,8 +95,8 @@ struct RequestPlanner {
         )
         draft.facts.route = target.label
         draft.facts.method = head.method.rawValue
-        draft.facts.trace = headers.traceParent.flatMap { TraceHeaders(parent: $0, state: headers.traceState) }
-        let work = self.decideWork(head: head, target: target, headers: headers, draft: &draft, peer: peer)
+        draft.facts.trace = head.traceParent.flatMap { TraceHeaders(parent: $0, state: head.traceState) }
+        let work = self.decideWork(head: head, target: target, draft: &draft, peer: peer)
         return draft.planned(work, isHead: head.method == .HEAD)
     }
 
@@ -190,13 +116,12 @@ struct RequestPlanner {
     }
 
     private mutating func decideWork(
-        head: HTTPRequestHead,
+        head: RequestHead,
         target: RequestTarget,
-        headers: borrowing RequestHeaders,
         draft: inout Draft,
         peer: () -> SocketAddress?
     ) -> PlannedRequest.Work {
-        if !draft.isHTTP10 && headers.hostCount != 1 {
+        if !draft.isHTTP10 && head.hostCount != 1 {
             // RFC 9112 §3.2. Two Host lines are how request smuggling through proxies that read
             // different ones starts: answer, then close rather than trust the rest of the stream.
             draft.connection = .close
@@ -232,7 +157,7 @@ struct RequestPlanner {
             return isReadMethod ? .immediate(.document) : methodNotAllowed()
         case .job(let id, let isValidID), .jobEvents(let id, let isValidID):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, head: head, draft: &draft, peer: peer) {
+            if let refusal = self.refusal(head, draft: &draft, peer: peer) {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
@@ -243,16 +168,16 @@ struct RequestPlanner {
             guard isValidID else { return .immediate(.refuse(.jobNotFound, ResponseHeaders(cacheControl: .noStore))) }
             draft.facts.jobID = id
             guard case .jobEvents = target.route else {
-                return self.poll(target: target, headers: headers, limitKey: limitKey, draft: &draft)
+                return self.poll(target: target, head: head, limitKey: limitKey, draft: &draft)
             }
             // An empty Accept names no preference: treated as absent (RFC 9110 lets a server disregard it).
-            if let accept = headers.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
+            if let accept = head.accept, !accept.trimmingBlanks().isEmpty, !Self.acceptsEventStream(accept) {
                 return .immediate(.refuse(.notAcceptable, ResponseHeaders(cacheControl: .noStore)))
             }
-            return self.startWaiting(.stream(lastEventID: headers.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, draft: &draft)
+            return self.startWaiting(.stream(lastEventID: head.lastEventID.flatMap { Int64($0.trimmingBlanks()) }), limitKey: limitKey, draft: &draft)
         case .jobList(let listed):
             guard isReadMethod else { return methodNotAllowed() }
-            if let refusal = self.refusal(headers, head: head, draft: &draft, peer: peer) {
+            if let refusal = self.refusal(head, draft: &draft, peer: peer) {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
@@ -268,7 +193,7 @@ struct RequestPlanner {
                         return limited
                     }
                     draft.facts.list = JobListRead(ids: ids)
-                    return self.poll(target: target, headers: headers, limitKey: limitKey, draft: &draft)
+                    return self.poll(target: target, head: head, limitKey: limitKey, draft: &draft)
                 }
                 fallthrough
             case .tooMany:
@@ -281,13 +206,12 @@ struct RequestPlanner {
     /// The refusal of a request for jobs that may not read them (or its wait for the JWT keys),
     /// nil when it may.
     private mutating func refusal(
-        _ headers: borrowing RequestHeaders,
-        head: HTTPRequestHead,
+        _ head: RequestHead,
         draft: inout Draft,
         peer: () -> SocketAddress?
     ) -> PlannedRequest.Work? {
         let refusal: Refusal
-        switch self.authorize(headers, draft: &draft) {
+        switch self.authorize(head, draft: &draft) {
         case .allowed: return nil
         case .awaitKeys: return .awaitKeys(head)
         case .refused(let refused): refusal = refused
@@ -301,8 +225,8 @@ struct RequestPlanner {
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
     /// `polling.max_wait`).
-    private func poll(target: RequestTarget, headers: borrowing RequestHeaders, limitKey: String, draft: inout Draft) -> PlannedRequest.Work {
-        draft.facts.ifNoneMatch = headers.ifNoneMatch
+    private func poll(target: RequestTarget, head: RequestHead, limitKey: String, draft: inout Draft) -> PlannedRequest.Work {
+        draft.facts.ifNoneMatch = head.ifNoneMatch
         let requestedWait: Int?
         switch target.wait {
         case .invalid:
@@ -310,7 +234,7 @@ struct RequestPlanner {
         case .seconds(let seconds):
             requestedWait = seconds
         case .absent:
-            requestedWait = headers.prefer.isEmpty ? nil : PreferHeader.wait(in: headers.prefer)
+            requestedWait = head.prefer.isEmpty ? nil : PreferHeader.wait(in: head.prefer)
         }
         guard let requestedWait else { return .poll(wait: nil) }
         let cap = Int(self.server.configuration.polling.maxWait.wholeSecondsRoundedUp)
@@ -364,24 +288,24 @@ struct RequestPlanner {
         case refused(Refusal)
     }
 
-    private mutating func authorize(_ headers: borrowing RequestHeaders, draft: inout Draft) -> Authorization {
+    private mutating func authorize(_ head: RequestHead, draft: inout Draft) -> Authorization {
         let decision: AuthorizationDecision
         switch self.server.authentication {
         case .none:
             return .allowed
         case .gateway(let gateway):
-            guard headers.consumerIDCount <= 1, headers.presharedKeyCount <= 1 else {
+            guard head.consumerIDCount <= 1, head.presharedKeyCount <= 1 else {
                 // Two identities, or two keys: which one a proxy in front checked is unknowable.
                 return .refused(Refusal(error: .ambiguousGatewayHeaders, headers: ResponseHeaders(cacheControl: .noStore), closesConnection: true))
             }
-            decision = gateway.authenticate(consumerID: headers.consumerID, presharedKey: headers.presharedKey)
+            decision = gateway.authenticate(consumerID: head.consumerID, presharedKey: head.presharedKey)
         case .tokens(let tokens):
-            decision = self.cachedDecision(for: headers.authorization, generation: tokens.generation) {
+            decision = self.cachedDecision(for: head.authorization, generation: tokens.generation) {
                 let (decision, generation) = tokens.authenticate($0)
                 return (decision, .infinity, generation)
             }
         case .jwt(let jwt):
-            decision = self.cachedDecision(for: headers.authorization, generation: jwt.generation) {
+            decision = self.cachedDecision(for: head.authorization, generation: jwt.generation) {
                 jwt.authenticate($0, mayAwaitKeys: draft.mayAwaitKeys)
             }
         }
@@ -439,26 +363,5 @@ struct RequestPlanner {
             let mediaType = range.prefix { $0 != ";" }.trimmingBlanks().lowercased()
             return mediaType == "text/event-stream" || mediaType == "text/*" || mediaType == "*/*"
         }
-    }
-}
-
-extension String {
-    /// ASCII case-insensitive comparison with a lowercase literal, without allocating.
-    fileprivate func isASCIIEqualIgnoringCase(_ lowercase: StaticString) -> Bool {
-        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        let compare = { (actual: UnsafeBufferPointer<UInt8>) -> Bool in
-            guard actual.count == expected.count else { return false }
-            for index in 0..<actual.count {
-                let byte = actual[index]
-                // Lower-casing ASCII letters only: `| 0x20` maps "A"..."Z" onto "a"..."z".
-                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                if folded != expected[index] { return false }
-            }
-            return true
-        }
-        if let result = self.utf8.withContiguousStorageIfAvailable(compare) {
-            return result
-        }
-        return Array(self.utf8).withUnsafeBufferPointer(compare)
     }
 }
