@@ -119,10 +119,13 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.quiesce(now: now), now: now)
     }
 
+    /// The loop's clock, read once per socket read by `RequestBytesGate` for everything the read
+    /// brings (the header clock, each head and end it completes).
+    var now: NIODeadline { self.context?.eventLoop.now ?? .now() }
+
     /// From `RequestBytesGate`: a part of a request, or the parser's refusal of the bytes.
-    func received(_ event: HTTPRequestParser.Event) {
-        guard let context = self.context else { return }
-        let now = context.eventLoop.now
+    func received(_ event: HTTPRequestParser.Event, now: NIODeadline) {
+        guard self.context != nil else { return }
         switch event {
         case .head(let head): self.run(self.machine.received(.head(head), now: now), now: now)
         case .end: self.run(self.machine.received(.end, now: now), now: now)
@@ -131,23 +134,23 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     /// From `RequestBytesGate`: `count` bytes go to the parser now.
-    func willDecode(_ count: Int) {
-        self.machine.decoding(count) { self.context?.eventLoop.now ?? .now() }
+    func willDecode(_ count: Int, now: NIODeadline) {
+        self.machine.decoding(count) { now }
     }
 
     /// From `RequestBytesGate`: the parser took them (and any request they completed was handed on).
-    /// Nothing to do, no clock read, unless a head outgrew its bound.
-    func didDecode() {
-        let action = self.machine.decoded { self.context?.eventLoop.now ?? .now() }
+    /// Nothing to do unless a head outgrew its bound.
+    func didDecode(now: NIODeadline) {
+        let action = self.machine.decoded { now }
         if case .none = action { return }
-        self.run(action, now: self.context?.eventLoop.now ?? .now())
+        self.run(action, now: now)
     }
 
     /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.
     func inputArrived(_ count: Int) -> InputVerdict {
-        let verdict = self.machine.inputArrived(count) { self.context?.eventLoop.now ?? .now() }
+        let verdict = self.machine.inputArrived(count) { self.now }
         if verdict == .close {
-            self.run(self.machine.closeNow(abort: false), now: self.context?.eventLoop.now ?? .now())
+            self.run(self.machine.closeNow(abort: false), now: self.now)
         }
         return verdict
     }

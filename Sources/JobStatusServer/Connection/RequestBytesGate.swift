@@ -72,13 +72,15 @@ final class RequestBytesGate: ChannelInboundHandler {
     /// size and clock) and after (a head still incomplete past `http.max_header_size` is refused).
     /// The parser is not accessed while the connection handles a part, which may bring more bytes
     /// here (`release`): those are parsed after the ones before them, by the loop already running.
+    /// One clock reading serves the whole slice, as it serves every other event of the connection.
     private func decode(_ bytes: ByteBuffer) {
-        self.connection.willDecode(bytes.readableBytes)
+        let now = self.connection.now
+        self.connection.willDecode(bytes.readableBytes, now: now)
         self.parser.append(bytes)
         while let event = self.parser.next() {
-            self.connection.received(event)
+            self.connection.received(event, now: now)
         }
-        self.connection.didDecode()
+        self.connection.didDecode(now: now)
     }
 
     /// The connection answered its last request: what was held will never be parsed.
