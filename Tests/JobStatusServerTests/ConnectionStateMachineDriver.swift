@@ -13,9 +13,8 @@ struct ConnectionStateMachineDriver {
         case request(String, version: HTTPVersion = .http1_1, method: HTTPMethod = .GET, keepAlive: Bool = true)
         case head(String)
         case end
+        /// Bytes handed to the parser (no head completed).
         case bytes
-        /// Raw bytes handed to the decoder, and the decoder done with them (no head completed).
-        case decoded(Int)
         case record(RecordSummary)
         case unavailable
         case probed(Bool)
@@ -71,11 +70,7 @@ struct ConnectionStateMachineDriver {
             self.run(self.machine.received(.end, now: self.now))
         case .bytes:
             let now = self.now
-            self.machine.decoding(1) { now }
-        case .decoded(let count):
-            let now = self.now
-            self.machine.decoding(count) { now }
-            self.run(self.machine.decoded { now })
+            self.machine.decoding { now }
         case .record(let summary):
             self.run(self.machine.recordRead(summary, read: summary, now: self.now))
         case .unavailable:

@@ -498,18 +498,6 @@ struct ConnectionStateMachineTests {
             state: "lingering, 0 dropped"
         ),
         Case(
-            name: "a head still incomplete past http.max_header_size on the wire is refused (431)",
-            events: [.decoded(10000), .decoded(6384), .decoded(1)],
-            trace: ["refuse, close"],
-            state: "closing"
-        ),
-        Case(
-            name: "a head is counted from its own bytes: a slice that completed earlier requests starts the count again",
-            events: [.decoded(10000), .request("/live"), .decoded(16384), .request("/live"), .decoded(16384), .decoded(1)],
-            trace: ["plan /live", "finish /live immediate", "plan /live", "finish /live immediate", "refuse, close"],
-            state: "closing"
-        ),
-        Case(
             name: "after a parse error nothing more is decoded: the socket is not read until the refusal",
             events: [.request("/poll"), .head("/live"), .parserError, .readRequest, .record(.missing)],
             trace: ["plan /poll", "read /poll", "hold read", "finish /poll record", "refuse, close"],

@@ -73,6 +73,11 @@ struct HTTPRequestParserTests {
         ]),
         Vector("a chunked body over HTTP/1.0", "POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", ["POST /a HTTP/1.0 close", "end"]),
         Vector(
+            "each head is bounded on its own: pipelined heads over the bound together are taken",
+            String(repeating: "GET / HTTP/1.1\r\nHost: \(String(repeating: "h", count: 100))\r\n\r\n", count: 3),
+            Array(repeating: ["GET / HTTP/1.1 [host: \(String(repeating: "h", count: 100))]", "end"], count: 3).flatMap { $0 }
+        ),
+        Vector(
             "a head of exactly the bound",
             "GET / HTTP/1.1\r\nHost: \(String(repeating: "a", count: maxHeadSize - 26))\r\n\r\n",
             ["GET / HTTP/1.1 [host: \(String(repeating: "a", count: maxHeadSize - 26))]", "end"]
@@ -131,6 +136,12 @@ struct HTTPRequestParserTests {
             "GET / HTTP/1.1\r\nHost: \(String(repeating: "a", count: maxHeadSize - 25))\r\n\r\n",
             ["refused: head larger than http.max_header_size"]
         ),
+        Vector(
+            "empty lines before a request line count toward its head",
+            String(repeating: "\r\n", count: 100) + "GET / HTTP/1.1\r\nHost: \(String(repeating: "a", count: 60))\r\n\r\n",
+            ["refused: head larger than http.max_header_size"]
+        ),
+        Vector("endless empty lines", String(repeating: "\r\n", count: maxHeadSize / 2 + 1), ["refused: head larger than http.max_header_size"]),
         Vector(
             "an incomplete head over the bound",
             "GET / HTTP/1.1\r\nX: \(String(repeating: "a", count: maxHeadSize))",

@@ -9,8 +9,6 @@ struct ConnectionLimits {
     var heartbeat: TimeAmount
     /// Queued request parts beyond which the socket is not read.
     var maxQueuedParts = 64
-    /// `http.max_header_size`: the most bytes a request head may take on the wire.
-    var maxHeadBytes = 16384
     /// How long a closing connection reads and drops what its peer still sends, at most.
     var lingerTime = TimeAmount.seconds(10)
     /// How long a lingering peer may send nothing before the connection closes.

@@ -35,7 +35,7 @@ extension ConnectionStateMachine {
         case .idle(let since) where now - since >= self.limits.idleTimeout:
             return self.closeNow(abort: false)
         case .opened(let since) where now - since >= self.limits.headerTimeout,
-            .receivingHead(let since, _) where now - since >= self.limits.headerTimeout,
+            .receivingHead(let since) where now - since >= self.limits.headerTimeout,
             .receiving(_, let since) where now - since >= self.limits.headerTimeout:
             return self.closeNow(abort: false)
         case .closing(let since) where now - since >= self.limits.writeTimeout:

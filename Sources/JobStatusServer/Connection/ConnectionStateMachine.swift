@@ -15,8 +15,7 @@ import NIOCore
 ///   socket that only holds a slot is let go as soon as a slow request head would be.
 /// - `idle`: no request in progress; closed after `http.idle_timeout`.
 /// - `receivingHead`: bytes of a request arrived, its head is not complete; closed after
-///   `http.header_timeout`, refused (431) once more bytes than `http.max_header_size` went to the
-///   parser without completing it.
+///   `http.header_timeout`. (The parser refuses a head over `http.max_header_size`.)
 /// - `receiving`: the head is planned, the rest of the request (its body, ignored) is awaited; same clock.
 /// - `awaitingKeys`: the request's JWT names a key not yet known; a fetch of `auth.jwt.jwks_url` is
 ///   awaited (bounded by `auth.jwt.jwks_timeout`), then the request is planned again.
@@ -41,8 +40,7 @@ struct ConnectionStateMachine<Read> {
     enum State {
         case opened(since: NIODeadline)
         case idle(since: NIODeadline)
-        /// `bytes`: what the parser was given of this head (at most one read slice short: see `decoding`).
-        case receivingHead(since: NIODeadline, bytes: Int)
+        case receivingHead(since: NIODeadline)
         case receiving(PlannedRequest, since: NIODeadline)
         case awaitingKeys(PlannedRequest, RequestHead)
         case probing(PlannedRequest)
@@ -252,28 +250,16 @@ struct ConnectionStateMachine<Read> {
         return action
     }
 
-    /// `count` raw bytes go to the parser: a request has begun, so the header clock starts (if
-    /// none is running; `now` is only read then), and while its head is incomplete they count
-    /// toward `maxHeadBytes` — the head as sent, with the empty lines before it, which the parser
-    /// skips uncounted. Bytes given while a request is being received or answered are not counted; nor are
-    /// those that follow a head planned in the same slice, so a count falls short of the head by
-    /// at most one slice and never counts another request's bytes.
-    mutating func decoding(_ count: Int, now: () -> NIODeadline) {
+    /// Bytes go to the parser: a request has begun, so the header clock starts, if none is
+    /// running (`now` is only read then). How many bytes a head may take is the parser's bound
+    /// (`http.max_header_size`, a 431).
+    mutating func decoding(now: () -> NIODeadline) {
         switch self.state {
         case .opened, .idle:
-            self.state = .receivingHead(since: now(), bytes: count)
-        case .receivingHead(let since, let bytes):
-            self.state = .receivingHead(since: since, bytes: bytes + count)
-        case .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed:
+            self.state = .receivingHead(since: now())
+        case .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed:
             break
         }
-    }
-
-    /// The parser took the bytes: a head still incomplete past `maxHeadBytes` is refused (431).
-    mutating func decoded(now: () -> NIODeadline) -> Action {
-        guard case .receivingHead(_, let bytes) = self.state, bytes > self.limits.maxHeadBytes else { return .none }
-        self.queue.removeAll()
-        return self.refuse(.headersTooLarge, now: now())
     }
 
     /// `count` bytes arrived from the socket (one call per read, which is why it also says
@@ -354,7 +340,7 @@ struct ConnectionStateMachine<Read> {
             // The header clock runs from the request's first byte; bytes that were buffered while
             // the previous request was answered start it now.
             switch self.state {
-            case .opened, .idle: self.state = .receivingHead(since: now, bytes: 0)
+            case .opened, .idle: self.state = .receivingHead(since: now)
             case .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed: break
             }
             return .taken(.plan(head))
@@ -391,7 +377,7 @@ struct ConnectionStateMachine<Read> {
 
     /// The handler planned the head that `.plan` handed it.
     mutating func planned(_ request: PlannedRequest) {
-        guard case .receivingHead(let since, _) = self.state else { return }
+        guard case .receivingHead(let since) = self.state else { return }
         self.state = .receiving(request, since: since)
     }
 

@@ -133,17 +133,9 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         }
     }
 
-    /// From `RequestBytesGate`: `count` bytes go to the parser now.
-    func willDecode(_ count: Int, now: NIODeadline) {
-        self.machine.decoding(count) { now }
-    }
-
-    /// From `RequestBytesGate`: the parser took them (and any request they completed was handed on).
-    /// Nothing to do unless a head outgrew its bound.
-    func didDecode(now: NIODeadline) {
-        let action = self.machine.decoded { now }
-        if case .none = action { return }
-        self.run(action, now: now)
+    /// From `RequestBytesGate`: bytes go to the parser now.
+    func willDecode(now: NIODeadline) {
+        self.machine.decoding { now }
     }
 
     /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.

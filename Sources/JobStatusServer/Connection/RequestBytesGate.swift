@@ -8,10 +8,9 @@ import NIOCore
 /// queue is full, or its peer does not read its answers) the gate keeps the bytes as they came
 /// and stops reading from the socket; it parses them a slice at a time as the connection asks
 /// (`release`). The first byte of a request starts its header clock (`http.header_timeout`), so
-/// a head that trickles in is bounded however slowly it comes, and what the parser is given of
-/// an incomplete head counts toward `http.max_header_size` (empty lines before a request line
-/// included, which the parser skips). Once the connection's last answer is out, what still
-/// arrives is dropped unread (the lingering close).
+/// a head that trickles in is bounded however slowly it comes, as the parser bounds its size
+/// (`http.max_header_size`). Once the connection's last answer is out, what still arrives is
+/// dropped unread (the lingering close).
 ///
 /// The parts go to the connection directly, not through the pipeline: the gate is the last
 /// inbound handler. The connection asks it before letting a socket read through (`deferRead`).
@@ -68,19 +67,18 @@ final class RequestBytesGate: ChannelInboundHandler {
     /// Whether bytes wait to be handed on.
     var isHolding: Bool { self.held != nil }
 
-    /// Parses `bytes` and hands on what they complete, telling the connection before (the head's
-    /// size and clock) and after (a head still incomplete past `http.max_header_size` is refused).
-    /// The parser is not accessed while the connection handles a part, which may bring more bytes
-    /// here (`release`): those are parsed after the ones before them, by the loop already running.
-    /// One clock reading serves the whole slice, as it serves every other event of the connection.
+    /// Parses `bytes` and hands on what they complete, telling the connection first (a request
+    /// has begun: its header clock). The parser is not accessed while the connection handles a
+    /// part, which may bring more bytes here (`release`): those are parsed after the ones before
+    /// them, by the loop already running. One clock reading serves the whole slice, as it serves
+    /// every other event of the connection.
     private func decode(_ bytes: ByteBuffer) {
         let now = self.connection.now
-        self.connection.willDecode(bytes.readableBytes, now: now)
+        self.connection.willDecode(now: now)
         self.parser.append(bytes)
         while let event = self.parser.next() {
             self.connection.received(event, now: now)
         }
-        self.connection.didDecode(now: now)
     }
 
     /// The connection answered its last request: what was held will never be parsed.

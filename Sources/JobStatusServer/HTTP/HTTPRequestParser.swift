@@ -24,8 +24,8 @@ import Darwin
 /// line that is not `method SP target SP HTTP/1.x`; LF without CR; obs-fold; a blank before a
 /// header's colon; controls in names or values; a `Content-Length` that is not one decimal
 /// number; a `Transfer-Encoding` whose last coding is not `chunked`, or one beside a
-/// `Content-Length`; a malformed chunk; a head or trailer over `maxHeadSize`. Empty lines before a
-/// request line are skipped (RFC 9112 §2.2).
+/// `Content-Length`; a malformed chunk; a head or trailer over `maxHeadSize`, complete or not.
+/// Empty lines before a request line are skipped (RFC 9112 §2.2), and count toward its head.
 ///
 /// Work and memory are bounded by the bytes received: a head's end is looked for once per byte
 /// however it trickles in, and at most `maxHeadSize` bytes (or a chunk line's 4 KiB) are kept.
@@ -47,8 +47,9 @@ struct HTTPRequestParser {
 
     /// Where the parser is in the byte stream. Offsets count from the first unparsed byte.
     enum State: Equatable {
-        /// In a head: its current line begins at `lineStart`; LFs were looked for up to `scanned`.
-        case head(lineStart: Int, scanned: Int)
+        /// In a head: its current line begins at `lineStart`; LFs were looked for up to `scanned`;
+        /// `skipped` bytes of empty lines came before it (they count toward `maxHeadSize`).
+        case head(skipped: Int, lineStart: Int, scanned: Int)
         /// In a body of known length; at 0 the request's end is due.
         case body(remaining: Int)
         /// At a chunk-size line; LFs were looked for up to `scanned`.
@@ -67,7 +68,7 @@ struct HTTPRequestParser {
 
     /// The largest head (request line, headers, blank line), and the largest trailer section.
     let maxHeadSize: Int
-    private(set) var state = State.head(lineStart: 0, scanned: 0)
+    private(set) var state = State.head(skipped: 0, lineStart: 0, scanned: 0)
     /// Bytes received and not yet parsed.
     private var buffer = HTTPRequestParser.noBytes
     /// Whether `buffer` is storage of the parser's own rather than a read's buffer, which is not
@@ -102,7 +103,7 @@ struct HTTPRequestParser {
                 self.buffer = Self.noBytes
                 return nil
             case .body(remaining: 0):
-                self.state = .head(lineStart: 0, scanned: 0)
+                self.state = .head(skipped: 0, lineStart: 0, scanned: 0)
                 return .end
             case .head, .body, .chunkSize, .chunkData, .chunkEnd, .trailer:
                 break
@@ -136,8 +137,8 @@ struct HTTPRequestParser {
 
     private mutating func step() -> Step {
         switch self.state {
-        case .head(let lineStart, let scanned):
-            return self.scanHead(lineStart: lineStart, scanned: scanned)
+        case .head(let skipped, let lineStart, let scanned):
+            return self.scanHead(skipped: skipped, lineStart: lineStart, scanned: scanned)
         case .body(let remaining):
             let skipped = min(remaining, self.buffer.readableBytes)
             self.buffer.moveReaderIndex(forwardBy: skipped)
@@ -168,7 +169,8 @@ struct HTTPRequestParser {
 
     // MARK: - Heads
 
-    private mutating func scanHead(lineStart: Int, scanned: Int) -> Step {
+    private mutating func scanHead(skipped: Int, lineStart: Int, scanned: Int) -> Step {
+        var skipped = skipped
         var lineStart = lineStart
         var from = scanned
         while true {
@@ -176,19 +178,20 @@ struct HTTPRequestParser {
             case .bareLF:
                 return self.refuse(.lineEnding)
             case .notYet(let searched):
-                guard searched <= self.maxHeadSize else { return self.refuse(.headTooLarge) }
-                self.state = .head(lineStart: lineStart, scanned: searched)
+                guard skipped + searched <= self.maxHeadSize else { return self.refuse(.headTooLarge) }
+                self.state = .head(skipped: skipped, lineStart: lineStart, scanned: searched)
                 return .needMore
             case .found(let lf):
-                guard lf < self.maxHeadSize else { return self.refuse(.headTooLarge) }
+                guard skipped + lf < self.maxHeadSize else { return self.refuse(.headTooLarge) }
                 guard lf - 1 == lineStart else {
                     lineStart = lf + 1
                     from = lf + 1
                     continue
                 }
                 guard lineStart > 0 else {
-                    // An empty line before the request line.
+                    // An empty line before the request line: skipped, but counted.
                     self.buffer.moveReaderIndex(forwardBy: 2)
+                    skipped += 2
                     from = 0
                     continue
                 }

@@ -52,8 +52,7 @@ final class ServerContext: Sendable {
             headerTimeout: TimeAmount(configuration.http.headerTimeout),
             idleTimeout: TimeAmount(configuration.http.idleTimeout),
             writeTimeout: TimeAmount(configuration.http.writeTimeout),
-            heartbeat: TimeAmount(configuration.polling.heartbeat),
-            maxHeadBytes: configuration.http.maxHeaderSize
+            heartbeat: TimeAmount(configuration.polling.heartbeat)
         )
         let shortest = min(configuration.http.headerTimeout, configuration.http.idleTimeout, configuration.http.writeTimeout)
         self.tickInterval = max(.milliseconds(50), min(.seconds(1), TimeAmount.nanoseconds(TimeAmount(shortest).nanoseconds / 4)))
