@@ -69,8 +69,7 @@ struct ConnectionStateMachineDriver {
         case .end:
             self.run(self.machine.received(.end, now: self.now))
         case .bytes:
-            let now = self.now
-            self.machine.decoding { now }
+            self.machine.decoding(now: self.now)
         case .record(let summary):
             self.run(self.machine.recordRead(summary, read: summary, now: self.now))
         case .unavailable:
@@ -99,7 +98,7 @@ struct ConnectionStateMachineDriver {
         case .quiesce:
             self.run(self.machine.quiesce(now: self.now))
         case .parserError:
-            self.run(self.machine.parserError(.malformedRequest, now: self.now))
+            self.run(self.machine.received(.refused(.requestLine), now: self.now))
         case .inactive:
             self.run(self.machine.channelInactive())
         case .tick(let pending, let delivered):

@@ -116,19 +116,9 @@ struct ConnectionStateMachine<Read> {
         case open(lastVersion: Int64?)
     }
 
-    /// A request part, or the parser's verdict that the rest of the stream is not HTTP.
     /// What the parser hands over: a request's head, its end (after its body, if any), or the
     /// refusal of bytes that are not HTTP/1.1.
-    enum Inbound {
-        case head(RequestHead)
-        case end
-        case malformed(APIError)
-
-        var isEnd: Bool {
-            if case .end = self { return true }
-            return false
-        }
-    }
+    typealias Inbound = HTTPRequestParser.Event
 
     /// How a request is answered. Each answer carries what it is rendered from: the work a head
     /// alone answers, or the read (`Read`) the store just handed over.
@@ -240,9 +230,13 @@ struct ConnectionStateMachine<Read> {
 
     // MARK: - Input
 
-    /// A request's head or end, from the parser. With nothing queued before it, a head is
-    /// planned and an end executes at once; otherwise it waits its turn in the queue (`pump`).
+    /// What the parser found. With nothing queued before it, a head is planned and an end
+    /// executes at once; otherwise it waits its turn in the queue (`pump`). A refusal is
+    /// `refused(_:now:)`.
     mutating func received(_ inbound: Inbound, now: NIODeadline) -> Action {
+        if case .refused(let refusal) = inbound {
+            return self.refused(refusal, now: now)
+        }
         guard self.queue.isEmpty, case .taken(let action) = self.take(inbound, now: now) else {
             if !self.isEnding { self.queue.append(inbound) }
             return .none
@@ -251,12 +245,11 @@ struct ConnectionStateMachine<Read> {
     }
 
     /// Bytes go to the parser: a request has begun, so the header clock starts, if none is
-    /// running (`now` is only read then). How many bytes a head may take is the parser's bound
-    /// (`http.max_header_size`, a 431).
-    mutating func decoding(now: () -> NIODeadline) {
+    /// running. How many bytes a head may take is the parser's bound (`http.max_header_size`, a 431).
+    mutating func decoding(now: NIODeadline) {
         switch self.state {
         case .opened, .idle:
-            self.state = .receivingHead(since: now())
+            self.state = .receivingHead(since: now)
         case .receivingHead, .receiving, .awaitingKeys, .probing, .reading, .waiting, .closing, .lingering, .closed:
             break
         }
@@ -292,17 +285,17 @@ struct ConnectionStateMachine<Read> {
 
     /// Whether the parser refused the bytes and the refusal waits its turn in the queue.
     private var isRefusing: Bool {
-        if case .malformed = self.queue.last { return true }
+        if case .refused = self.queue.last { return true }
         return false
     }
 
     /// The parser found bytes that are not HTTP/1.1: whatever follows the last complete request is
     /// dropped, and once the requests before it are answered the connection is refused and closed.
-    mutating func parserError(_ error: APIError, now: NIODeadline) -> Action {
+    private mutating func refused(_ refusal: HTTPRequestRefusal, now: NIODeadline) -> Action {
         while let last = self.queue.last, !last.isEnd {
             self.queue.removeLast()
         }
-        self.queue.append(.malformed(error))
+        self.queue.append(.refused(refusal))
         if case .receiving(let request, _) = self.state {
             // The request being received can never complete.
             self.state = .idle(since: now)
@@ -347,12 +340,12 @@ struct ConnectionStateMachine<Read> {
         case (.opened, .end), (.idle, .end), (.receivingHead, .end):
             // What is left of a request that was refused or abandoned.
             return .taken(.none)
-        case (.opened, .malformed(let error)), (.idle, .malformed(let error)), (.receivingHead, .malformed(let error)):
+        case (.opened, .refused(let refusal)), (.idle, .refused(let refusal)), (.receivingHead, .refused(let refusal)):
             self.queue.removeAll()
-            return .taken(self.refuse(error, now: now))
+            return .taken(self.refuse(refusal.apiError, now: now))
         case (.receiving(let request, _), .end):
             return .taken(self.execute(request, now: now))
-        case (.receiving, .head), (.receiving, .malformed):
+        case (.receiving, .head), (.receiving, .refused):
             // The parser ends every request before the next begins, and a refusal resets
             // `receiving`: neither can happen.
             return .taken(.none)

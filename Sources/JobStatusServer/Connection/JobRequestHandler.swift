@@ -94,7 +94,6 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         context.fireChannelInactive()
     }
 
-
     func read(context: ChannelHandlerContext) {
         if self.machine.readRequested(), !(self.gate?.deferRead() ?? false) {
             context.read()
@@ -126,16 +125,12 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     /// From `RequestBytesGate`: a part of a request, or the parser's refusal of the bytes.
     func received(_ event: HTTPRequestParser.Event, now: NIODeadline) {
         guard self.context != nil else { return }
-        switch event {
-        case .head(let head): self.run(self.machine.received(.head(head), now: now), now: now)
-        case .end: self.run(self.machine.received(.end, now: now), now: now)
-        case .refused(let refusal): self.run(self.machine.parserError(refusal.apiError, now: now), now: now)
-        }
+        self.run(self.machine.received(event, now: now), now: now)
     }
 
     /// From `RequestBytesGate`: bytes go to the parser now.
     func willDecode(now: NIODeadline) {
-        self.machine.decoding { now }
+        self.machine.decoding(now: now)
     }
 
     /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.

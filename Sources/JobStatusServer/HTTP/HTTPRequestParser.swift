@@ -14,11 +14,12 @@ import Darwin
 /// Written for the poll path rather than taken from NIOHTTP1, whose decoder (llhttp behind a
 /// `ByteToMessageHandler`, a callback per header and a pipeline hop per part) cost about a
 /// tenth of the front's CPU per poll. It knows only what the front needs: a head becomes a
-/// `RequestHead`, with strings for only the lines the front reads; a body, framed by `Content-Length` or chunked, is skipped unread; the end of
-/// each request is an event of its own.
+/// `RequestHead`, with strings for only the lines the front reads; a body, framed by
+/// `Content-Length` or chunked, is skipped unread; the end of each request is an event of its own.
 ///
 /// Pulled, not pushed (`append`, then `next` until nil): whatever a consumer does between two
-/// events, including handing the parser more bytes, cannot interleave with a parse in progress.
+/// events cannot interleave with a parse in progress, and bytes appended meanwhile are parsed
+/// after those before them.
 ///
 /// What it refuses (`HTTPRequestRefusal`, a 400 or a 431, then the connection closes): a request
 /// line that is not `method SP target SP HTTP/1.x`; LF without CR; obs-fold; a blank before a
@@ -28,7 +29,8 @@ import Darwin
 /// Empty lines before a request line are skipped (RFC 9112 §2.2), and count toward its head.
 ///
 /// Work and memory are bounded by the bytes received: a head's end is looked for once per byte
-/// however it trickles in, and at most `maxHeadSize` bytes (or a chunk line's 4 KiB) are kept.
+/// however it trickles in, and what is kept between reads is at most `maxHeadSize` bytes (or a
+/// chunk line's 4 KiB) and the read that went past them.
 struct HTTPRequestParser {
     enum Event {
         case head(RequestHead)
@@ -36,6 +38,11 @@ struct HTTPRequestParser {
         case end
         /// The bytes are not HTTP/1.1: nothing more is parsed on this connection.
         case refused(HTTPRequestRefusal)
+
+        var isEnd: Bool {
+            if case .end = self { return true }
+            return false
+        }
     }
 
     /// How a request's body is delimited.
