@@ -73,6 +73,14 @@ struct HTTPRequestParserTests {
         ]),
         Vector("a chunked body over HTTP/1.0", "POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", ["POST /a HTTP/1.0 close", "end"]),
         Vector(
+            "a chunked body over HTTP/1.0 closes the connection, even with keep-alive (RFC 9112 6.1)",
+            "POST /a HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            ["POST /a HTTP/1.0 close", "end"]
+        ),
+        Vector("empty list elements are skipped: the last coding is still chunked", "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked , ,\r\n\r\n0\r\n\r\n", [
+            "POST /a HTTP/1.1", "end",
+        ]),
+        Vector(
             "each head is bounded on its own: pipelined heads over the bound together are taken",
             String(repeating: "GET / HTTP/1.1\r\nHost: \(String(repeating: "h", count: 100))\r\n\r\n", count: 3),
             Array(repeating: ["GET / HTTP/1.1 [host: \(String(repeating: "h", count: 100))]", "end"], count: 3).flatMap { $0 }
@@ -117,6 +125,9 @@ struct HTTPRequestParserTests {
             "POST / HTTP/1.1", "refused: malformed chunked body",
         ]),
         Vector("a chunk size of 16 hex digits", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n", [
+            "POST / HTTP/1.1", "refused: malformed chunked body",
+        ]),
+        Vector("a blank after a chunk size, without an extension", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", [
             "POST / HTTP/1.1", "refused: malformed chunked body",
         ]),
         Vector("an empty chunk-size line", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", [

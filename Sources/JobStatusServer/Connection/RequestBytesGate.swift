@@ -69,9 +69,8 @@ final class RequestBytesGate: ChannelInboundHandler {
 
     /// Parses `bytes` and hands on what they complete, telling the connection first (a request
     /// has begun: its header clock). The parser is not accessed while the connection handles a
-    /// part, which may bring more bytes here (`release`): those are parsed after the ones before
-    /// them, by the loop already running. One clock reading serves the whole slice, as it serves
-    /// every other event of the connection.
+    /// part, so whatever the connection does then cannot overlap a parse. One clock reading serves
+    /// the whole slice, as it serves every other event of the connection.
     private func decode(_ bytes: ByteBuffer) {
         let now = self.connection.now
         self.connection.willDecode(now: now)

@@ -48,7 +48,24 @@ enum HTTPBytes {
         }
     }
 
+    /// Calls `body` with each element of a comma-separated list, without the blanks around it;
+    /// empty elements are skipped (RFC 9110 §5.6.1).
+    static func forEachListElement(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while start < value.count {
+            let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
+            var first = start
+            var last = end
+            while first < last, Self.isBlank(value[first]) { first += 1 }
+            while last > first, Self.isBlank(value[last - 1]) { last -= 1 }
+            if first < last { body(UnsafeRawBufferPointer(rebasing: value[first..<last])) }
+            start = end + 1
+        }
+    }
+
     /// Whether `bytes` spell `lowercase` in any case; `lowercase` is letters, digits and `-`.
+    /// Only for bytes the parser has checked (a token, or a field value: no control), since the
+    /// case bit alone also maps controls 0x0D and 0x10–0x19 onto `-` and the digits.
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
         guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
         let expected = lowercase.utf8Start

@@ -49,6 +49,11 @@ extension HTTPRequestParser {
             // Both would let a proxy and this front disagree on where the request ends (RFC 9112 §6.3).
             guard contentLength == nil, transferEncoding.chunkedLast else { throw .transferEncoding }
             framing = .chunked
+            if version == .http1_0 {
+                // An HTTP/1.0 hop may not know chunks: read this one, then trust no more of the
+                // connection (RFC 9112 §6.1).
+                head.closeAfterwards()
+            }
         } else {
             framing = contentLength.map { .length($0) } ?? .none
         }
@@ -116,14 +121,13 @@ extension HTTPRequestParser {
 
     /// Whether the last coding of a `Transfer-Encoding` list is `chunked`.
     private static func endsWithChunked(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let lastComma = bytes.lastIndex(of: UInt8(ascii: ",")).map { $0 + 1 } ?? 0
-        var start = lastComma
-        while start < bytes.count, HTTPBytes.isBlank(bytes[start]) { start += 1 }
-        return HTTPBytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[start...]), "chunked")
+        var lastIsChunked = false
+        HTTPBytes.forEachListElement(bytes) { lastIsChunked = HTTPBytes.equalsIgnoringCase($0, "chunked") }
+        return lastIsChunked
     }
 
     /// A chunk-size line without its CRLF: 1 to 15 hex digits, then nothing, or an extension
-    /// (`;` after optional blanks, then any visible bytes). Nil when malformed.
+    /// (`;` after optional blanks, then visible bytes and blanks). Nil when malformed.
     static func chunkSize(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var size = 0
         var index = 0
@@ -133,8 +137,10 @@ extension HTTPRequestParser {
             index += 1
         }
         guard index > 0 else { return nil }
+        guard index < bytes.count else { return size }
+        // Blanks only before an extension's `;` (BWS), never alone after the size.
         while index < bytes.count, HTTPBytes.isBlank(bytes[index]) { index += 1 }
-        guard index == bytes.count || bytes[index] == HTTPBytes.semicolon else { return nil }
+        guard index < bytes.count, bytes[index] == HTTPBytes.semicolon else { return nil }
         while index < bytes.count {
             guard HTTPBytes.isFieldValue(bytes[index]) else { return nil }
             index += 1

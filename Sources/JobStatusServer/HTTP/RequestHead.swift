@@ -32,7 +32,8 @@ final class RequestHead {
     private(set) var traceParent: String?
     /// Every `tracestate` line, joined into one list (RFC 9110 §5.3).
     private(set) var traceState: String?
-    /// The `close` and `keep-alive` options of the `Connection` lines.
+    /// The `close` and `keep-alive` options of the `Connection` lines (`close` also when the
+    /// parser found framing that ends the connection).
     private var connectionClose = false
     private var connectionKeepAlive = false
 
@@ -57,9 +58,15 @@ final class RequestHead {
     var isHTTP10: Bool { self.version.major == 1 && self.version.minor == 0 }
 
     /// Whether the connection stays open after this request: on HTTP/1.1 unless it says `close`,
-    /// on HTTP/1.0 only when it says `keep-alive` (RFC 9112 §9.3).
+    /// on HTTP/1.0 only when it says `keep-alive` (RFC 9112 §9.3), and never after framing that
+    /// another hop may have read differently (`closeAfterwards`).
     var isKeepAlive: Bool {
         !self.connectionClose && (!self.isHTTP10 || self.connectionKeepAlive)
+    }
+
+    /// The connection closes after this request, whatever it asked.
+    func closeAfterwards() {
+        self.connectionClose = true
     }
 
     /// One header line: its name and its value without the blanks around it. The parser has
@@ -105,20 +112,12 @@ final class RequestHead {
 
     /// The options of a `Connection` line, a comma-separated list.
     private func takeConnectionOptions(_ value: UnsafeRawBufferPointer) {
-        var start = 0
-        while start <= value.count {
-            let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
-            var first = start
-            var last = end
-            while first < last, HTTPBytes.isBlank(value[first]) { first += 1 }
-            while last > first, HTTPBytes.isBlank(value[last - 1]) { last -= 1 }
-            let option = UnsafeRawBufferPointer(rebasing: value[first..<last])
+        HTTPBytes.forEachListElement(value) { option in
             if HTTPBytes.equalsIgnoringCase(option, "close") {
                 self.connectionClose = true
             } else if HTTPBytes.equalsIgnoringCase(option, "keep-alive") {
                 self.connectionKeepAlive = true
             }
-            start = end + 1
         }
     }
 
