@@ -143,6 +143,18 @@ struct RequestPlannerTests {
         #expect(plan(&apiPlanner, "GET /metrics") == "refuse 404 not_found route=metrics")
     }
 
+    @Test("a method outside HTTP's registry is _OTHER in telemetry, and named as sent in the 405")
+    func unregisteredMethod() throws {
+        var planner = RequestPlanner(server: try Self.server(), requestIDs: RequestIDGenerator())
+        let made = planner.plan(Self.head("BREW /health/live", [("Host", "x")]), now: .now()) { nil }
+        #expect(made.facts.method == "_OTHER")
+        #expect(Self.describe(made).hasPrefix("refuse 405"))
+        guard case .immediate(.refuse(let error, _)) = made.work else { Issue.record("not refused: \(Self.describe(made))"); return }
+        #expect(error.message.contains("BREW"))
+        let known = planner.plan(Self.head("DELETE /health/live", [("Host", "x")]), now: .now()) { nil }
+        #expect(known.facts.method == "DELETE")
+    }
+
     @Test("an acceptable X-Request-ID is kept; a missing or unacceptable one is replaced by the loop's generator")
     func requestIDs() throws {
         var planner = RequestPlanner(server: try Self.server(), requestIDs: RequestIDGenerator())

@@ -94,7 +94,14 @@ struct RequestPlanner {
             mayAwaitKeys: mayAwaitKeys
         )
         draft.facts.route = target.label
-        draft.facts.method = head.method.rawValue
+        if case .RAW = head.method {
+            // Any token is a method, and a client may make up its own: telemetry (span names, the
+            // method attribute, the access log) names those `_OTHER`, OpenTelemetry's convention,
+            // so what it records stays a bounded set. The 405 still names the method sent.
+            draft.facts.method = "_OTHER"
+        } else {
+            draft.facts.method = head.method.rawValue
+        }
         draft.facts.trace = head.traceParent.flatMap { TraceHeaders(parent: $0, state: head.traceState) }
         let work = self.decideWork(head: head, target: target, draft: &draft, peer: peer)
         return draft.planned(work, isHead: head.method == .HEAD)
