@@ -131,9 +131,9 @@ extension HTTPRequestParser {
     static func chunkSize(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var size = 0
         var index = 0
-        while index < bytes.count, let digit = HTTPBytes.hexValue(bytes[index]) {
+        while index < bytes.count, let digit = bytes[index].hexValue {
             guard index < 15 else { return nil }
-            size = size << 4 | digit
+            size = size << 4 | Int(digit)
             index += 1
         }
         guard index > 0 else { return nil }

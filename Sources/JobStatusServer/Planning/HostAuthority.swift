@@ -1,3 +1,5 @@
+import JobStatusCore
+
 /// Whether a `Host` (or trusted `X-Forwarded-Host`) value is an authority as RFC 3986 §3.2.2
 /// spells one: a reg-name, an IPv4 address or a bracketed IP literal, then an optional `:port`.
 ///
@@ -16,7 +18,7 @@ enum HostAuthority {
         if bytes[0] == UInt8(ascii: "[") {
             // IP-literal: hex digits, colons and dots (IPv6, IPv4-mapped) within brackets.
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
-            for byte in bytes[1..<close] where !(Self.isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) {
+            for byte in bytes[1..<close] where !(byte.hexValue != nil || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) {
                 return false
             }
             hostEnd = close + 1
@@ -26,7 +28,7 @@ enum HostAuthority {
             while index < hostEnd {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "%") {
-                    guard index + 2 < hostEnd, Self.isHexDigit(bytes[index + 1]), Self.isHexDigit(bytes[index + 2]) else { return false }
+                    guard index + 2 < hostEnd, bytes[index + 1].hexValue != nil, bytes[index + 2].hexValue != nil else { return false }
                     index += 3
                     continue
                 }
@@ -53,13 +55,6 @@ enum HostAuthority {
             true
         default:
             false
-        }
-    }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"): true
-        default: false
         }
     }
 }
