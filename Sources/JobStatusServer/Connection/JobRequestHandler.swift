@@ -239,7 +239,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             break
         case .plan(let head):
             let request = self.planner.plan(head, now: now) { context.channel.remoteAddress }
-            self.trace = self.server.tracer.map { RequestTrace($0, request: request.facts, startedAgo: context.eventLoop.now - request.facts.startedAt) }
+            self.trace = self.server.tracer.map { RequestTrace($0, request: request.facts, startedAgo: now - request.facts.startedAt) }
             self.machine.planned(request)
         case .awaitKeys:
             // Completed on this loop when the fetch ends (or at once when none may start).

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 
 #if canImport(Glibc)
 import Glibc
@@ -46,14 +45,14 @@ struct HTTPRequestParser {
     }
 
     /// How a request's body is delimited.
-    enum BodyFraming: Equatable {
+    enum BodyFraming {
         case none
         case length(Int)
         case chunked
     }
 
     /// Where the parser is in the byte stream. Offsets count from the first unparsed byte.
-    enum State: Equatable {
+    enum State {
         /// In a head: its current line begins at `lineStart`; LFs were looked for up to `scanned`;
         /// `skipped` bytes of empty lines came before it (they count toward `maxHeadSize`).
         case head(skipped: Int, lineStart: Int, scanned: Int)
@@ -75,7 +74,7 @@ struct HTTPRequestParser {
 
     /// The largest head (request line, headers, blank line), and the largest trailer section.
     let maxHeadSize: Int
-    private(set) var state = State.head(skipped: 0, lineStart: 0, scanned: 0)
+    private var state = State.head(skipped: 0, lineStart: 0, scanned: 0)
     /// Bytes received and not yet parsed.
     private var buffer = HTTPRequestParser.noBytes
     /// Whether `buffer` is storage of the parser's own rather than a read's buffer, which is not
@@ -107,7 +106,7 @@ struct HTTPRequestParser {
         while true {
             switch self.state {
             case .refused:
-                self.buffer = Self.noBytes
+                // `refuse` dropped what was kept, and `append` takes nothing more.
                 return nil
             case .body(remaining: 0):
                 self.state = .head(skipped: 0, lineStart: 0, scanned: 0)
@@ -147,16 +146,13 @@ struct HTTPRequestParser {
         case .head(let skipped, let lineStart, let scanned):
             return self.scanHead(skipped: skipped, lineStart: lineStart, scanned: scanned)
         case .body(let remaining):
-            let skipped = min(remaining, self.buffer.readableBytes)
-            self.buffer.moveReaderIndex(forwardBy: skipped)
-            self.state = .body(remaining: remaining - skipped)
+            self.state = .body(remaining: remaining - self.skip(upTo: remaining))
             return .continue
         case .chunkSize(let scanned):
             return self.scanChunkSize(scanned: scanned)
         case .chunkData(let remaining):
-            let skipped = min(remaining, self.buffer.readableBytes)
-            self.buffer.moveReaderIndex(forwardBy: skipped)
-            self.state = remaining == skipped ? .chunkEnd : .chunkData(remaining: remaining - skipped)
+            let left = remaining - self.skip(upTo: remaining)
+            self.state = left == 0 ? .chunkEnd : .chunkData(remaining: left)
             return .continue
         case .chunkEnd:
             return self.scanChunkEnd()
@@ -281,6 +277,13 @@ struct HTTPRequestParser {
     }
 
     // MARK: - Lines and buffers
+
+    /// Passes over up to `count` bytes of a body, unread; returns how many it passed.
+    private mutating func skip(upTo count: Int) -> Int {
+        let skipped = min(count, self.buffer.readableBytes)
+        self.buffer.moveReaderIndex(forwardBy: skipped)
+        return skipped
+    }
 
     private enum LineEnd {
         /// The line's LF is at this offset (a CR precedes it).
