@@ -150,10 +150,9 @@ struct RequestTarget {
             return .unknown
         }
         // "jobs", any case, then "/" (or the end: the list)
-        guard path.count >= cursor + 4 else { return .unknown }
-        for (offset, letter) in "jobs".utf8.enumerated() where path[cursor + offset] | 0x20 != letter {
-            return .unknown
-        }
+        guard path.count >= cursor + 4,
+            HTTPBytes.equalsIgnoringCase(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: path[cursor..<(cursor + 4)])), "jobs")
+        else { return .unknown }
         if path.count == cursor + 4 { return .jobList }
         guard path[cursor + 4] == UInt8(ascii: "/") else { return .unknown }
         let idStart = cursor + 5
