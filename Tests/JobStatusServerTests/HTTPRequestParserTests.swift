@@ -222,6 +222,10 @@ struct HTTPRequestParserTests {
     @Test("refused: each input is refused for its reason, however it is split, and nothing is parsed after", arguments: refusedVectors)
     func refused(_ vector: Vector) {
         Self.check(vector)
+        // Each refusal as provoked: how many bytes, and what ended them (the bounds among them:
+        // max_header_size for heads, empty lines and trailers, 4 KiB for a chunk line).
+        let start = String(decoding: vector.bytes.prefix(16), as: UTF8.self).debugDescription
+        print("request parser: \(vector.bytes.count) bytes starting \(start) → \(Self.events([vector.bytes[...]]).last ?? "nothing")")
     }
 
     static func check(_ vector: Vector) {
