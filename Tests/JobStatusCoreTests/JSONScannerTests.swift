@@ -112,10 +112,10 @@ struct JSONScannerTests {
             #"[{"entity":"a","entity":"a","href":"b"}]"#, #"[{"entity":"a","href":"b"}"#, #"[{"entity":"a","href":"b"},]"#,
         ]
         for text in good {
-            #expect(withBytes(text) { JSONScanner.isLinkArray($0) }, "\(text)")
+            #expect(withBytes(text) { JSONScanner.firstLinkHref($0) != nil }, "\(text)")
         }
         for text in bad {
-            #expect(!withBytes(text) { JSONScanner.isLinkArray($0) }, "\(text)")
+            #expect(withBytes(text) { JSONScanner.firstLinkHref($0) == nil }, "\(text)")
         }
     }
 
@@ -149,6 +149,8 @@ struct JSONScannerTests {
         let text = #"[{"href":"/api/patients/1","entity":"patient"},{"entity":"x","href":"/y"}]"#
         let href = withBytes(text) { JSONScanner.firstLinkHref($0).map { String(decoding: $0, as: UTF8.self) } }
         #expect(href == "/api/patients/1")
+        let broken = #"[{"href":"/api/patients/1","entity":"patient"},{"entity":"x"}]"#
+        #expect(withBytes(broken) { JSONScanner.firstLinkHref($0) } == nil, "a later link that breaks the array")
         #expect(withBytes("[]") { JSONScanner.firstLinkHref($0) } == nil)
     }
 }

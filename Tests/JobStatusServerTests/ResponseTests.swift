@@ -9,9 +9,13 @@ struct ResponseTests {
     @Test("status line, fixed headers, optional headers, body")
     func framing() {
         let body = ByteBuffer(string: #"{"a":1}"#)
+        let location: StaticString = "/x"
         let response = HTTPResponseComposer.compose(
             status: .serviceUnavailable,
-            headers: ResponseHeaders(retryAfter: 1, allowGetHead: true, wwwAuthenticate: "Bearer", location: "/x"),
+            headers: ResponseHeaders(
+                retryAfter: 1, allowGetHead: true, wwwAuthenticate: "Bearer",
+                location: UnsafeRawBufferPointer(start: location.utf8Start, count: location.utf8CodeUnitCount)
+            ),
             requestID: "rid",
             date: "Sat, 28 Nov 2026 08:27:15 GMT",
             connection: .keepAliveHTTP10,
@@ -31,11 +35,14 @@ struct ResponseTests {
     func widestHead() {
         let requestID = String(repeating: "r", count: 200)
         let location = String(repeating: "/l", count: 1000)
-        var headers = ResponseHeaders(retryAfter: Int.max, allowGetHead: true, wwwAuthenticate: "Bearer", location: location)
+        var headers = ResponseHeaders(retryAfter: Int.max, allowGetHead: true, wwwAuthenticate: "Bearer")
         headers.cacheControl = .privateMaxAge(Int.min)
         headers.appliedWait = Int.max
         let digits = Array(repeating: UInt8(ascii: "9"), count: 20)
-        let response = digits.withUnsafeBytes { digits in
+        // The tag and the location borrow their bytes, as a record's do.
+        let locationBytes = Array(location.utf8)
+        let response = digits.withUnsafeBytes { digits in locationBytes.withUnsafeBytes { locationBytes in
+            headers.location = locationBytes
             headers.entityTag = EntityTag(version: digits, createdAt: digits).map { .job($0) }
             return HTTPResponseComposer.compose(
                 status: .serviceUnavailable,
@@ -47,7 +54,7 @@ struct ResponseTests {
                 includeBody: true,
                 allocator: ByteBufferAllocator()
             )
-        }
+        } }
         let text = String(buffer: response)
         #expect(text.contains(#"ETag: W/"\#(String(repeating: "9", count: 20)).\#(String(repeating: "9", count: 20))""#))
         #expect(text.contains("X-Request-ID: \(requestID)\r\n") && text.contains("Location: \(location)\r\n"))

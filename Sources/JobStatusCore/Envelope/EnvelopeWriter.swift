@@ -106,7 +106,7 @@ public enum EnvelopeWriter {
         if let statusCode = job.statusCode { maximum += BoundedOutput.maximumEscapedCount(statusCode.count) }
         switch job.body {
         case .ownLink: break
-        case .links(let bytes), .responseData(let bytes), .error(let bytes): maximum += bytes.count
+        case .links(let bytes, _), .responseData(let bytes), .error(let bytes): maximum += bytes.count
         }
         return maximum
     }
@@ -146,7 +146,7 @@ public enum EnvelopeWriter {
             output.write(Self.jobLinkPrefix)
             output.write(id)
             output.write(#""}]"#)
-        case .links(let links):
+        case .links(let links, _):
             output.write(#","links":"#)
             output.write(links)
         case .responseData(let responseData):

@@ -41,20 +41,27 @@ public struct JSONScanner {
         return text.withUTF8 { self.validate(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Whether `bytes` are a non-empty links array: `[{"entity": "…", "href": "…"}, …]`, each
-    /// object with exactly those two string members, nothing else.
-    public static func isLinkArray(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// The raw text between the quotes of the first link's `href` (escapes not decoded) when
+    /// `bytes` are a non-empty links array — `[{"entity": "…", "href": "…"}, …]`, each object
+    /// with exactly those two string members, nothing else — and nil otherwise.
+    ///
+    /// One pass both checks the array and finds the href: a poll of a processed job needs the
+    /// check for its body and the href for its `Location`, and the links are read on every poll.
+    public static func firstLinkHref(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         var scanner = JSONScanner(bytes)
         scanner.skipWhitespace()
-        guard scanner.consume(UInt8(ascii: "[")) else { return false }
+        guard scanner.consume(UInt8(ascii: "[")) else { return nil }
+        var first: UnsafeRawBufferPointer?
+        var href: UnsafeRawBufferPointer?
         repeat {
             scanner.skipWhitespace()
-            guard scanner.scanLinkObject() else { return false }
+            guard scanner.scanLinkObject(href: &href) else { return nil }
+            first = first ?? href
             scanner.skipWhitespace()
         } while scanner.consume(UInt8(ascii: ","))
-        guard scanner.consume(UInt8(ascii: "]")) else { return false }
+        guard scanner.consume(UInt8(ascii: "]")) else { return nil }
         scanner.skipWhitespace()
-        return scanner.atEnd
+        return scanner.atEnd ? first : nil
     }
 
     /// Whether `bytes` are an error object of the API: string `type` and `message` and, in a
@@ -72,19 +79,6 @@ public struct JSONScanner {
         }
         scanner.skipWhitespace()
         return isError && scanner.atEnd
-    }
-
-    /// The raw text between the quotes of the first link's `href`, escapes not decoded; nil
-    /// when `bytes` are not a non-empty links array.
-    public static func firstLinkHref(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard self.isLinkArray(bytes) else { return nil }
-        var scanner = JSONScanner(bytes)
-        scanner.skipWhitespace()
-        guard scanner.consume(UInt8(ascii: "[")) else { return nil }
-        scanner.skipWhitespace()
-        var href: UnsafeRawBufferPointer?
-        guard scanner.current == UInt8(ascii: "{"), scanner.scanLinkObject(href: &href) else { return nil }
-        return href
     }
 
     // MARK: - Values
@@ -255,13 +249,8 @@ public struct JSONScanner {
         return self.consume(UInt8(ascii: "]"))
     }
 
-    /// One link object: exactly `entity` and `href`, both strings, in any order.
-    private mutating func scanLinkObject() -> Bool {
-        var ignored: UnsafeRawBufferPointer?
-        return self.scanLinkObject(href: &ignored)
-    }
-
-    /// One link object, reporting where the text of its `href` lies.
+    /// One link object: exactly `entity` and `href`, both strings, in any order; `href` is set
+    /// to where the text of its `href` lies.
     private mutating func scanLinkObject(href: inout UnsafeRawBufferPointer?) -> Bool {
         guard self.consume(UInt8(ascii: "{")) else { return false }
         var sawEntity = false

@@ -50,10 +50,12 @@ public enum JobReadOutcome {
         switch status {
         case .processed:
             if let links = record[.links] {
-                guard JSONScanner.isLinkArray(links) else {
+                guard let firstHref = JSONScanner.firstLinkHref(links) else {
                     return .contractViolation("links is not an array of {entity, href} objects")
                 }
-                return .found(JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .links(links), tag: tag))
+                return .found(
+                    JobReadResult(status: status, eta: eta, statusCode: statusCode, body: .links(links, firstHref: firstHref), tag: tag)
+                )
             }
             if let responseData = record[.responseData] {
                 guard JSONScanner.validate(responseData) != nil else {
@@ -107,7 +109,8 @@ public struct JobReadResult {
     public enum Body {
         /// Pending: a link to the job itself, built from the id.
         case ownLink
-        case links(UnsafeRawBufferPointer)
+        /// The stored array, and the text of its first link's `href` within it (the `Location`).
+        case links(UnsafeRawBufferPointer, firstHref: UnsafeRawBufferPointer)
         case responseData(UnsafeRawBufferPointer)
         case error(UnsafeRawBufferPointer)
     }

@@ -79,8 +79,8 @@ struct AnswerRenderer {
             self.writeEnvelope(job, request: request)
             var headers = self.cachingHeaders(status: job.status, eta: job.eta, tag: job.tag)
             headers.appliedWait = request.facts.appliedWait
-            if self.server.configuration.http.locationHeader, case .links(let links) = job.body {
-                headers.location = Self.locationValue(links)
+            if self.server.configuration.http.locationHeader, case .links(_, let firstHref) = job.body {
+                headers.location = Self.locationValue(firstHref)
             }
             return self.respond(job.httpStatus == 303 ? .seeOther : .ok, headers: headers, request: request, ending: ending)
         }
@@ -142,11 +142,9 @@ struct AnswerRenderer {
 
     /// The first link's href as a `Location` value, if it is plain visible ASCII (no JSON
     /// escapes, nothing that could split a header).
-    private static func locationValue(_ links: UnsafeRawBufferPointer) -> String? {
-        guard let href = JSONScanner.firstLinkHref(links), !href.isEmpty,
-            href.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") })
-        else { return nil }
-        return String(decoding: href, as: UTF8.self)
+    private static func locationValue(_ href: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard !href.isEmpty, href.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) else { return nil }
+        return href
     }
 
     // MARK: - Event streams

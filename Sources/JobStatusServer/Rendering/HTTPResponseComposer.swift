@@ -41,7 +41,7 @@ enum HTTPResponseComposer {
     ) -> ByteBuffer {
         let bodyCount = includeBody && status != .notModified ? body.readableBytes : 0
         // Everything but the values below is fixed text, well under the slack.
-        let maximumHead = 512 + requestID.utf8.count + date.utf8.count + (headers.location?.utf8.count ?? 0)
+        let maximumHead = 512 + requestID.utf8.count + date.utf8.count + (headers.location?.count ?? 0)
             + (headers.wwwAuthenticate?.utf8CodeUnitCount ?? 0) + EntityTag.maximumCount
             + 4 * BoundedOutput.maximumDecimalCount
         var buffer = allocator.buffer(capacity: maximumHead + bodyCount)

@@ -22,8 +22,9 @@ struct ResponseHeaders {
     var allowGetHead = false
     /// `WWW-Authenticate`, for 401 (RFC 6750).
     var wwwAuthenticate: StaticString?
-    /// `Location`, already checked to be a safe header value.
-    var location: String?
+    /// `Location`, already checked to be a safe header value: a link's href, borrowed from the
+    /// record like a job's `entityTag`.
+    var location: UnsafeRawBufferPointer?
     /// `ETag`: a job's (borrowed from the record, so only valid while the reply is being answered)
     /// or a job list's.
     var entityTag: Tag?
