@@ -26,4 +26,6 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 swift build -c release --product jobstatus
 if [ "${1:-}" = "--profile" ]; then exec python3 scripts/bench/profile.py; fi
 if [ "${1:-}" = "--retains" ]; then exec python3 scripts/bench/retains.py; fi
+# The NIO floor: SwiftNIO answering recorded bytes, beside the front (Benchmarks/Floor).
+swift build -c release --package-path Benchmarks/Floor
 exec python3 scripts/bench/bench.py

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""make bench: jobstatus against the HTTP ceiling (nginx, a fixed file) and the nearest peer
-(webdis, HGETALL), measured in one run with the same wrk settings (the same Lua request
+"""make bench: jobstatus against the HTTP ceiling (nginx, a fixed file), the framework's floor (SwiftNIO
+answering every request with the front's recorded 303 response and doing nothing else: Benchmarks/Floor)
+and the nearest peer (webdis, HGETALL), measured in one run with the same wrk settings (the same Lua request
 generator: random job ids and the bearer token for every target), plus the 304 path, the same
 polls over TLS to Redis (rediss://, against the same Redis's --tls-port), a front without Redis
 heartbeats, a long-poll run with thousands of waiters, and the job-list run (scripts/bench/batch.py:
@@ -69,6 +70,12 @@ def release_binary():
     """The release build's jobstatus (built by scripts/bench.sh)."""
     return ROOT / subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True,
                                  text=True, cwd=ROOT).stdout.strip() / "jobstatus"
+
+
+def floor_binary():
+    """Benchmarks/Floor's release binary (built by scripts/bench.sh): the NIO floor."""
+    return ROOT / subprocess.run(["swift", "build", "-c", "release", "--package-path", "Benchmarks/Floor", "--show-bin-path"],
+                                 capture_output=True, text=True, cwd=ROOT).stdout.strip() / "NIOFloor"
 
 
 def start_front(name, executable, redis_url, extra=None):
@@ -257,6 +264,15 @@ def main():
     except urllib.error.HTTPError as answer:
         envelope = answer.read()
     (RUN / "www" / "job.json").write_bytes(envelope)
+    # The front's whole answer to the same poll, head and body, for the NIO floor to send.
+    with socket.create_connection(("127.0.0.1", front_port)) as connection:
+        connection.sendall(f"GET /api/jobs/bench-0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+                           "Connection: close\r\n\r\n".encode())
+        recorded = b"".join(iter(lambda: connection.recv(65536), b""))
+    # Keep-alive, as the front answers wrk.
+    (RUN / "floor-response").write_bytes(recorded.replace(b"Connection: close\r\n", b""))
+    floor_port = free_port()
+    floor = start("nio-floor", [str(floor_binary()), str(floor_port), str(RUN / "floor-response")])
 
     nginx_port = free_port()
     (RUN / "nginx.conf").write_text(f"""
@@ -285,6 +301,7 @@ http {{
     webdis = start("webdis", ["webdis", str(RUN / "webdis.json")])
     wait_for_port(nginx_port)
     wait_for_port(webdis_port)
+    wait_for_port(floor_port)
 
     job_env = {"TOKEN": TOKEN, "ETAGS": str(RUN / "etags.txt")}
     targets = {
@@ -295,6 +312,7 @@ http {{
         "jobstatus (303, rediss://)": (f"http://127.0.0.1:{tls_port_front}/", HERE / "jobs.lua", job_env),
         "jobstatus (303, heartbeat off)": (f"http://127.0.0.1:{quiet_port}/", HERE / "jobs.lua", job_env),
         "nginx (static envelope)": (f"http://127.0.0.1:{nginx_port}/", HERE / "jobs.lua", job_env),
+        "NIO floor (recorded 303)": (f"http://127.0.0.1:{floor_port}/", HERE / "jobs.lua", job_env),
         "webdis (HGETALL)": (f"http://127.0.0.1:{webdis_port}/", HERE / "jobs.lua", {**job_env, "WEBDIS": "1"}),
     }
     if BASELINE:
@@ -310,7 +328,7 @@ http {{
     for round_number in range(ROUNDS):
         for name, (url, script, env) in targets.items():
             servers = {"metrics off": plain_front, "rediss": tls_front, "heartbeat off": quiet_front, "baseline": baseline_front,
-                       "nginx": nginx, "webdis": webdis, **{f"traced {name})": process for name, (process, _) in traced.items()}}
+                       "nginx": nginx, "webdis": webdis, "NIO floor": floor, **{f"traced {name})": process for name, (process, _) in traced.items()}}
             measured = next((process for key, process in servers.items() if key in name), front)
             results[name].append(wrk(url, script, env, measured.pid, redis.pid))
         print(f"  round {round_number + 1}: " + ", ".join(f"{name} {runs[-1]['rps']:.0f}"
@@ -329,7 +347,7 @@ http {{
     for name, values in median.items():
         runs = results[name]
         notes = []
-        if any(run["non2xx"] for run in runs) and "nginx" not in name and "webdis" not in name:
+        if any(run["non2xx"] for run in runs) and not any(peer in name for peer in ("nginx", "webdis", "NIO floor")):
             notes.append(f"{sum(run['non2xx'] for run in runs)} non-2xx/3xx")
         if any(run["socket_errors"] for run in runs):
             notes.append("socket errors: " + "; ".join(run["socket_errors"] for run in runs if run["socket_errors"]))
@@ -339,6 +357,9 @@ http {{
     print()
     print(f"jobstatus / nginx  = {poll / median['nginx (static envelope)']['rps']:.2f}   (target >= 0.70)")
     print(f"jobstatus / webdis = {poll / median['webdis (HGETALL)']['rps']:.2f}   (target >= 1.30)")
+    floor = median["NIO floor (recorded 303)"]
+    print(f"jobstatus / NIO floor = {poll / floor['rps']:.2f} in req/s; front CPU per poll {median['jobstatus (303 poll)']['cpu_us']:.1f} us, "
+          f"of which the floor (read, pipeline, write of the same bytes on SwiftNIO) {floor['cpu_us']:.1f} us")
     conditional = median["jobstatus (304, If-None-Match)"]
     print(f"304 / 303 poll     = {conditional['rps'] / poll:.2f} in req/s, "
           f"{median['jobstatus (303 poll)']['cpu_us'] / conditional['cpu_us']:.2f} in server CPU per request   (target > 1)")
