@@ -59,6 +59,26 @@ struct AnswerRendererTests {
         )
     }
 
+    @Test("an answer still held keeps its bytes; once the channel let it go, the next answer reuses its memory")
+    func responseScratch() {
+        let poll = self.request("GET /api/jobs/a1")
+        func address(_ buffer: ByteBuffer?) -> UnsafeRawPointer? { buffer?.withUnsafeReadableBytes { $0.baseAddress } }
+        // Held, as a socket that did not take it all holds it: the next answer must not write over it.
+        let held = self.render(Self.pending, for: poll)
+        let heldText = Self.text(held.last)
+        let next = self.render(Self.links, for: poll)
+        #expect(Self.text(held.last) == heldText)
+        #expect(address(next.last) != address(held.last))
+        // Let go, as a socket that took it all lets go: the following answer is framed in its memory.
+        var released: ByteBuffer? = next.last
+        let releasedAddress = address(released)
+        released = nil
+        _ = consume next
+        let reused = self.render(Self.pending, for: poll)
+        #expect(address(reused.last) == releasedAddress)
+        #expect(Self.text(reused.last) == heldText)
+    }
+
     @Test("what each outcome answers: status, and the headers that tell it apart")
     func outcomes() {
         let poll = self.request("GET /api/jobs/a1")

@@ -10,7 +10,8 @@ struct ResponseTests {
     func framing() {
         let body = ByteBuffer(string: #"{"a":1}"#)
         let location: StaticString = "/x"
-        let response = HTTPResponseComposer.compose(
+        var response = ByteBuffer()
+        HTTPResponseComposer.compose(
             status: .serviceUnavailable,
             headers: ResponseHeaders(
                 retryAfter: 1, allowGetHead: true, wwwAuthenticate: "Bearer",
@@ -21,7 +22,7 @@ struct ResponseTests {
             connection: .keepAliveHTTP10,
             body: body,
             includeBody: true,
-            allocator: ByteBufferAllocator()
+            into: &response
         )
         #expect(
             String(buffer: response) == "HTTP/1.1 503 Service Unavailable\r\n"
@@ -44,7 +45,8 @@ struct ResponseTests {
         let response = digits.withUnsafeBytes { digits in locationBytes.withUnsafeBytes { locationBytes in
             headers.location = locationBytes
             headers.entityTag = EntityTag(version: digits, createdAt: digits).map { .job($0) }
-            return HTTPResponseComposer.compose(
+            var response = ByteBuffer()
+            HTTPResponseComposer.compose(
                 status: .serviceUnavailable,
                 headers: headers,
                 requestID: requestID,
@@ -52,8 +54,9 @@ struct ResponseTests {
                 connection: .keepAliveHTTP10,
                 body: ByteBuffer(string: "{}"),
                 includeBody: true,
-                allocator: ByteBufferAllocator()
+                into: &response
             )
+            return response
         } }
         let text = String(buffer: response)
         #expect(text.contains(#"ETag: W/"\#(String(repeating: "9", count: 20)).\#(String(repeating: "9", count: 20))""#))
@@ -63,7 +66,8 @@ struct ResponseTests {
 
     @Test("HEAD: the same headers, Content-Length included, and no body")
     func head() {
-        let response = HTTPResponseComposer.compose(
+        var response = ByteBuffer()
+        HTTPResponseComposer.compose(
             status: .ok,
             headers: ResponseHeaders(),
             requestID: "rid",
@@ -71,7 +75,7 @@ struct ResponseTests {
             connection: .close,
             body: ByteBuffer(string: "12345"),
             includeBody: false,
-            allocator: ByteBufferAllocator()
+            into: &response
         )
         #expect(
             String(buffer: response)

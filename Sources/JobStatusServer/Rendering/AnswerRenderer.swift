@@ -4,7 +4,8 @@ import NIOCore
 /// Renders answers into bytes: envelopes, errors, health, metrics, event-stream parts. A plain
 /// value — a planned request and an answer in, buffers out — so every answer can be tested
 /// without a channel. Every body is written into the loop's `bodyScratch` and framed into one
-/// buffer, so an answer is one write.
+/// buffer, the loop's `responseScratch`, so an answer is one write and, once the socket took it,
+/// the next answer reuses its memory.
 struct AnswerRenderer {
     let server: ServerContext
     let loop: LoopResources
@@ -275,7 +276,8 @@ struct AnswerRenderer {
         request: PlannedRequest,
         ending: AnswerEnding
     ) -> Output {
-        let response = HTTPResponseComposer.compose(
+        self.loop.responseScratch.clear(minimumCapacity: LoopResources.responseScratchCapacity)
+        HTTPResponseComposer.compose(
             status: status,
             headers: headers,
             contentType: contentType,
@@ -284,8 +286,8 @@ struct AnswerRenderer {
             connection: ending == .close ? .close : request.connection,
             body: self.loop.bodyScratch,
             includeBody: !request.isHead,
-            allocator: self.allocator
+            into: &self.loop.responseScratch
         )
-        return Output(last: response, status: status.code)
+        return Output(last: self.loop.responseScratch, status: status.code)
     }
 }

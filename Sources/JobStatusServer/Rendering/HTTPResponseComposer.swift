@@ -37,14 +37,14 @@ enum HTTPResponseComposer {
         connection: Connection,
         body: ByteBuffer,
         includeBody: Bool,
-        allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
+        into buffer: inout ByteBuffer
+    ) {
         let bodyCount = includeBody && status != .notModified ? body.readableBytes : 0
         // Everything but the values below is fixed text, well under the slack.
         let maximumHead = 512 + requestID.utf8.count + date.utf8.count + (headers.location?.count ?? 0)
             + (headers.wwwAuthenticate?.utf8CodeUnitCount ?? 0) + EntityTag.maximumCount
             + 4 * BoundedOutput.maximumDecimalCount
-        var buffer = allocator.buffer(capacity: maximumHead + bodyCount)
+        buffer.reserveCapacity(minimumWritableBytes: maximumHead + bodyCount)
         buffer.writeBounded(maximumBytes: maximumHead) { output in
             output.write(status.statusLine)
             // A 304 has no content, so no content headers (RFC 9110 §15.4.5).
@@ -89,7 +89,6 @@ enum HTTPResponseComposer {
         if bodyCount > 0 {
             buffer.writeImmutableBuffer(body)
         }
-        return buffer
     }
 
     /// The head of a Server-Sent Events response: chunked, so the connection survives the
