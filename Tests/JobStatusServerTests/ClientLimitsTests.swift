@@ -17,6 +17,15 @@ struct ClientLimitsTests {
         #expect(limits.admit("b", now: Self.start) == nil, "other clients are not affected")
     }
 
+    @Test("a reading earlier than the bucket's last (another loop's, a request planned again after the JWT keys) takes no tokens away")
+    func earlierReading() {
+        let limits = ClientLimits(rate: 1, burst: 2, maxWaitersPerClient: 1, now: Self.start)
+        #expect(limits.admit("a", now: Self.start + .seconds(10)) == nil)
+        #expect(limits.admit("a", now: Self.start + .seconds(8)) == nil, "one token left: two seconds back must not owe two")
+        #expect(limits.admit("a", now: Self.start + .seconds(10)) == 1, "the bucket is empty, and its clock did not run back")
+        #expect(limits.admit("a", now: Self.start + .seconds(11)) == nil)
+    }
+
     @Test("a job list costs one request per id; a list larger than the burst needs a full bucket and leaves a debt")
     func cost() {
         let limits = ClientLimits(rate: 10, burst: 20, maxWaitersPerClient: 1, now: Self.start)

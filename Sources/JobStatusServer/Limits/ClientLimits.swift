@@ -48,7 +48,12 @@ final class ClientLimits: Sendable {
     /// Takes `cost` requests from `client`'s bucket (a job list costs one per id): nil when
     /// allowed, else the seconds until it would be. A cost above the burst needs a full bucket and
     /// leaves it in debt, so that it is possible at all and still charged in full.
-    func admit(_ client: String, cost: Int = 1, now: NIODeadline = .now()) -> Int? {
+    ///
+    /// `now` is the request's own clock reading. Loops read their clocks before they take the
+    /// lock, and a request planned again after waiting for the JWT keys keeps its first reading,
+    /// so `now` may be earlier than the bucket's last refill: that refills nothing (time never
+    /// runs backwards for a bucket).
+    func admit(_ client: String, cost: Int = 1, now: NIODeadline) -> Int? {
         guard self.rate > 0 else { return nil }
         let now = Int64(now.uptimeNanoseconds)
         let (retryAfter, dropped) = self.state.withLock { state -> (Int?, [String: Bucket]) in
@@ -60,9 +65,9 @@ final class ClientLimits: Sendable {
                 state.rotatedAt = now
             }
             var bucket = state.current[client] ?? state.previous.removeValue(forKey: client) ?? Bucket(tokens: self.burst, refilledAt: now)
-            let elapsed = Double(now - bucket.refilledAt) / 1e9
+            let elapsed = Double(max(0, now - bucket.refilledAt)) / 1e9
             bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
-            bucket.refilledAt = now
+            bucket.refilledAt = max(bucket.refilledAt, now)
             let required = min(Double(cost), self.burst)
             guard bucket.tokens >= required else {
                 state.current[client] = bucket

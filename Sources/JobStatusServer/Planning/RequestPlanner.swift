@@ -168,7 +168,7 @@ struct RequestPlanner {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
-            if let limited = self.rateLimited(limitKey) {
+            if let limited = self.rateLimited(limitKey, now: draft.facts.startedAt) {
                 return limited
             }
             // A malformed id cannot name a job: answer without asking the store.
@@ -191,12 +191,12 @@ struct RequestPlanner {
             let maxBatch = self.server.configuration.polling.maxBatch
             switch listed {
             case .none:
-                return self.rateLimited(limitKey) ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
+                return self.rateLimited(limitKey, now: draft.facts.startedAt) ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
             case .listed:
                 // The caller is known: only now are the ids read (and their repeats found).
                 if let ids = target.ids(maxDistinct: maxBatch) {
                     // A list costs what polling each of its jobs would.
-                    if let limited = self.rateLimited(limitKey, cost: ids.count) {
+                    if let limited = self.rateLimited(limitKey, cost: ids.count, now: draft.facts.startedAt) {
                         return limited
                     }
                     draft.facts.list = JobListRead(ids: ids)
@@ -205,7 +205,7 @@ struct RequestPlanner {
                 fallthrough
             case .tooMany:
                 let error = APIError.tooManyListedIDs(max: maxBatch)
-                return self.rateLimited(limitKey) ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
+                return self.rateLimited(limitKey, now: draft.facts.startedAt) ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
             }
         }
     }
@@ -227,7 +227,7 @@ struct RequestPlanner {
             draft.connection = .close
         }
         // Refusals count against the caller's address, which slows down token guessing.
-        return self.rateLimited(self.remoteAddress(peer)) ?? .immediate(.refuse(refusal.error, refusal.headers))
+        return self.rateLimited(self.remoteAddress(peer), now: draft.facts.startedAt) ?? .immediate(.refuse(refusal.error, refusal.headers))
     }
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
@@ -265,8 +265,10 @@ struct RequestPlanner {
     }
 
     /// Nil while `client` is within its rate, else the 429 to answer.
-    private func rateLimited(_ client: String, cost: Int = 1) -> PlannedRequest.Work? {
-        guard let retryAfter = self.server.limits.admit(client, cost: cost) else { return nil }
+    /// `now`: the request's clock reading, taken when its bytes were read; the bucket needs no
+    /// reading of its own.
+    private func rateLimited(_ client: String, cost: Int = 1, now: NIODeadline) -> PlannedRequest.Work? {
+        guard let retryAfter = self.server.limits.admit(client, cost: cost, now: now) else { return nil }
         RequestMetrics.rateLimited.increment()
         return .immediate(.refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore)))
     }
