@@ -70,9 +70,7 @@ struct AnswerRendererTests {
         #expect(Self.text(held.last) == heldText)
         #expect(address(next.last) != address(held.last))
         // Let go, as a socket that took it all lets go: the following answer is framed in its memory.
-        var released: ByteBuffer? = next.last
-        let releasedAddress = address(released)
-        released = nil
+        let releasedAddress = address(next.last)
         _ = consume next
         let reused = self.render(Self.pending, for: poll)
         #expect(address(reused.last) == releasedAddress)

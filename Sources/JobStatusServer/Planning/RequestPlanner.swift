@@ -191,7 +191,8 @@ struct RequestPlanner {
             let maxBatch = self.server.configuration.polling.maxBatch
             switch listed {
             case .none:
-                return self.rateLimited(limitKey, now: draft.facts.startedAt) ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
+                return self.rateLimited(limitKey, now: draft.facts.startedAt)
+                    ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
             case .listed:
                 // The caller is known: only now are the ids read (and their repeats found).
                 if let ids = target.ids(maxDistinct: maxBatch) {
@@ -205,7 +206,8 @@ struct RequestPlanner {
                 fallthrough
             case .tooMany:
                 let error = APIError.tooManyListedIDs(max: maxBatch)
-                return self.rateLimited(limitKey, now: draft.facts.startedAt) ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
+                return self.rateLimited(limitKey, now: draft.facts.startedAt)
+                    ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
             }
         }
     }
@@ -227,7 +229,8 @@ struct RequestPlanner {
             draft.connection = .close
         }
         // Refusals count against the caller's address, which slows down token guessing.
-        return self.rateLimited(self.remoteAddress(peer), now: draft.facts.startedAt) ?? .immediate(.refuse(refusal.error, refusal.headers))
+        return self.rateLimited(self.remoteAddress(peer), now: draft.facts.startedAt)
+            ?? .immediate(.refuse(refusal.error, refusal.headers))
     }
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
