@@ -80,8 +80,8 @@ struct AnswerRenderer {
             self.writeEnvelope(job, request: request)
             var headers = self.cachingHeaders(status: job.status, eta: job.eta, tag: job.tag)
             headers.appliedWait = request.facts.appliedWait
-            if self.server.configuration.http.locationHeader, case .links(_, let firstHref) = job.body {
-                headers.location = Self.locationValue(firstHref)
+            if self.server.configuration.http.locationHeader, case .links(_, let firstHref) = job.body, Self.isLocationValue(firstHref) {
+                headers.location = firstHref
             }
             return self.respond(job.httpStatus == 303 ? .seeOther : .ok, headers: headers, request: request, ending: ending)
         }
@@ -141,11 +141,10 @@ struct AnswerRenderer {
         return Int(min(max((remaining + 999) / 1000, minimum), maximum))
     }
 
-    /// The first link's href as a `Location` value, if it is plain visible ASCII (no JSON
-    /// escapes, nothing that could split a header).
-    private static func locationValue(_ href: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard !href.isEmpty, href.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) else { return nil }
-        return href
+    /// Whether the first link's href may be a `Location` value as it is: plain visible ASCII (no
+    /// JSON escapes, nothing that could split a header).
+    private static func isLocationValue(_ href: UnsafeRawBufferPointer) -> Bool {
+        !href.isEmpty && href.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }
     }
 
     // MARK: - Event streams
@@ -276,7 +275,6 @@ struct AnswerRenderer {
         request: PlannedRequest,
         ending: AnswerEnding
     ) -> Output {
-        self.loop.responseScratch.clear(minimumCapacity: LoopResources.responseScratchCapacity)
         HTTPResponseComposer.compose(
             status: status,
             headers: headers,

@@ -28,6 +28,8 @@ enum HTTPResponseComposer {
         }
     }
 
+    /// Replaces what `buffer` holds with the response, in its storage when nothing else holds
+    /// that (a loop's `responseScratch` whose last answer the socket took).
     static func compose(
         status: ResponseStatus,
         headers: ResponseHeaders,
@@ -44,7 +46,8 @@ enum HTTPResponseComposer {
         let maximumHead = 512 + requestID.utf8.count + date.utf8.count + (headers.location?.count ?? 0)
             + (headers.wwwAuthenticate?.utf8CodeUnitCount ?? 0) + EntityTag.maximumCount
             + 4 * BoundedOutput.maximumDecimalCount
-        buffer.reserveCapacity(minimumWritableBytes: maximumHead + bodyCount)
+        // Storage the channel still holds (an answer not yet taken) is left to it: a new one.
+        buffer.clear(minimumCapacity: maximumHead + bodyCount)
         buffer.writeBounded(maximumBytes: maximumHead) { output in
             output.write(status.statusLine)
             // A 304 has no content, so no content headers (RFC 9110 §15.4.5).

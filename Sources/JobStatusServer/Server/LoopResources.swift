@@ -12,16 +12,15 @@ final class LoopResources {
     let dates = HTTPDateCache()
     /// Where response bodies are written before they are framed; reused by every request.
     var bodyScratch: ByteBuffer
-    /// Where whole responses are framed, head and body. The buffer an answer hands to its channel
-    /// shares this storage: a socket that takes the answer at once gives it back, so the next
-    /// answer is framed without an allocation; one still queued keeps it, and `clear` gives the
-    /// next answer new storage of `responseScratchCapacity` (copy on write, never an overwrite).
+    /// Where whole responses are framed, head and body (`HTTPResponseComposer`). The buffer an
+    /// answer hands to its channel shares this storage: a socket that takes the answer at once
+    /// gives it back, so the next answer is framed without an allocation; one still queued keeps
+    /// it, and the next answer is framed in new storage (copy on write, never an overwrite).
     var responseScratch: ByteBuffer
-    static let responseScratchCapacity = 4096
 
     init(store: any JobStore) {
         self.store = store
         self.bodyScratch = ByteBufferAllocator().buffer(capacity: 4096)
-        self.responseScratch = ByteBufferAllocator().buffer(capacity: Self.responseScratchCapacity)
+        self.responseScratch = ByteBufferAllocator().buffer(capacity: 4096)
     }
 }
