@@ -69,7 +69,7 @@ struct ConnectionStateMachineDriver {
         case .end:
             self.run(self.machine.received(.end, now: self.now))
         case .bytes:
-            self.machine.decoding(now: self.now)
+            self.machine.parsing(now: self.now)
         case .record(let summary):
             self.run(self.machine.recordRead(summary, read: summary, now: self.now))
         case .unavailable:
@@ -91,7 +91,7 @@ struct ConnectionStateMachineDriver {
         case .dropped(let count):
             let now = self.now
             switch self.machine.inputArrived(count, now: { now }) {
-            case .decode, .hold: self.trace.append("input")
+            case .parse, .hold: self.trace.append("input")
             case .drop: break
             case .close: self.run(self.machine.closeNow(abort: false))
             }

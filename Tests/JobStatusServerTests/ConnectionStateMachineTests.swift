@@ -498,7 +498,7 @@ struct ConnectionStateMachineTests {
             state: "lingering, 0 dropped"
         ),
         Case(
-            name: "after a parse error nothing more is decoded: the socket is not read until the refusal",
+            name: "after a parse error nothing more is parsed: the socket is not read until the refusal",
             events: [.request("/poll"), .head("/live"), .parserError, .readRequest, .record(.missing)],
             trace: ["plan /poll", "read /poll", "hold read", "finish /poll record", "refuse, close"],
             state: "closing"
@@ -516,7 +516,7 @@ struct ConnectionStateMachineTests {
             state: "closed"
         ),
         Case(
-            name: "a refused request lingers too; the bytes that follow are never decoded",
+            name: "a refused request lingers too; the bytes that follow are never parsed",
             events: [.head("/live"), .parserError, .closeWritten, .request("/poll")],
             trace: ["plan /live", "abandon /live", "refuse, close", "linger"],
             state: "lingering, 0 dropped"

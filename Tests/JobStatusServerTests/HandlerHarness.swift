@@ -7,7 +7,7 @@ import NIOEmbedded
 
 @testable import JobStatusServer
 
-/// The front's real connection pipeline (byte observer, NIOHTTP1's decoder, the request handler)
+/// The front's real connection pipeline (the bytes gate and its request parser, the request handler)
 /// on an embedded channel, over an in-memory job store, with the embedded loop's clock.
 final class HandlerHarness {
     let channel = EmbeddedChannel()

@@ -246,7 +246,7 @@ struct ConnectionStateMachine<Read> {
 
     /// Bytes go to the parser: a request has begun, so the header clock starts, if none is
     /// running. How many bytes a head may take is the parser's bound (`http.max_header_size`, a 431).
-    mutating func decoding(now: NIODeadline) {
+    mutating func parsing(now: NIODeadline) {
         switch self.state {
         case .opened, .idle:
             self.state = .receivingHead(since: now)
@@ -256,11 +256,11 @@ struct ConnectionStateMachine<Read> {
     }
 
     /// `count` bytes arrived from the socket (one call per read, which is why it also says
-    /// whether they may be decoded now). While lingering they are dropped, and past
+    /// whether they may be parsed now). While lingering they are dropped, and past
     /// `lingerBytes` the connection closes (`closeNow`).
     mutating func inputArrived(_ count: Int, now: () -> NIODeadline) -> InputVerdict {
         guard case .lingering(let since, _, let dropped) = self.state else {
-            return self.acceptsInput ? .decode : .hold
+            return self.acceptsInput ? .parse : .hold
         }
         guard dropped + count <= self.limits.lingerBytes else { return .close }
         self.state = .lingering(since: since, lastInput: now(), dropped: dropped + count)

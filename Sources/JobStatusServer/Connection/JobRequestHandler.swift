@@ -118,8 +118,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
         self.run(self.machine.quiesce(now: now), now: now)
     }
 
-    /// The loop's clock, read once per socket read by `RequestBytesGate` for everything the read
-    /// brings (the header clock, each head and end it completes).
+    /// The loop's clock, read by `RequestBytesGate` once per slice it parses (a socket read, or
+    /// 4 KiB of held bytes) for everything the slice brings (the header clock, each head and end).
     var now: NIODeadline { self.context?.eventLoop.now ?? .now() }
 
     /// From `RequestBytesGate`: a part of a request, or the parser's refusal of the bytes.
@@ -129,8 +129,8 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
     }
 
     /// From `RequestBytesGate`: bytes go to the parser now.
-    func willDecode(now: NIODeadline) {
-        self.machine.decoding(now: now)
+    func willParse(now: NIODeadline) {
+        self.machine.parsing(now: now)
     }
 
     /// From `RequestBytesGate`: `count` bytes came from the socket; what to do with them.
@@ -239,7 +239,7 @@ final class JobRequestHandler: ChannelDuplexHandler, JobStoreDelegate {
             break
         case .plan(let head):
             let request = self.planner.plan(head, now: now) { context.channel.remoteAddress }
-            self.trace = self.server.tracer.map { RequestTrace($0, request: request.facts, startedAgo: now - request.facts.startedAt) }
+            self.trace = self.server.tracer.map { RequestTrace($0, request: request.facts) }
             self.machine.planned(request)
         case .awaitKeys:
             // Completed on this loop when the fetch ends (or at once when none may start).

@@ -49,10 +49,10 @@ final class RequestBytesGate: ChannelInboundHandler {
         switch self.connection.inputArrived(bytes.readableBytes) {
         case .drop, .close:
             return
-        case .decode where self.held == nil && bytes.readableBytes <= Self.sliceSize:
-            self.decode(bytes)
+        case .parse where self.held == nil && bytes.readableBytes <= Self.sliceSize:
+            self.parse(bytes)
             return
-        case .decode, .hold:
+        case .parse, .hold:
             break
         }
         if self.held == nil {
@@ -71,9 +71,9 @@ final class RequestBytesGate: ChannelInboundHandler {
     /// has begun: its header clock). The parser is not accessed while the connection handles a
     /// part, so whatever the connection does then cannot overlap a parse. One clock reading serves
     /// the whole slice, as it serves every other event of the connection.
-    private func decode(_ bytes: ByteBuffer) {
+    private func parse(_ bytes: ByteBuffer) {
         let now = self.connection.now
-        self.connection.willDecode(now: now)
+        self.connection.willParse(now: now)
         self.parser.append(bytes)
         while let event = self.parser.next() {
             self.connection.received(event, now: now)
@@ -103,7 +103,7 @@ final class RequestBytesGate: ChannelInboundHandler {
         while var held = self.held, self.connection.acceptsInput {
             let slice = held.readSlice(length: min(Self.sliceSize, held.readableBytes))!
             self.held = held.readableBytes > 0 ? held : nil
-            self.decode(slice)
+            self.parse(slice)
         }
         if self.held == nil && self.readOwed {
             self.readOwed = false
@@ -115,7 +115,7 @@ final class RequestBytesGate: ChannelInboundHandler {
 /// What to do with bytes that just arrived from the socket.
 enum InputVerdict: Equatable {
     /// Parse them now.
-    case decode
+    case parse
     /// Keep them until the connection takes input again (`acceptsInput`).
     case hold
     /// Drop them unread: the connection is lingering.

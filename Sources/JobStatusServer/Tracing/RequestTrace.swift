@@ -1,4 +1,3 @@
-import NIOCore
 import Tracing
 
 /// The spans of the request a connection is answering: the server span, the Redis read in flight,
@@ -10,10 +9,10 @@ struct RequestTrace {
     private var read: (any Span)?
     private var wait: (any Span)?
 
-    /// The trace of a request planned now, which began `startedAgo` (at its first byte).
-    init(_ tracer: RequestTracer, request: RequestFacts, startedAgo: TimeAmount) {
+    /// The trace of a request planned now.
+    init(_ tracer: RequestTracer, request: RequestFacts) {
         self.tracer = tracer
-        self.server = tracer.startRequest(request, startedAgo: startedAgo)
+        self.server = tracer.startRequest(request)
     }
 
     /// The trace id the request's log lines carry: the span's (the incoming trace's, or a new one).

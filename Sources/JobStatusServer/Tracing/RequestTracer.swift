@@ -1,5 +1,4 @@
 import Instrumentation
-import NIOCore
 import Tracing
 
 /// The front's spans (`OTEL_*`, `TracingSetup`): one server span per request, parented on its
@@ -13,20 +12,19 @@ public final class RequestTracer: Sendable {
         self.tracer = tracer
     }
 
-    /// The server span of a request planned now, begun when its first byte arrived (`startedAgo`).
-    func startRequest(_ facts: RequestFacts, startedAgo: TimeAmount) -> any Span {
+    /// The server span of a request planned now, begun now: when its head was parsed, the
+    /// moment its `startedAt` (and the request duration metric) counts from.
+    func startRequest(_ facts: RequestFacts) -> any Span {
         var parent = ServiceContext.topLevel
         if let trace = facts.trace {
             self.tracer.extract(trace, into: &parent, using: TraceHeadersExtractor())
         }
-        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
-        let start = DefaultTracerClock.Timestamp(nanosecondsSinceEpoch: now - min(now, UInt64(max(0, startedAgo.nanoseconds))))
-        return self.tracer.startSpan(facts.route.spanName(method: facts.method), context: parent, ofKind: .server, at: start)
+        return self.tracer.startSpan(facts.route.spanName(method: facts.method), context: parent, ofKind: .server)
     }
 
     /// A span inside `parent`, begun now.
     func startChild(_ name: String, of parent: any Span, kind: SpanKind) -> any Span {
-        self.tracer.startSpan(name, context: parent.context, ofKind: kind, at: DefaultTracerClock.now)
+        self.tracer.startSpan(name, context: parent.context, ofKind: kind)
     }
 }
 
