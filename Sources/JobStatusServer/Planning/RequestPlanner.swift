@@ -168,7 +168,7 @@ struct RequestPlanner {
                 return refusal
             }
             let limitKey = draft.facts.clientID ?? self.remoteAddress(peer)
-            if let limited = self.rateLimited(limitKey, now: draft.facts.startedAt) {
+            if let limited = self.rateLimited(limitKey, of: draft) {
                 return limited
             }
             // A malformed id cannot name a job: answer without asking the store.
@@ -191,13 +191,12 @@ struct RequestPlanner {
             let maxBatch = self.server.configuration.polling.maxBatch
             switch listed {
             case .none:
-                return self.rateLimited(limitKey, now: draft.facts.startedAt)
-                    ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
+                return self.rateLimited(limitKey, of: draft) ?? .immediate(.refuse(.missingListedIDs, ResponseHeaders(cacheControl: .noStore)))
             case .listed:
                 // The caller is known: only now are the ids read (and their repeats found).
                 if let ids = target.ids(maxDistinct: maxBatch) {
                     // A list costs what polling each of its jobs would.
-                    if let limited = self.rateLimited(limitKey, cost: ids.count, now: draft.facts.startedAt) {
+                    if let limited = self.rateLimited(limitKey, cost: ids.count, of: draft) {
                         return limited
                     }
                     draft.facts.list = JobListRead(ids: ids)
@@ -206,8 +205,7 @@ struct RequestPlanner {
                 fallthrough
             case .tooMany:
                 let error = APIError.tooManyListedIDs(max: maxBatch)
-                return self.rateLimited(limitKey, now: draft.facts.startedAt)
-                    ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
+                return self.rateLimited(limitKey, of: draft) ?? .immediate(.refuse(error, ResponseHeaders(cacheControl: .noStore)))
             }
         }
     }
@@ -229,8 +227,7 @@ struct RequestPlanner {
             draft.connection = .close
         }
         // Refusals count against the caller's address, which slows down token guessing.
-        return self.rateLimited(self.remoteAddress(peer), now: draft.facts.startedAt)
-            ?? .immediate(.refuse(refusal.error, refusal.headers))
+        return self.rateLimited(self.remoteAddress(peer), of: draft) ?? .immediate(.refuse(refusal.error, refusal.headers))
     }
 
     /// A poll of one job or a list: plain, or held (`?wait=N`, `Prefer: wait=N`, capped at
@@ -267,11 +264,10 @@ struct RequestPlanner {
         return work
     }
 
-    /// Nil while `client` is within its rate, else the 429 to answer.
-    /// `now`: the request's clock reading, taken when its bytes were read; the bucket needs no
-    /// reading of its own.
-    private func rateLimited(_ client: String, cost: Int = 1, now: NIODeadline) -> PlannedRequest.Work? {
-        guard let retryAfter = self.server.limits.admit(client, cost: cost, now: now) else { return nil }
+    /// Nil while `client` is within its rate, else the 429 to answer. The bucket takes the
+    /// request's clock reading (`startedAt`, taken when its bytes were read), not one of its own.
+    private func rateLimited(_ client: String, cost: Int = 1, of draft: Draft) -> PlannedRequest.Work? {
+        guard let retryAfter = self.server.limits.admit(client, cost: cost, now: draft.facts.startedAt) else { return nil }
         RequestMetrics.rateLimited.increment()
         return .immediate(.refuse(.tooManyRequests, ResponseHeaders(retryAfter: retryAfter, cacheControl: .noStore)))
     }
