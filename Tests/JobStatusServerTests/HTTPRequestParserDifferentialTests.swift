@@ -101,10 +101,11 @@ struct HTTPRequestParserDifferentialTests {
                     // And a chunked HTTP/1.0 request closes the connection (RFC 9112 §6.1).
                     let options = head.headers[canonicalForm: "connection"].map { $0.lowercased() }
                     let contradictory = options.contains("close") && options.contains("keep-alive")
-                    if head.version == .http1_0 && head.headers.contains(name: "transfer-encoding") {
+                    let chunkedHTTP10 = head.version == .http1_0 && head.headers.contains(name: "transfer-encoding")
+                    if chunkedHTTP10 {
                         read.closeAfterwards()
                     }
-                    let mustClose = contradictory || (head.version == .http1_0 && head.headers.contains(name: "transfer-encoding"))
+                    let mustClose = contradictory || chunkedHTTP10
                     #expect(read.isKeepAlive == (head.isKeepAlive && !mustClose), "keep-alive of \(head)")
                     events.append(HTTPRequestParserTests.describe(read))
                 case .body: break

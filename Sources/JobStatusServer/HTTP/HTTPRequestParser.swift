@@ -81,7 +81,8 @@ struct HTTPRequestParser {
     /// kept past `next` returning nil, so the channel's receive buffer is free for its next read.
     private var ownsBuffer = false
 
-    /// The bytes kept between reads: the start of an incomplete head or line, never a body.
+    /// The bytes kept between reads: the start of an incomplete head or line, never a body (for
+    /// the tests of its bound).
     var bufferedBytes: Int { self.buffer.readableBytes }
 
     init(maxHeadSize: Int) {

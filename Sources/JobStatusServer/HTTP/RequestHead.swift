@@ -43,18 +43,6 @@ final class RequestHead {
         self.target = target
     }
 
-    /// A head from strings, as the parser would gather it from the same lines.
-    convenience init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: [(String, String)]) {
-        self.init(method: method, version: version, target: target)
-        for (name, value) in headers {
-            var name = name
-            var value = value
-            name.withUTF8 { name in
-                value.withUTF8 { value in self.take(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value)) }
-            }
-        }
-    }
-
     var isHTTP10: Bool { self.version.major == 1 && self.version.minor == 0 }
 
     /// Whether the connection stays open after this request: on HTTP/1.1 unless it says `close`,
