@@ -1,6 +1,7 @@
 extension UInt8 {
     /// The value of a hexadecimal digit, either case; nil for any other byte. One spelling for
-    /// every reader of hex: JSON's `\u` escapes, chunk sizes, IPv6 literals in `Host`.
+    /// every reader of hex above RedisWire: JSON's `\u` escapes, chunk sizes, IPv6 literals in
+    /// `Host`. (RedisWire imports no JobStatusCore: its URL escapes have a reader of their own.)
     @inlinable
     public var hexValue: UInt8? {
         switch self {
