@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
@@ -66,16 +65,11 @@ def start(name, command, env=None):
     return process
 
 
-def release_binary():
-    """The release build's jobstatus (built by scripts/bench.sh)."""
-    return ROOT / subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], capture_output=True,
-                                 text=True, cwd=ROOT).stdout.strip() / "jobstatus"
-
-
-def floor_binary():
-    """Benchmarks/Floor's release binary (built by scripts/bench.sh): the NIO floor."""
-    return ROOT / subprocess.run(["swift", "build", "-c", "release", "--package-path", "Benchmarks/Floor", "--show-bin-path"],
-                                 capture_output=True, text=True, cwd=ROOT).stdout.strip() / "NIOFloor"
+def release_binary(product="jobstatus", package=ROOT):
+    """A product of a package's release build (built by scripts/bench.sh): jobstatus, or the NIO
+    floor (`release_binary("NIOFloor", ROOT / "Benchmarks" / "Floor")`)."""
+    return pathlib.Path(subprocess.run(["swift", "build", "-c", "release", "--package-path", str(package), "--show-bin-path"],
+                                       capture_output=True, text=True, cwd=ROOT).stdout.strip()) / product
 
 
 def start_front(name, executable, redis_url, extra=None):
@@ -254,25 +248,18 @@ def main():
     time.sleep(1)
     idle_rss = memory_mb(front.pid, "VmRSS")
 
-    request = urllib.request.Request(f"http://127.0.0.1:{front_port}/api/jobs/bench-0",
-                                     headers={"Authorization": f"Bearer {TOKEN}"})
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args):
-            return None
-    try:
-        envelope = urllib.request.build_opener(NoRedirect).open(request).read()
-    except urllib.error.HTTPError as answer:
-        envelope = answer.read()
-    (RUN / "www" / "job.json").write_bytes(envelope)
-    # The front's whole answer to the same poll, head and body, for the NIO floor to send.
+    # The front's whole answer to one poll, head and body, as wrk's requests get it: nginx serves
+    # its body, the NIO floor all of it.
     with socket.create_connection(("127.0.0.1", front_port)) as connection:
-        connection.sendall(f"GET /api/jobs/bench-0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
-                           "Connection: close\r\n\r\n".encode())
+        connection.sendall(f"GET /api/jobs/bench-0 HTTP/1.1\r\nHost: 127.0.0.1:{front_port}\r\n"
+                           f"Authorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n".encode())
         recorded = b"".join(iter(lambda: connection.recv(65536), b""))
+    envelope = recorded.partition(b"\r\n\r\n")[2]
+    (RUN / "www" / "job.json").write_bytes(envelope)
     # Keep-alive, as the front answers wrk.
     (RUN / "floor-response").write_bytes(recorded.replace(b"Connection: close\r\n", b""))
     floor_port = free_port()
-    floor = start("nio-floor", [str(floor_binary()), str(floor_port), str(RUN / "floor-response")])
+    floor = start("nio-floor", [str(release_binary("NIOFloor", ROOT / "Benchmarks" / "Floor")), str(floor_port), str(RUN / "floor-response")])
 
     nginx_port = free_port()
     (RUN / "nginx.conf").write_text(f"""
